@@ -1,0 +1,79 @@
+//! # iot-performance
+//!
+//! Performance monitoring for embedded IoT firmware and the host programs that test it:
+//! heap, stack and static memory, CPU load, tasks, interrupts and temperature, read
+//! through one platform abstraction and sampled by a [`PerformanceMonitor`].
+//!
+//! The crate is `#![no_std]` unless the `std` feature (on by default) is enabled, and uses
+//! the heap only under `alloc`. Everything asynchronous is executor-agnostic: waits go
+//! through the provider's clock, so the same code runs under Embassy, tokio, or a plain
+//! loop calling [`PerformanceMonitor::tick`] — and on the [`mock`] backend a minute of
+//! sampling takes no real time.
+//!
+//! ```
+//! use iot_performance::mock::MockMetrics;
+//! use iot_performance::PerformanceMonitor;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let monitor = PerformanceMonitor::with_provider(MockMetrics::new_with_defaults()).await?;
+//! monitor.start_monitoring().await?;
+//! let metrics = monitor.current_metrics().await?;
+//! assert_eq!(metrics.memory.heap_used, 16_384);
+//! assert_eq!(metrics.system.cpu_utilization, 25.0);
+//! # Ok::<(), iot_performance::Error>(())
+//! # }).unwrap();
+//! ```
+//!
+//! ## Backends
+//! | module | where | clock |
+//! |---|---|---|
+//! | [`mock`] | tests, anywhere | set by hand, advances instantly |
+//! | `host` (feature `std`) | Linux host process | calibrated CPU cycle counter |
+//!
+//! ## Atomics on chips without compare-and-swap
+//! Counters use [`portable_atomic`]. On `thumbv6m` and `riscv32imc` the application picks
+//! how read-modify-write is emulated: enable `portable-atomic`'s `critical-section` or
+//! `unsafe-assume-single-core` feature (esp-hal already enables the latter), or build with
+//! `--cfg portable_atomic_unsafe_assume_single_core`. This library never picks for you.
+//!
+//! ## Feature flags
+#![doc = document_features::document_features!()]
+#![cfg_attr(not(feature = "std"), no_std)]
+#![deny(missing_docs)]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+
+mod collector;
+mod config;
+mod error;
+mod metrics;
+mod monitor;
+mod platform;
+mod provider;
+mod stats;
+mod system_monitor;
+mod wrap;
+
+#[cfg(feature = "std")]
+pub mod host;
+pub mod interrupts;
+pub mod mock;
+
+pub use collector::{MetricStats, MetricsCollection, MetricsCollector};
+pub use config::MonitorConfig;
+pub use error::{Error, Result};
+pub use metrics::{MemoryMetrics, PerformanceSnapshot, SystemMetrics, TimingMetrics};
+pub use monitor::{HandleBound, MonitorCell, PerformanceMonitor};
+pub use platform::{DefaultPlatform, NoDefaultPlatform};
+pub use provider::{
+    MemoryProvider, PlatformMetrics, SystemInfoProvider, TimingProvider, ticks_to_us,
+};
+pub use stats::RunningStats;
+pub use system_monitor::{SystemMonitor, SystemSample};
+pub use wrap::WrapExtender;
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

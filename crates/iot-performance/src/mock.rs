@@ -1,0 +1,319 @@
+//! A backend whose every figure is set by the test, with a clock that advances instantly.
+//!
+//! ```
+//! use iot_performance::mock::{MockConfig, MockMetrics};
+//! use iot_performance::{MemoryProvider, SystemInfoProvider, TimingProvider};
+//!
+//! let config = MockConfig::with_deterministic_values();
+//! let metrics_provider = MockMetrics::new(config);
+//! metrics_provider.set_memory_usage(1024, 512);
+//! metrics_provider.set_cpu_utilization(45.0);
+//!
+//! let memory = metrics_provider.memory_metrics()?;
+//! assert_eq!((memory.heap_used, memory.heap_free, memory.heap_total), (1024, 512, 1536));
+//! assert_eq!(metrics_provider.system_metrics()?.cpu_utilization, 45.0);
+//!
+//! // Waiting costs no real time: the mock clock jumps forward.
+//! let before = metrics_provider.now_us();
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! metrics_provider.delay_ms(60_000).await;
+//! # });
+//! assert_eq!(metrics_provider.now_us() - before, 60_000_000);
+//! # Ok::<(), iot_performance::Error>(())
+//! ```
+
+use core::cell::RefCell;
+use core::future::Future;
+
+use critical_section::Mutex;
+
+use crate::provider::ticks_to_us;
+use crate::{
+    Error, MemoryMetrics, MemoryProvider, Result, SystemInfoProvider, SystemMetrics, TimingProvider,
+};
+
+/// Initial values of a [`MockMetrics`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct MockConfig {
+    /// Frequency of the mock clock (ticks per second).
+    pub ticks_per_second: u64,
+    /// Clock value at creation, in ticks.
+    pub start_ticks: u64,
+    /// Memory figures returned until changed.
+    pub memory: MemoryMetrics,
+    /// System figures returned until changed; `uptime_ms` is derived from the clock instead.
+    pub system: SystemMetrics,
+}
+
+impl MockConfig {
+    /// Fixed, plausible figures for a small device (64 KiB heap, 8 KiB stack), a 1 MHz clock
+    /// starting at 1 s of uptime. Every value is documented so that tests can assert on them:
+    ///
+    /// | metric | value |
+    /// |---|---|
+    /// | heap used / free / total | 16 384 / 49 152 / 65 536 B |
+    /// | stack used / free | 2 048 / 6 144 B |
+    /// | static memory | 12 288 B |
+    /// | fragmentation | 0.125 |
+    /// | CPU | 25.0 % |
+    /// | uptime | clock time: 1 000 ms at creation |
+    /// | tasks, interrupts, context switches | 4, 0, 0 |
+    /// | temperature | 42.5 °C |
+    pub fn with_deterministic_values() -> Self {
+        Self {
+            ticks_per_second: 1_000_000,
+            start_ticks: 1_000_000,
+            memory: MemoryMetrics {
+                heap_used: 16_384,
+                heap_free: 49_152,
+                heap_total: 65_536,
+                stack_used: 2_048,
+                stack_free: 6_144,
+                static_memory: 12_288,
+                fragmentation_ratio: 0.125,
+            },
+            system: SystemMetrics {
+                cpu_utilization: 25.0,
+                uptime_ms: 1_000,
+                task_count: 4,
+                interrupt_count: 0,
+                context_switches: 0,
+                temperature: Some(42.5),
+            },
+        }
+    }
+}
+
+impl Default for MockConfig {
+    /// Same as [`MockConfig::with_deterministic_values`].
+    fn default() -> Self {
+        Self::with_deterministic_values()
+    }
+}
+
+#[derive(Debug)]
+struct MockState {
+    now_ticks: u64,
+    memory: MemoryMetrics,
+    system: SystemMetrics,
+    memory_error: Option<Error>,
+    system_error: Option<Error>,
+}
+
+/// The mock backend. Every setter takes `&self`, so a test can change figures while a
+/// monitor holds the provider; share it by reference (`&MockMetrics` is a provider too).
+#[derive(Debug)]
+pub struct MockMetrics {
+    ticks_per_second: u64,
+    state: Mutex<RefCell<MockState>>,
+}
+
+impl MockMetrics {
+    /// A mock starting from `config`.
+    pub fn new(config: MockConfig) -> Self {
+        Self {
+            ticks_per_second: config.ticks_per_second.max(1),
+            state: Mutex::new(RefCell::new(MockState {
+                now_ticks: config.start_ticks,
+                memory: config.memory,
+                system: config.system,
+                memory_error: None,
+                system_error: None,
+            })),
+        }
+    }
+
+    /// A mock with [`MockConfig::with_deterministic_values`].
+    pub fn new_with_defaults() -> Self {
+        Self::new(MockConfig::default())
+    }
+
+    fn with_state<R>(&self, f: impl FnOnce(&mut MockState) -> R) -> R {
+        critical_section::with(|cs| f(&mut self.state.borrow_ref_mut(cs)))
+    }
+
+    /// Heap in use and free, in bytes; the heap's total becomes their sum.
+    pub fn set_memory_usage(&self, used: usize, free: usize) {
+        self.with_state(|s| {
+            s.memory.heap_used = used;
+            s.memory.heap_free = free;
+            s.memory.heap_total = used.saturating_add(free);
+        });
+    }
+
+    /// Stack in use and free, in bytes.
+    pub fn set_stack_usage(&self, used: usize, free: usize) {
+        self.with_state(|s| {
+            s.memory.stack_used = used;
+            s.memory.stack_free = free;
+        });
+    }
+
+    /// Static memory (`.data` + `.bss`), in bytes.
+    pub fn set_static_memory(&self, bytes: usize) {
+        self.with_state(|s| s.memory.static_memory = bytes);
+    }
+
+    /// Fragmentation ratio (`NaN` to play an allocator that cannot report it).
+    pub fn set_fragmentation_ratio(&self, ratio: f32) {
+        self.with_state(|s| s.memory.fragmentation_ratio = ratio);
+    }
+
+    /// CPU utilization in percent.
+    pub fn set_cpu_utilization(&self, percent: f32) {
+        self.with_state(|s| s.system.cpu_utilization = percent);
+    }
+
+    /// Number of tasks.
+    pub fn set_task_count(&self, tasks: usize) {
+        self.with_state(|s| s.system.task_count = tasks);
+    }
+
+    /// Total interrupt entries.
+    pub fn set_interrupt_count(&self, count: u64) {
+        self.with_state(|s| s.system.interrupt_count = count);
+    }
+
+    /// Total context switches.
+    pub fn set_context_switches(&self, count: u64) {
+        self.with_state(|s| s.system.context_switches = count);
+    }
+
+    /// Temperature in °C, or `None` for a chip without a sensor.
+    pub fn set_temperature(&self, celsius: Option<f32>) {
+        self.with_state(|s| s.system.temperature = celsius);
+    }
+
+    /// Makes memory readings fail with `error` (or succeed again with `None`).
+    pub fn set_memory_error(&self, error: Option<Error>) {
+        self.with_state(|s| s.memory_error = error);
+    }
+
+    /// Makes system readings fail with `error` (or succeed again with `None`).
+    pub fn set_system_error(&self, error: Option<Error>) {
+        self.with_state(|s| s.system_error = error);
+    }
+
+    /// Moves the clock forward by `ticks`.
+    pub fn advance_ticks(&self, ticks: u64) {
+        self.with_state(|s| s.now_ticks = s.now_ticks.saturating_add(ticks));
+    }
+
+    /// Moves the clock forward by `us` microseconds.
+    pub fn advance_us(&self, us: u64) {
+        let ticks = u128::from(us) * u128::from(self.ticks_per_second) / 1_000_000;
+        self.advance_ticks(u64::try_from(ticks).unwrap_or(u64::MAX));
+    }
+
+    /// Moves the clock forward by `ms` milliseconds.
+    pub fn advance_ms(&self, ms: u64) {
+        self.advance_us(ms.saturating_mul(1_000));
+    }
+}
+
+impl TimingProvider for MockMetrics {
+    fn now_ticks(&self) -> u64 {
+        self.with_state(|s| s.now_ticks)
+    }
+
+    fn ticks_per_second(&self) -> u64 {
+        self.ticks_per_second
+    }
+
+    /// Advances the clock by `ms` at once, then yields to the executor once so that a
+    /// sampling loop on the mock still lets other tasks run.
+    async fn delay_ms(&self, ms: u32) {
+        self.advance_ms(u64::from(ms));
+        YieldOnce(false).await;
+    }
+}
+
+impl MemoryProvider for MockMetrics {
+    fn memory_metrics(&self) -> Result<MemoryMetrics> {
+        self.with_state(|s| match s.memory_error {
+            Some(e) => Err(e),
+            None => Ok(s.memory.clone()),
+        })
+    }
+}
+
+impl SystemInfoProvider for MockMetrics {
+    fn system_metrics(&self) -> Result<SystemMetrics> {
+        let hz = self.ticks_per_second;
+        self.with_state(|s| match s.system_error {
+            Some(e) => Err(e),
+            None => Ok(SystemMetrics {
+                uptime_ms: ticks_to_us(s.now_ticks, hz) / 1_000,
+                ..s.system.clone()
+            }),
+        })
+    }
+}
+
+/// Pending on the first poll (waking itself at once), ready on the second.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+    fn poll(
+        mut self: core::pin::Pin<&mut Self>,
+        cx: &mut core::task::Context<'_>,
+    ) -> core::task::Poll<()> {
+        if self.0 {
+            return core::task::Poll::Ready(());
+        }
+        self.0 = true;
+        cx.waker().wake_by_ref();
+        core::task::Poll::Pending
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setters_change_readings() {
+        let m = MockMetrics::new_with_defaults();
+        m.set_stack_usage(100, 900);
+        m.set_static_memory(4096);
+        m.set_fragmentation_ratio(0.5);
+        m.set_task_count(7);
+        m.set_interrupt_count(99);
+        m.set_context_switches(1234);
+        m.set_temperature(None);
+        let mem = m.memory_metrics().unwrap();
+        assert_eq!(
+            (mem.stack_used, mem.stack_free, mem.static_memory),
+            (100, 900, 4096)
+        );
+        assert_eq!(mem.fragmentation_ratio, 0.5);
+        let sys = m.system_metrics().unwrap();
+        assert_eq!(
+            (sys.task_count, sys.interrupt_count, sys.context_switches),
+            (7, 99, 1234)
+        );
+        assert_eq!(sys.temperature, None);
+    }
+
+    #[test]
+    fn uptime_follows_the_clock() {
+        let m = MockMetrics::new_with_defaults();
+        assert_eq!(m.system_metrics().unwrap().uptime_ms, 1_000);
+        m.advance_ms(2_500);
+        assert_eq!(m.system_metrics().unwrap().uptime_ms, 3_500);
+        assert_eq!(m.now_us(), 3_500_000);
+    }
+
+    #[test]
+    fn injected_errors_are_returned_then_cleared() {
+        let m = MockMetrics::new_with_defaults();
+        let e = Error::Provider { what: "sensor bus" };
+        m.set_memory_error(Some(e));
+        assert_eq!(m.memory_metrics(), Err(e));
+        m.set_memory_error(None);
+        assert!(m.memory_metrics().is_ok());
+        m.set_system_error(Some(e));
+        assert_eq!(m.system_metrics(), Err(e));
+    }
+}

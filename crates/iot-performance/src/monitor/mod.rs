@@ -1,0 +1,301 @@
+//! [`PerformanceMonitor`]: samples a platform's metrics, on demand or periodically.
+//!
+//! ```
+//! use iot_performance::mock::MockMetrics;
+//! use iot_performance::{MonitorConfig, PerformanceMonitor};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let mock = MockMetrics::new_with_defaults();
+//! let monitor = PerformanceMonitor::with_provider_and_config(&mock, MonitorConfig::for_testing()).await?;
+//! monitor.start_realtime_analysis().await?;
+//!
+//! // Ten seconds of samples, every 100 ms of the mock clock: no real time passes.
+//! let collection = monitor.collect_metrics_for_duration(10).await?;
+//! assert_eq!(collection.sample_count, 100);
+//! assert_eq!(collection.duration_ms(), 9_900);
+//! assert_eq!(collection.stats.cpu_utilization.mean(), Some(25.0));
+//! # Ok::<(), iot_performance::Error>(())
+//! # }).unwrap();
+//! ```
+
+mod shared;
+
+use shared::CellRef;
+pub use shared::{HandleBound, MonitorCell};
+
+use crate::platform::DefaultPlatform;
+use crate::{
+    MetricStats, MetricsCollection, MetricsCollector, MonitorConfig, PerformanceSnapshot,
+    PlatformMetrics, Result,
+};
+
+/// A handle to a monitor: clone it (a reference count, or a copy of a `&'static` without
+/// `alloc`) and move the clones into tasks; every method takes `&self`.
+///
+/// Nothing runs in the background by itself. Sampling happens when the application
+/// calls [`PerformanceMonitor::snapshot`] or [`PerformanceMonitor::tick`], or runs the
+/// [`PerformanceMonitor::run`] future (an Embassy task, a tokio task, or
+/// `spawn_sampler` on a host thread).
+pub struct PerformanceMonitor<P: PlatformMetrics + HandleBound = DefaultPlatform> {
+    cell: CellRef<P>,
+}
+
+impl<P: PlatformMetrics + HandleBound> Clone for PerformanceMonitor<P> {
+    // Without `alloc` the handle is a `&'static` and this clone is a copy.
+    #[allow(noop_method_call)]
+    fn clone(&self) -> Self {
+        Self {
+            cell: self.cell.clone(),
+        }
+    }
+}
+
+impl<P: PlatformMetrics + HandleBound> core::fmt::Debug for PerformanceMonitor<P> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let state = self.cell.with_state(|s| (s.config, s.running, s.samples));
+        f.debug_struct("PerformanceMonitor")
+            .field("config", &state.0)
+            .field("running", &state.1)
+            .field("samples", &state.2)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "std")]
+impl PerformanceMonitor<DefaultPlatform> {
+    /// A monitor of this platform's default backend (the host process under `std`).
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidConfig`] for a config out of range;
+    /// [`crate::Error::Provider`] when the backend cannot start.
+    pub async fn new(config: MonitorConfig) -> Result<Self> {
+        Self::with_provider_and_config(crate::host::HostMetrics::new()?, config).await
+    }
+}
+
+#[cfg(feature = "alloc")]
+impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
+    /// A monitor of `provider` with [`MonitorConfig::default`].
+    ///
+    /// # Errors
+    /// None today; the signature leaves room for backends that check their hardware.
+    pub async fn with_provider(provider: P) -> Result<Self> {
+        Self::with_provider_and_config(provider, MonitorConfig::default()).await
+    }
+
+    /// A monitor of `provider` with `config`.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidConfig`] for a config out of range.
+    pub async fn with_provider_and_config(provider: P, config: MonitorConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Self {
+            cell: portable_atomic_util::Arc::new(MonitorCell::new(provider, config)),
+        })
+    }
+}
+
+impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
+    /// The backend this monitor reads.
+    pub fn provider(&self) -> &P {
+        &self.cell.provider
+    }
+
+    /// The current configuration.
+    pub fn config(&self) -> MonitorConfig {
+        self.cell.with_state(|s| s.config)
+    }
+
+    /// Replaces the configuration.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidConfig`]; the old configuration stays in force.
+    pub fn set_config(&self, config: MonitorConfig) -> Result<()> {
+        config.validate()?;
+        self.cell.with_state(|s| s.config = config);
+        Ok(())
+    }
+
+    /// Marks the monitor as running and takes a first sample, which also starts the CPU
+    /// utilization window. Calling it again while running does nothing.
+    ///
+    /// # Errors
+    /// A provider error from the first sample (the monitor is then not running).
+    pub async fn start_monitoring(&self) -> Result<()> {
+        if self
+            .cell
+            .with_state(|s| core::mem::replace(&mut s.running, true))
+        {
+            return Ok(());
+        }
+        if let Err(e) = self.snapshot().await {
+            self.cell.with_state(|s| s.running = false);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Starts monitoring and keeps running statistics of every sample
+    /// (see [`PerformanceMonitor::stats`]).
+    ///
+    /// # Errors
+    /// As [`PerformanceMonitor::start_monitoring`].
+    pub async fn start_realtime_analysis(&self) -> Result<()> {
+        self.cell.with_state(|s| s.realtime = true);
+        self.start_monitoring().await
+    }
+
+    /// Stops monitoring: a running [`PerformanceMonitor::run`] returns after its current wait.
+    pub fn stop_monitoring(&self) {
+        self.cell.with_state(|s| s.running = false);
+    }
+
+    /// True between `start_monitoring` and `stop_monitoring`.
+    pub fn is_running(&self) -> bool {
+        self.cell.with_state(|s| s.running)
+    }
+
+    /// Reads every metric now without recording it.
+    ///
+    /// # Errors
+    /// The provider's error when a metric cannot be read.
+    pub async fn current_metrics(&self) -> Result<PerformanceSnapshot> {
+        let p = &self.cell.provider;
+        let memory = p.memory_metrics()?;
+        let system = p.system_metrics()?;
+        Ok(PerformanceSnapshot {
+            timestamp_us: p.now_us(),
+            memory,
+            system,
+        })
+    }
+
+    /// Reads every metric now and records it as the latest sample (and into the running
+    /// statistics when real-time analysis is on). A failed reading is counted.
+    ///
+    /// # Errors
+    /// The provider's error when a metric cannot be read.
+    pub async fn snapshot(&self) -> Result<PerformanceSnapshot> {
+        match self.current_metrics().await {
+            Ok(snapshot) => {
+                self.cell.with_state(|s| {
+                    s.samples = s.samples.saturating_add(1);
+                    if s.realtime {
+                        s.stats.record(&snapshot, s.config.memory_tracking);
+                    }
+                    s.last = Some(snapshot.clone());
+                });
+                Ok(snapshot)
+            }
+            Err(e) => {
+                self.cell
+                    .with_state(|s| s.failed_samples = s.failed_samples.saturating_add(1));
+                Err(e)
+            }
+        }
+    }
+
+    /// One step of periodic sampling, for applications that drive it from their own loop:
+    /// the same as [`PerformanceMonitor::snapshot`].
+    ///
+    /// # Errors
+    /// As [`PerformanceMonitor::snapshot`].
+    pub async fn tick(&self) -> Result<PerformanceSnapshot> {
+        self.snapshot().await
+    }
+
+    /// Samples every `sampling_interval_ms` until [`PerformanceMonitor::stop_monitoring`].
+    /// Starts monitoring if it was not started. Failed samples are counted, not fatal.
+    ///
+    /// Run it as a task: `spawner.spawn(monitor_task(monitor.clone()))` on Embassy,
+    /// `tokio::spawn(async move { m.run().await })` on tokio.
+    pub async fn run(&self) {
+        if !self.is_running() && self.start_monitoring().await.is_err() {
+            self.cell.with_state(|s| s.running = true);
+        }
+        while self.is_running() {
+            let interval = self.config().sampling_interval_ms;
+            self.cell.provider.delay_ms(interval).await;
+            if !self.is_running() {
+                break;
+            }
+            // A failure is already counted in `failed_samples`; keep sampling.
+            let _ = self.snapshot().await;
+        }
+    }
+
+    /// Samples every `sampling_interval_ms` of the provider's clock for `duration_secs`
+    /// seconds and returns what was seen. The first sample is taken at once, so a window
+    /// of `d` ms at interval `i` holds `d / i` samples (at least one).
+    ///
+    /// # Errors
+    /// None for failed samples (they are counted in the collection); the signature
+    /// leaves room for backends that must be started first.
+    pub async fn collect_metrics_for_duration(
+        &self,
+        duration_secs: u32,
+    ) -> Result<MetricsCollection> {
+        let config = self.config();
+        let window_ms = u64::from(duration_secs) * 1_000;
+        let samples = (window_ms / u64::from(config.sampling_interval_ms)).max(1);
+        let mut collector = MetricsCollector::with_memory_tracking(config.memory_tracking);
+        for i in 0..samples {
+            if i > 0 {
+                self.cell
+                    .provider
+                    .delay_ms(config.sampling_interval_ms)
+                    .await;
+            }
+            match self.snapshot().await {
+                Ok(snapshot) => collector.record(&snapshot),
+                Err(_) => collector.record_failure(),
+            }
+        }
+        Ok(collector.finish())
+    }
+
+    /// The latest recorded sample.
+    pub fn last_snapshot(&self) -> Option<PerformanceSnapshot> {
+        self.cell.with_state(|s| s.last.clone())
+    }
+
+    /// Running statistics since real-time analysis started.
+    pub fn stats(&self) -> MetricStats {
+        self.cell.with_state(|s| s.stats)
+    }
+
+    /// Samples recorded and samples that failed.
+    pub fn sample_counts(&self) -> (u32, u32) {
+        self.cell.with_state(|s| (s.samples, s.failed_samples))
+    }
+}
+
+#[cfg(not(feature = "alloc"))]
+impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
+    /// A handle to a monitor living in a `static` (firmware without `alloc`).
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidConfig`] when the cell's config is out of range.
+    pub fn from_static(cell: &'static MonitorCell<P>) -> Result<Self> {
+        cell.with_state(|s| s.config.validate())?;
+        Ok(Self { cell })
+    }
+}
+
+#[cfg(feature = "std")]
+impl<P: PlatformMetrics + Send + Sync + 'static> PerformanceMonitor<P> {
+    /// Runs [`PerformanceMonitor::run`] on a new OS thread, for host programs without an
+    /// async runtime. The thread ends after [`PerformanceMonitor::stop_monitoring`].
+    ///
+    /// # Errors
+    /// [`crate::Error::Provider`] when the thread cannot be created.
+    pub fn spawn_sampler(&self) -> Result<std::thread::JoinHandle<()>> {
+        let monitor = self.clone();
+        std::thread::Builder::new()
+            .name("iot-perf-sampler".into())
+            .spawn(move || futures_executor::block_on(monitor.run()))
+            .map_err(|_| crate::Error::Provider {
+                what: "spawning the sampler thread",
+            })
+    }
+}

@@ -1,0 +1,79 @@
+//! The state a monitor handle points at, and how handles point at it.
+
+use core::cell::RefCell;
+
+use critical_section::Mutex;
+
+use crate::{MetricStats, MonitorConfig, PerformanceSnapshot};
+
+/// What the sampler has seen so far.
+#[derive(Debug, Clone)]
+pub(crate) struct MonitorState {
+    pub(crate) config: MonitorConfig,
+    pub(crate) running: bool,
+    pub(crate) realtime: bool,
+    pub(crate) samples: u32,
+    pub(crate) failed_samples: u32,
+    pub(crate) last: Option<PerformanceSnapshot>,
+    pub(crate) stats: MetricStats,
+}
+
+/// A provider and the monitor's state, shared by every clone of a handle.
+///
+/// Firmware without `alloc` places one in a `static` (for example with the `static_cell`
+/// crate) and builds handles with [`crate::PerformanceMonitor::from_static`].
+#[derive(Debug)]
+pub struct MonitorCell<P> {
+    pub(crate) provider: P,
+    pub(crate) state: Mutex<RefCell<MonitorState>>,
+}
+
+impl<P> MonitorCell<P> {
+    /// A cell for `provider`, configured by `config` (checked when a handle is made).
+    pub const fn new(provider: P, config: MonitorConfig) -> Self {
+        Self {
+            provider,
+            state: Mutex::new(RefCell::new(MonitorState {
+                config,
+                running: false,
+                realtime: false,
+                samples: 0,
+                failed_samples: 0,
+                last: None,
+                stats: MetricStats {
+                    heap_used: crate::RunningStats::new(),
+                    heap_free: crate::RunningStats::new(),
+                    stack_used: crate::RunningStats::new(),
+                    fragmentation_ratio: crate::RunningStats::new(),
+                    cpu_utilization: crate::RunningStats::new(),
+                    task_count: crate::RunningStats::new(),
+                    temperature: crate::RunningStats::new(),
+                },
+            })),
+        }
+    }
+
+    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut MonitorState) -> R) -> R {
+        critical_section::with(|cs| f(&mut self.state.borrow_ref_mut(cs)))
+    }
+}
+
+/// A counted reference with `alloc`; a `&'static` otherwise.
+#[cfg(feature = "alloc")]
+pub(crate) type CellRef<P> = portable_atomic_util::Arc<MonitorCell<P>>;
+#[cfg(not(feature = "alloc"))]
+pub(crate) type CellRef<P> = &'static MonitorCell<P>;
+
+/// What a provider must satisfy to sit behind a monitor handle: anything with `alloc`
+/// (handles are reference-counted), `'static` without it (handles are `&'static`).
+#[cfg(feature = "alloc")]
+pub trait HandleBound {}
+#[cfg(feature = "alloc")]
+impl<T: ?Sized> HandleBound for T {}
+
+/// What a provider must satisfy to sit behind a monitor handle: anything with `alloc`
+/// (handles are reference-counted), `'static` without it (handles are `&'static`).
+#[cfg(not(feature = "alloc"))]
+pub trait HandleBound: 'static {}
+#[cfg(not(feature = "alloc"))]
+impl<T: ?Sized + 'static> HandleBound for T {}

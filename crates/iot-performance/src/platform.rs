@@ -1,0 +1,49 @@
+//! Which backend [`crate::PerformanceMonitor::new`] uses when none is given.
+//!
+//! With `std` it is [`crate::host::HostMetrics`]. On firmware without a platform feature
+//! there is no default: construct the monitor with
+//! [`crate::PerformanceMonitor::with_provider`].
+
+use core::future::Future;
+
+use crate::{
+    MemoryMetrics, MemoryProvider, Result, SystemInfoProvider, SystemMetrics, TimingProvider,
+};
+
+/// The backend used by constructors that take no provider.
+#[cfg(feature = "std")]
+pub type DefaultPlatform = crate::host::HostMetrics;
+
+/// The backend used by constructors that take no provider: none on this build.
+#[cfg(not(feature = "std"))]
+pub type DefaultPlatform = NoDefaultPlatform;
+
+/// Stands for "no default platform" in type defaults; it has no values, so a monitor of
+/// this type can never be built.
+#[derive(Debug, Clone, Copy)]
+pub enum NoDefaultPlatform {}
+
+impl TimingProvider for NoDefaultPlatform {
+    fn now_ticks(&self) -> u64 {
+        match *self {}
+    }
+    fn ticks_per_second(&self) -> u64 {
+        match *self {}
+    }
+    fn delay_ms(&self, _ms: u32) -> impl Future<Output = ()> {
+        let this = *self;
+        async move { match this {} }
+    }
+}
+
+impl MemoryProvider for NoDefaultPlatform {
+    fn memory_metrics(&self) -> Result<MemoryMetrics> {
+        match *self {}
+    }
+}
+
+impl SystemInfoProvider for NoDefaultPlatform {
+    fn system_metrics(&self) -> Result<SystemMetrics> {
+        match *self {}
+    }
+}

@@ -1,0 +1,96 @@
+//! The platform abstraction: what a backend must be able to tell.
+//!
+//! A backend implements the three provider traits; [`PlatformMetrics`] is their union and
+//! is implemented automatically. Readings are synchronous (they read counters); only
+//! waiting is asynchronous, and it goes through [`TimingProvider::delay_ms`] so that a
+//! mock clock can make a sixty-second collection take no real time.
+
+use core::future::Future;
+
+use crate::{MemoryMetrics, Result, SystemMetrics};
+
+/// A monotonic clock in ticks of known frequency, and a way to wait on it.
+pub trait TimingProvider {
+    /// The current time in ticks. Never goes backwards; 32-bit hardware counters are
+    /// extended to 64 bits by the backend.
+    fn now_ticks(&self) -> u64;
+
+    /// Ticks per second of [`TimingProvider::now_ticks`].
+    fn ticks_per_second(&self) -> u64;
+
+    /// Waits `ms` milliseconds of this clock. A mock clock advances instantly.
+    fn delay_ms(&self, ms: u32) -> impl Future<Output = ()>;
+
+    /// The current time in microseconds.
+    fn now_us(&self) -> u64 {
+        ticks_to_us(self.now_ticks(), self.ticks_per_second())
+    }
+}
+
+/// Converts `ticks` at `ticks_per_second` to microseconds without overflow.
+///
+/// Returns 0 for a zero frequency rather than dividing by zero.
+pub fn ticks_to_us(ticks: u64, ticks_per_second: u64) -> u64 {
+    if ticks_per_second == 0 {
+        return 0;
+    }
+    let us = u128::from(ticks) * 1_000_000 / u128::from(ticks_per_second);
+    u64::try_from(us).unwrap_or(u64::MAX)
+}
+
+/// Heap, stack and static memory figures.
+pub trait MemoryProvider {
+    /// Reads the memory figures now.
+    fn memory_metrics(&self) -> Result<MemoryMetrics>;
+}
+
+/// CPU, scheduler and environment figures.
+pub trait SystemInfoProvider {
+    /// Reads the system figures now. `cpu_utilization` covers the time since the previous
+    /// call (the first call covers the time since the provider was created).
+    fn system_metrics(&self) -> Result<SystemMetrics>;
+}
+
+/// Everything a [`crate::PerformanceMonitor`] needs from a platform.
+pub trait PlatformMetrics: TimingProvider + MemoryProvider + SystemInfoProvider {}
+
+impl<T: TimingProvider + MemoryProvider + SystemInfoProvider> PlatformMetrics for T {}
+
+/// Forwarding so that a provider can be shared by reference (e.g. a `&'static` provider).
+impl<T: TimingProvider + ?Sized> TimingProvider for &T {
+    fn now_ticks(&self) -> u64 {
+        (**self).now_ticks()
+    }
+    fn ticks_per_second(&self) -> u64 {
+        (**self).ticks_per_second()
+    }
+    fn delay_ms(&self, ms: u32) -> impl Future<Output = ()> {
+        (**self).delay_ms(ms)
+    }
+}
+
+impl<T: MemoryProvider + ?Sized> MemoryProvider for &T {
+    fn memory_metrics(&self) -> Result<MemoryMetrics> {
+        (**self).memory_metrics()
+    }
+}
+
+impl<T: SystemInfoProvider + ?Sized> SystemInfoProvider for &T {
+    fn system_metrics(&self) -> Result<SystemMetrics> {
+        (**self).system_metrics()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_conversion() {
+        assert_eq!(ticks_to_us(25_000_000, 25_000_000), 1_000_000);
+        assert_eq!(ticks_to_us(3, 1_000_000), 3);
+        assert_eq!(ticks_to_us(1, 0), 0);
+        assert_eq!(ticks_to_us(u64::MAX, 1_000_000), u64::MAX);
+        assert_eq!(ticks_to_us(u64::MAX, 1_000_000_000), u64::MAX / 1000);
+    }
+}

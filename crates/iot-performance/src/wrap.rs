@@ -1,0 +1,81 @@
+//! Extending wrapping 32-bit hardware counters to 64 bits.
+
+/// Turns successive readings of a 32-bit counter that wraps (SysTick-derived tick counts,
+/// DWT `CYCCNT`, the low word of a timer, an interrupt counter) into a 64-bit count that
+/// never wraps.
+///
+/// Correct as long as it is fed at least once per counter period (2³² increments): each
+/// reading adds the wrapping difference from the previous one.
+///
+/// ```
+/// use iot_performance::WrapExtender;
+///
+/// let mut ext = WrapExtender::new();
+/// assert_eq!(ext.extend(0xFFFF_FFF0), 0xFFFF_FFF0);
+/// // The counter wrapped past zero: the extended count keeps going up.
+/// assert_eq!(ext.extend(0x0000_0010), 0x1_0000_0010);
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct WrapExtender {
+    last_raw: u32,
+    extended: u64,
+}
+
+impl WrapExtender {
+    /// Starts at zero: the first reading counts from a raw value of 0.
+    pub const fn new() -> Self {
+        Self {
+            last_raw: 0,
+            extended: 0,
+        }
+    }
+
+    /// Starts so that `raw` maps to 0: for counters whose initial value is arbitrary.
+    pub const fn starting_at(raw: u32) -> Self {
+        Self {
+            last_raw: raw,
+            extended: 0,
+        }
+    }
+
+    /// Feeds one reading and returns the extended count.
+    pub fn extend(&mut self, raw: u32) -> u64 {
+        let delta = raw.wrapping_sub(self.last_raw);
+        self.last_raw = raw;
+        self.extended = self.extended.wrapping_add(u64::from(delta));
+        self.extended
+    }
+
+    /// The extended count at the last reading.
+    pub const fn value(&self) -> u64 {
+        self.extended
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_across_many_wraps() {
+        let mut ext = WrapExtender::new();
+        let step = 0x9000_0001u32; // more than half the range: still one period per reading
+        let mut raw = 0u32;
+        let mut expected = 0u64;
+        for _ in 0..1000 {
+            raw = raw.wrapping_add(step);
+            expected += u64::from(step);
+            assert_eq!(ext.extend(raw), expected);
+        }
+        assert!(expected > u64::from(u32::MAX) * 100);
+    }
+
+    #[test]
+    fn starting_point_maps_to_zero() {
+        let mut ext = WrapExtender::starting_at(u32::MAX - 1);
+        assert_eq!(ext.extend(u32::MAX - 1), 0);
+        assert_eq!(ext.extend(1), 3);
+        assert_eq!(ext.value(), 3);
+    }
+}

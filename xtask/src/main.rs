@@ -1,0 +1,113 @@
+//! Project tasks plain cargo cannot express: `cargo xtask <task>`.
+//!
+//! - `check-targets`: builds the `no_std` library for every supported firmware target,
+//!   without default features and with `alloc`, installing missing rustup targets.
+
+use std::env;
+use std::process::{Command, ExitCode};
+
+/// Firmware targets, and whether they lack compare-and-swap (so that the build must pick a
+/// portable-atomic fallback the way an application would).
+const TARGETS: &[(&str, bool)] = &[
+    ("thumbv6m-none-eabi", true),
+    ("thumbv7em-none-eabihf", false),
+    ("riscv32imc-unknown-none-elf", true),
+    ("riscv32imac-unknown-none-elf", false),
+];
+
+/// Feature sets every target must build with.
+const FEATURE_SETS: &[&str] = &["", "alloc", "alloc,serde,defmt"];
+
+fn main() -> ExitCode {
+    let task = env::args().nth(1);
+    let result = match task.as_deref() {
+        Some("check-targets") => check_targets(),
+        _ => {
+            eprintln!(
+                "usage: cargo xtask <task>\n\ntasks:\n  check-targets   build the no_std library for every firmware target"
+            );
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cmd: &mut Command) -> Result<(), String> {
+    eprintln!("+ {cmd:?}");
+    let status = cmd
+        .status()
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("{cmd:?} failed with {status}"))
+    }
+}
+
+fn installed_targets() -> Result<String, String> {
+    let out = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("cannot run rustup: {e}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+fn ensure_targets(targets: &[&str]) -> Result<(), String> {
+    let installed = installed_targets()?;
+    let missing: Vec<&str> = targets
+        .iter()
+        .copied()
+        .filter(|t| !installed.lines().any(|l| l == *t))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    run(Command::new("rustup")
+        .args(["target", "add"])
+        .args(&missing))
+}
+
+fn check_targets() -> Result<(), String> {
+    ensure_targets(&TARGETS.iter().map(|(t, _)| *t).collect::<Vec<_>>())?;
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut built = 0;
+    for (target, no_cas) in TARGETS {
+        for features in FEATURE_SETS {
+            let mut cmd = Command::new(&cargo);
+            cmd.args([
+                "build",
+                "--quiet",
+                "-p",
+                "iot-performance",
+                "--no-default-features",
+                "--target",
+                target,
+            ]);
+            if !features.is_empty() {
+                cmd.args(["--features", features]);
+            }
+            if *no_cas {
+                // What an application on a single-core chip without CAS would choose.
+                let var = format!(
+                    "CARGO_TARGET_{}_RUSTFLAGS",
+                    target.to_uppercase().replace('-', "_")
+                );
+                cmd.env(var, "--cfg portable_atomic_unsafe_assume_single_core");
+            }
+            run(&mut cmd)?;
+            built += 1;
+        }
+    }
+    println!(
+        "check-targets: {built} builds passed ({} targets x {} feature sets)",
+        TARGETS.len(),
+        FEATURE_SETS.len()
+    );
+    Ok(())
+}
