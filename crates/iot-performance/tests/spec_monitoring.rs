@@ -256,7 +256,9 @@ fn runs_without_an_async_runtime() {
 #[cfg(feature = "serde")]
 #[tokio::test]
 async fn snapshots_and_collections_round_trip_through_serde() {
-    let monitor = PerformanceMonitor::with_provider(MockMetrics::new_with_defaults()).await.unwrap();
+    let monitor = PerformanceMonitor::with_provider(MockMetrics::new_with_defaults())
+        .await
+        .unwrap();
     let collection = monitor.collect_metrics_for_duration(3).await.unwrap();
     let json = serde_json::to_string(&collection).unwrap();
     let back: iot_performance::MetricsCollection = serde_json::from_str(&json).unwrap();
