@@ -281,6 +281,15 @@ impl<P: MemoryProvider + TimingProvider> MemoryAnalyzer<P> {
         ok
     }
 
+    /// The leak detector's current evidence, without taking a sample; `None` before three
+    /// windows are complete or when `detect_leaks` is off.
+    pub fn leak_evidence(&self) -> Option<LeakEvidence> {
+        if !self.config.detect_leaks {
+            return None;
+        }
+        self.with_state(|s| s.trend.evidence())
+    }
+
     /// Takes a sample now and analyses everything sampled so far.
     ///
     /// # Errors

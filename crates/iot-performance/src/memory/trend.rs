@@ -24,8 +24,11 @@ pub struct LeakEvidence {
     pub floor_noise_bytes: f32,
     /// Floors (windows) in the fit.
     pub windows: u8,
-    /// Share of window-to-window steps in which the floor rose, 0–1.
-    pub rising_steps: f32,
+    /// Pairs of windows in the fit whose later floor is lower than the earlier one: 0 for
+    /// a floor that only rises, about half of [`LeakEvidence::pairs`] for noise.
+    pub out_of_order_pairs: u16,
+    /// Pairs of windows in the fit, `windows · (windows − 1) / 2`.
+    pub pairs: u16,
     /// Oldest floor in the fit, bytes.
     pub first_floor: usize,
     /// Newest floor in the fit, bytes.
@@ -109,13 +112,29 @@ impl FloorTrend {
             )
         });
         let fit = slope::fit(points)?;
-        let steps = fit.n - 1;
-        let rising = self
+        let pairs = fit.n * (fit.n - 1) / 2;
+        let out_of_order: usize = self
             .fitted()
-            .zip(self.fitted().skip(1))
-            .filter(|(a, b)| b.bytes > a.bytes)
-            .count();
-        let rising_steps = rising as f64 / steps as f64;
+            .enumerate()
+            .map(|(i, a)| {
+                self.fitted()
+                    .skip(i + 1)
+                    .filter(|b| b.bytes < a.bytes)
+                    .count()
+            })
+            .sum();
+        // Each half of the fit must rise on its own: one step up is not a leak.
+        let half = fit.n / 2;
+        let half_rises = |skip: usize, take: usize| {
+            let pts = self.fitted().skip(skip).take(take).map(|f| {
+                (
+                    f.t_us.saturating_sub(first.t_us) as f64 / 1e6,
+                    f.bytes as f64,
+                )
+            });
+            slope::fit(pts).is_some_and(|h| h.slope > 0.0)
+        };
+        let both_halves_rise = half_rises(0, half) && half_rises(half, fit.n - half);
         let span_s = last.t_us.saturating_sub(first.t_us) as f64 / 1e6;
         let rise = fit.slope * span_s;
         let s = &self.settings;
@@ -124,7 +143,8 @@ impl FloorTrend {
             && fit.confidence_positive >= f64::from(s.min_confidence)
             && rise >= f64::from(s.min_growth_bytes)
             && rise >= 4.0 * fit.residual_std
-            && rising_steps >= 0.6
+            && out_of_order * 20 <= pairs
+            && both_halves_rise
             && last.bytes > first.bytes;
         Some(LeakEvidence {
             growth_rate_bytes_per_sec: fit.slope as f32,
@@ -132,7 +152,8 @@ impl FloorTrend {
             confidence: fit.confidence_positive as f32,
             floor_noise_bytes: fit.residual_std as f32,
             windows: fit.n as u8,
-            rising_steps: rising_steps as f32,
+            out_of_order_pairs: out_of_order as u16,
+            pairs: pairs as u16,
             first_floor: first.bytes,
             last_floor: last.bytes,
             leak_suspected,
@@ -167,7 +188,7 @@ mod tests {
     #[test]
     fn a_single_step_up_is_not_a_leak() {
         let mut t = FloorTrend::new(LeakDetectionSettings::default());
-        for i in 0..16 * 40u64 {
+        for i in 0..16 * 60u64 {
             t.push(i * 1_000_000, if i < 16 * 8 { 10_000 } else { 20_000 });
             assert!(!t.evidence().is_some_and(|e| e.leak_suspected), "at {i}");
         }
