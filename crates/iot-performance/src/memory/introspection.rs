@@ -14,7 +14,10 @@
 //! the largest block is measured the way an application would find it: the largest
 //! request that succeeds, found by a binary search of allocate-and-free pairs inside one
 //! critical section ([`largest_allocatable_block`], about 2·log₂(free) heap operations).
-//! That is exactly "the biggest buffer I could allocate right now".
+//! That is exactly "the biggest buffer I could allocate right now". (Tested on the host
+//! with both heaps; note that with `embedded-alloc` 0.7 a *second* `TlsfHeap` in one
+//! program broke the first one's `free()` — an overflow in `rlsf`'s block walk — so use
+//! one `TlsfHeap` per program, as firmware does.)
 //!
 //! ```
 //! use iot_performance::memory::{fragmentation_ratio, HeapIntrospection};
@@ -174,5 +177,109 @@ mod tests {
         mock.set_fragmentation_ratio(f32::NAN);
         assert_eq!(mock.largest_free_block(), None);
         assert_eq!(HeapIntrospection::fragmentation_ratio(&mock), None);
+    }
+}
+
+#[cfg(all(test, feature = "embedded-alloc"))]
+mod embedded_alloc_tests {
+    use core::mem::MaybeUninit;
+
+    use super::*;
+
+    const HEAP: usize = 8 * 1024;
+    const BLOCK: usize = 128;
+
+    /// Leaked, word-aligned memory for one heap.
+    fn memory() -> (usize, usize) {
+        let words = std::vec![MaybeUninit::<u64>::uninit(); HEAP / 8].into_boxed_slice();
+        let mem = std::boxed::Box::leak(words);
+        (mem.as_mut_ptr() as usize, HEAP)
+    }
+
+    /// Allocates up to `count` blocks (fewer if the heap fills), frees those `free`
+    /// picks, returns the measured fragmentation.
+    fn ratio_after<H: GlobalAlloc + HeapIntrospection>(
+        heap: &H,
+        count: usize,
+        free: impl Fn(usize, usize) -> bool,
+    ) -> f32 {
+        let layout = Layout::from_size_align(BLOCK, 8).unwrap();
+        let mut blocks = std::vec::Vec::new();
+        while blocks.len() < count {
+            // SAFETY: non-zero layout.
+            let p = unsafe { heap.alloc(layout) };
+            if p.is_null() {
+                break;
+            }
+            blocks.push(p);
+        }
+        assert!(blocks.len() > 16, "{}", blocks.len());
+        let n = blocks.len();
+        for (i, p) in blocks.iter().enumerate() {
+            if free(i, n) {
+                // SAFETY: allocated above with this layout, freed once.
+                unsafe { heap.dealloc(*p, layout) };
+            }
+        }
+        let largest = heap.largest_free_block().unwrap();
+        assert!(largest <= heap.total_free());
+        // The probe's answer is allocatable, one word more is not.
+        let fits = Layout::from_size_align(largest, 8).unwrap();
+        // SAFETY: non-zero layout; freed right away.
+        unsafe {
+            let p = heap.alloc(fits);
+            assert!(!p.is_null());
+            heap.dealloc(p, fits);
+            assert!(
+                heap.alloc(Layout::from_size_align(largest + 8, 8).unwrap())
+                    .is_null()
+            );
+        }
+        let ratio = heap.fragmentation_ratio().unwrap();
+        for (i, p) in blocks.iter().enumerate() {
+            if !free(i, n) {
+                // SAFETY: allocated above with this layout and not freed yet.
+                unsafe { heap.dealloc(*p, layout) };
+            }
+        }
+        ratio
+    }
+
+    /// One heap per kind: with embedded-alloc 0.7 a second `TlsfHeap` in the same program
+    /// broke the first one's `free()`; firmware has a single heap anyway.
+    fn compact_then_fragmented<H: GlobalAlloc + HeapIntrospection>(
+        heap: &H,
+        count: usize,
+    ) -> (f32, f32) {
+        let compact = ratio_after(heap, count, |i, n| i >= n / 2);
+        let fragmented = ratio_after(heap, count, |i, _| i % 2 == 0);
+        (compact, fragmented)
+    }
+
+    #[test]
+    fn alternating_frees_fragment_an_llff_heap() {
+        let heap = embedded_alloc::LlffHeap::empty();
+        let (start, size) = memory();
+        // SAFETY: the heap gets leaked memory nothing else uses, once.
+        unsafe { heap.init(start, size) };
+        // Filled to exhaustion: every hole left by an alternating free is one block.
+        let (compact, fragmented) = compact_then_fragmented(&heap, usize::MAX);
+        assert!(compact < 0.05, "{compact}");
+        assert!(fragmented > 0.9, "{fragmented}");
+    }
+
+    #[test]
+    fn alternating_frees_fragment_a_tlsf_heap() {
+        let heap = embedded_alloc::TlsfHeap::empty();
+        let (start, size) = memory();
+        // SAFETY: the heap gets leaked memory nothing else uses, once.
+        unsafe { heap.init(start, size) };
+        // 40 blocks of 128 B in 8 KiB: the free tail stays the largest block.
+        let (compact, fragmented) = compact_then_fragmented(&heap, 40);
+        assert!(compact < 0.05, "{compact}");
+        assert!(
+            fragmented > compact + 0.3,
+            "compact {compact}, fragmented {fragmented}"
+        );
     }
 }
