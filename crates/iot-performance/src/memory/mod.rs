@@ -38,6 +38,33 @@
 //! ```
 //!
 //! How the verdict is reached, and how fast, is in [`LeakDetectionSettings`].
+//!
+//! ## On the host, as the spec writes it
+//! `MemoryAnalyzer::new(config)` samples the current process (there is no argument-less
+//! `new()`: use [`MemoryAnalyzer::default`] for everything on).
+//!
+//! ```
+//! use iot_performance::{MemoryAnalysisConfig, MemoryAnalyzer};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let config = MemoryAnalysisConfig {
+//!     track_allocations: true,
+//!     detect_leaks: true,
+//!     fragmentation_analysis: true,
+//! };
+//! let analyzer = MemoryAnalyzer::new(config);
+//! analyzer.start_continuous_monitoring().await?;
+//! let metrics = analyzer.current_metrics().await?;
+//! assert!(metrics.heap_used > 0 && metrics.static_memory > 0);
+//!
+//! let analysis = analyzer.analyze_patterns().await?;
+//! if analysis.potential_leak_detected {
+//!     println!("Warning: Potential memory leak detected");
+//! }
+//! assert_eq!(analysis.fragmentation_ratio, None); // glibc cannot tell
+//! # Ok::<(), iot_performance::Error>(())
+//! # }).unwrap();
+//! ```
 
 mod analyzer;
 mod config;
