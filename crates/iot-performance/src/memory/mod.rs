@@ -8,6 +8,7 @@
 //! | [`HeapIntrospection`] | largest free block → fragmentation ratio | `embedded-alloc` heaps, the mock ([`introspection`] says where not) |
 //! | [`stack`] | painting and high-water mark | Cortex-M / RISC-V main stack, host threads |
 //! | [`static_memory`] | `.data` + `.bss` | linker symbols on firmware, loaded segments on the host |
+//! | [`device_memory_metrics`] | all of the above as one `MemoryMetrics`, for firmware backends | everywhere |
 //!
 //! ## Finding a leak
 //! ```
@@ -68,6 +69,7 @@
 
 mod analyzer;
 mod config;
+mod device;
 pub mod introspection;
 mod slope;
 pub mod stack;
@@ -81,6 +83,7 @@ mod tracking;
 
 pub use analyzer::{MemoryAnalysis, MemoryAnalyzer};
 pub use config::{LeakDetectionSettings, MemoryAnalysisConfig};
+pub use device::device_memory_metrics;
 pub use introspection::{HeapIntrospection, fragmentation_ratio, largest_allocatable_block};
 #[cfg(all(feature = "alloc", feature = "detailed-profiling"))]
 pub use size_classes::{SIZE_CLASSES, SizeClass, SizeClassSet, live_by_size_class, size_class};
