@@ -58,6 +58,7 @@ mod wrap;
 #[cfg(feature = "std")]
 pub mod host;
 pub mod interrupts;
+pub mod memory;
 pub mod mock;
 
 pub use collector::{MetricStats, MetricsCollection, MetricsCollector};
@@ -72,6 +73,8 @@ pub use provider::{
 pub use stats::RunningStats;
 pub use system_monitor::{SystemMonitor, SystemSample};
 pub use wrap::WrapExtender;
+
+pub use memory::{MemoryAnalysis, MemoryAnalysisConfig, MemoryAnalyzer};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
