@@ -220,3 +220,133 @@ fn reset_zeroes_counters_and_keeps_slots() {
     }
     assert_eq!(timing::scope("mc_reset").unwrap().total_ticks, 4);
 }
+
+#[cfg(feature = "detailed-profiling")]
+mod detailed {
+    use super::*;
+
+    fn crc16() {
+        let _g = profile_block!("cp_crc16");
+        ManualClock::advance(400);
+    }
+
+    fn parse() {
+        let _g = profile_block!("cp_parse");
+        ManualClock::advance(50);
+        crc16();
+        {
+            let _g = profile_block!("cp_decode");
+            ManualClock::advance(100);
+        }
+        ManualClock::advance(50);
+    }
+
+    fn handle_message() {
+        let _g = profile_block!("cp_handle_message");
+        ManualClock::advance(60);
+        parse();
+        {
+            let _g = profile_block!("cp_store");
+            ManualClock::advance(300);
+        }
+        ManualClock::advance(40);
+    }
+
+    #[test]
+    fn critical_path_and_self_times_of_a_known_tree() {
+        let _s = serial();
+        handle_message();
+        handle_message();
+        let self_of = |n| timing::scope(n).unwrap().self_ticks.unwrap();
+        assert_eq!(
+            timing::scope("cp_handle_message").unwrap().total_ticks,
+            2_000
+        );
+        assert_eq!(self_of("cp_handle_message"), 200);
+        assert_eq!(self_of("cp_parse"), 200);
+        assert_eq!(self_of("cp_crc16"), 800);
+        assert_eq!(self_of("cp_store"), 600);
+
+        let path = timing::critical_path("cp_handle_message").unwrap();
+        assert_eq!(path.root_ticks, 2_000);
+        let steps: Vec<_> = path.steps.iter().map(|s| (s.name, s.ticks)).collect();
+        assert_eq!(steps, [("cp_parse", 1_200), ("cp_crc16", 800)]);
+        assert_eq!(path.steps[0].share_of_root, 0.6);
+        assert_eq!(path.steps[1].share_of_parent, 800.0 / 1_200.0);
+        assert_eq!(
+            path.to_string(),
+            "cp_handle_message > cp_parse (60.0%) > cp_crc16 (40.0%)"
+        );
+
+        let leaf = timing::critical_path("cp_crc16").unwrap();
+        assert!(leaf.steps.is_empty());
+        assert!(timing::critical_path("cp_no_such_scope").is_err());
+        assert_eq!(timing::detail_losses().unbalanced, 0);
+    }
+
+    #[test]
+    fn async_self_time_counts_polls_only() {
+        #[profile_function("cp_async_parent")]
+        async fn parent() {
+            ManualClock::advance(10);
+            {
+                let _leaf = profile_block!("cp_async_leaf"); // nested in the first poll
+                ManualClock::advance(400);
+            }
+            YieldOnce(false).await;
+            ManualClock::advance(5);
+        }
+        let _s = serial();
+        let mut fut = pin!(parent());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        ManualClock::advance(1_000);
+        assert!(fut.as_mut().poll(&mut cx).is_ready());
+        let s = timing::scope("cp_async_parent").unwrap();
+        assert_eq!(
+            (s.busy_ticks, s.wall_ticks, s.self_ticks),
+            (Some(415), Some(1_415), Some(15))
+        );
+        let path = timing::critical_path("cp_async_parent").unwrap();
+        assert_eq!(path.root_ticks, 415);
+        assert_eq!(path.steps[0].name, "cp_async_leaf");
+    }
+
+    #[test]
+    fn percentiles_come_from_the_log2_histogram() {
+        let _s = serial();
+        for d in 1..=100 {
+            let _g = profile_block!("cp_percentiles");
+            ManualClock::advance(d);
+        }
+        let s = timing::scope("cp_percentiles").unwrap();
+        assert_eq!(s.percentile_ticks(50.0), Some(63)); // the 50th call took 50: bucket 32..=63
+        assert_eq!(s.percentile_ticks(90.0), Some(100)); // bucket 64..=127, capped at max
+        assert_eq!(s.percentile_ticks(1.0), Some(1));
+        assert_eq!(s.histogram().iter().sum::<u32>(), 100);
+        let report = futures_executor::block_on(TimingProfiler::new().generate_report()).unwrap();
+        let row = report.get("cp_percentiles").unwrap();
+        assert_eq!((row.p50_us, row.p99_us), (Some(63), Some(100)));
+    }
+
+    #[test]
+    fn a_scope_closed_out_of_order_keeps_the_stack_sound() {
+        let _s = serial();
+        let a = profile_block!("cp_interleaved_a");
+        let b = profile_block!("cp_interleaved_b");
+        ManualClock::advance(10);
+        drop(a); // not the innermost: removed by id
+        ManualClock::advance(5);
+        drop(b);
+        {
+            let _g = profile_block!("cp_after_interleave");
+            ManualClock::advance(1);
+        }
+        assert_eq!(timing::scope("cp_interleaved_a").unwrap().total_ticks, 10);
+        assert_eq!(timing::scope("cp_interleaved_b").unwrap().total_ticks, 15);
+        assert_eq!(
+            timing::scope("cp_after_interleave").unwrap().self_ticks,
+            Some(1)
+        );
+    }
+}

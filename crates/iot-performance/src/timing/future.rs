@@ -69,14 +69,14 @@ impl<F: Future> Future for ProfiledFuture<F> {
             return inner.poll(cx);
         };
         #[cfg(feature = "detailed-profiling")]
-        let frame = super::nesting::enter(*this.index);
+        let frame = super::detail::nesting::enter(*this.index);
         let start = clock::now();
         let result = inner.poll(cx);
         let end = clock::now();
         let busy = end.wrapping_sub(start);
         slot.record_poll(busy);
         #[cfg(feature = "detailed-profiling")]
-        super::nesting::exit_poll(frame, slot, busy);
+        super::detail::nesting::exit(frame, *this.index, slot, busy);
         if result.is_ready() {
             let first = this.first_poll.unwrap_or(start);
             slot.record_call(end.wrapping_sub(first));

@@ -39,7 +39,9 @@ pub struct ScopeGuard {
     slot: Option<&'static SlotCounters>,
     start: u64,
     #[cfg(feature = "detailed-profiling")]
-    frame: super::nesting::Frame,
+    frame: super::detail::nesting::Frame,
+    #[cfg(feature = "detailed-profiling")]
+    index: usize,
 }
 
 impl ScopeGuard {
@@ -47,7 +49,9 @@ impl ScopeGuard {
         slot: None,
         start: 0,
         #[cfg(feature = "detailed-profiling")]
-        frame: super::nesting::Frame::UNTRACKED,
+        frame: super::detail::nesting::Frame::UNTRACKED,
+        #[cfg(feature = "detailed-profiling")]
+        index: 0,
     };
 
     /// Opens a scope for `site`; does nothing while profiling is disabled or when the
@@ -75,12 +79,12 @@ impl ScopeGuard {
             return Self::DISARMED;
         };
         let slot = registry::counters(index);
-        #[cfg(not(feature = "detailed-profiling"))]
-        let _ = index;
         Self {
             slot,
             #[cfg(feature = "detailed-profiling")]
-            frame: super::nesting::enter(index),
+            frame: super::detail::nesting::enter(index),
+            #[cfg(feature = "detailed-profiling")]
+            index,
             start: clock::now(),
         }
     }
@@ -98,7 +102,7 @@ impl Drop for ScopeGuard {
             let ticks = clock::now().wrapping_sub(self.start);
             slot.record_call(ticks);
             #[cfg(feature = "detailed-profiling")]
-            super::nesting::exit(self.frame, slot, ticks);
+            super::detail::nesting::exit(self.frame, self.index, slot, ticks);
         }
     }
 }

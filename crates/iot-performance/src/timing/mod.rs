@@ -45,6 +45,8 @@
 
 mod clock;
 mod counters;
+#[cfg(feature = "detailed-profiling")]
+mod detail;
 mod future;
 mod guard;
 mod registry;
@@ -55,6 +57,10 @@ mod wrap_clock;
 use portable_atomic::{AtomicBool, Ordering};
 
 pub use clock::{ManualClock, now, reset_clock, set_clock, ticks_per_second};
+#[cfg(feature = "detailed-profiling")]
+pub use detail::{
+    CriticalPath, DetailLosses, EDGE_CAPACITY, MAX_DEPTH, PathStep, critical_path, detail_losses,
+};
 pub use future::{ProfiledFuture, profile_future};
 pub use guard::ScopeGuard;
 pub use registry::{CallSite, Dropped, SCOPE_CAPACITY, dropped};

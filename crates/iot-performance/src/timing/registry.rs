@@ -189,4 +189,6 @@ pub(crate) fn reset_counters() {
         slot.reset();
     }
     critical_section::with(|cs| TABLE.borrow_ref_mut(cs).dropped_calls = 0);
+    #[cfg(feature = "detailed-profiling")]
+    super::detail::reset();
 }
