@@ -42,16 +42,18 @@ fn parse_name(attr: TokenStream) -> syn::Result<Option<LitStr>> {
     if attr.is_empty() {
         return Ok(None);
     }
+    const EXPECTED: &str = "expected a scope name: `#[profile_function(\"name\")]` or \
+                            `#[profile_function(name = \"name\")]`";
     let parser = |input: syn::parse::ParseStream<'_>| -> syn::Result<LitStr> {
         if input.peek(LitStr) {
             return input.parse();
         }
+        if !input.peek(syn::Ident) {
+            return Err(input.error(EXPECTED));
+        }
         let key: syn::Ident = input.parse()?;
         if key != "name" {
-            return Err(syn::Error::new(
-                key.span(),
-                "expected a scope name: `#[profile_function(\"name\")]` or `#[profile_function(name = \"name\")]`",
-            ));
+            return Err(syn::Error::new(key.span(), EXPECTED));
         }
         input.parse::<Token![=]>()?;
         input.parse()
