@@ -34,6 +34,7 @@ pin_project_lite::pin_project! {
         // The slot, looked up at the first poll (`None` when disabled or dropped).
         slot: Option<&'static SlotCounters>,
         index: usize,
+        started: bool,
         first_poll: Option<u64>,
     }
 }
@@ -45,6 +46,7 @@ pub fn profile_future<F: Future>(site: &'static CallSite, future: F) -> Profiled
         site,
         slot: None,
         index: 0,
+        started: false,
         first_poll: None,
     }
 }
@@ -56,14 +58,14 @@ impl<F: Future> Future for ProfiledFuture<F> {
         let this = self.project();
         let inner = this.inner;
 
-        if this.first_poll.is_none() {
+        if !*this.started {
+            *this.started = true;
             if is_enabled()
                 && let Some(index) = this.site.slot()
             {
                 *this.slot = super::registry::counters(index);
                 *this.index = index;
             }
-            *this.first_poll = Some(clock::now());
         }
         let Some(slot) = *this.slot else {
             return inner.poll(cx);
@@ -71,6 +73,8 @@ impl<F: Future> Future for ProfiledFuture<F> {
         #[cfg(feature = "detailed-profiling")]
         let frame = super::detail::nesting::enter(*this.index);
         let start = clock::now();
+        // The first measured poll starts the wall-clock time.
+        let first_poll = *this.first_poll.get_or_insert(start);
         let result = inner.poll(cx);
         let end = clock::now();
         let busy = end.wrapping_sub(start);
@@ -78,8 +82,7 @@ impl<F: Future> Future for ProfiledFuture<F> {
         #[cfg(feature = "detailed-profiling")]
         super::detail::nesting::exit(frame, *this.index, slot, busy);
         if result.is_ready() {
-            let first = this.first_poll.unwrap_or(start);
-            slot.record_call(end.wrapping_sub(first));
+            slot.record_call(end.wrapping_sub(first_poll));
         }
         result
     }
