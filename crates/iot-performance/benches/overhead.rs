@@ -150,6 +150,9 @@ fn timed(mut body: impl FnMut()) -> impl FnMut(u64) -> Duration {
     }
 }
 
+/// Runs a case `n` times and returns the time taken.
+type Batch = Box<dyn FnMut(u64) -> Duration>;
+
 fn disabled_block(n: u64) -> Duration {
     timing::set_enabled(false);
     let spent = timed(block_scope)(n);
@@ -163,7 +166,7 @@ fn summary() {
     const ROUNDS: u32 = 9;
     const ITERS: u64 = 1_000_000;
     timing::set_enabled(true);
-    let mut cases: [(&str, Box<dyn FnMut(u64) -> Duration>, f64); 9] = [
+    let mut cases: [(&str, Batch, f64); 9] = [
         (
             "floor: 2x rdtsc + atomic add",
             Box::new(timed(floor_scope)),

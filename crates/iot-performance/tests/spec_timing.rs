@@ -1,7 +1,7 @@
 //! The user description's timing examples, as written there, compiled and run.
 
-use iot_performance::{TimingMetrics, TimingProfiler, profile_block, profile_function};
 use iot_performance::{MonitorConfig, PerformanceMonitor};
+use iot_performance::{TimingMetrics, TimingProfiler, profile_block, profile_function};
 
 #[derive(Debug)]
 struct Error;
@@ -39,7 +39,9 @@ async fn function_timing_profiling_example() -> Result<(), Box<dyn std::error::E
         let sensor_data = read_bme280_sensor().await.map_err(|_| "sensor")?;
         assert_eq!(sensor_data.celsius, 21.5);
     }
-    process_mqtt_message(b"{\"t\":21.5}").await.map_err(|_| "mqtt")?;
+    process_mqtt_message(b"{\"t\":21.5}")
+        .await
+        .map_err(|_| "mqtt")?;
     assert!(process_mqtt_message(b"").await.is_err());
     critical_function().await;
 
@@ -51,7 +53,14 @@ async fn function_timing_profiling_example() -> Result<(), Box<dyn std::error::E
     assert_eq!(mqtt.metrics.call_count, 2);
     assert_eq!(mqtt.polls, Some(2));
     assert!(mqtt.busy_time_us.is_some() && mqtt.wall_time_us.is_some());
-    assert_eq!(timing_report.get("critical_function").unwrap().metrics.call_count, 1);
+    assert_eq!(
+        timing_report
+            .get("critical_function")
+            .unwrap()
+            .metrics
+            .call_count,
+        1
+    );
     assert!(timing_report.to_string().contains("process_mqtt_message"));
     Ok(())
 }

@@ -356,7 +356,9 @@ mod detailed {
         let _s = serial();
         let before = timing::detail_losses().unbalanced;
         let outer = profile_block!("cp_thread_outer");
-        let moved = std::thread::spawn(|| profile_block!("cp_thread_moved")).join().unwrap();
+        let moved = std::thread::spawn(|| profile_block!("cp_thread_moved"))
+            .join()
+            .unwrap();
         ManualClock::advance(7);
         std::thread::spawn(move || {
             // Another thread: its own stack holds a frame too, with the same local id.
@@ -368,7 +370,13 @@ mod detailed {
         drop(outer);
         assert_eq!(timing::detail_losses().unbalanced, before + 1);
         assert_eq!(timing::scope("cp_thread_moved").unwrap().total_ticks, 7);
-        assert_eq!(timing::scope("cp_thread_moved").unwrap().self_ticks, Some(0));
-        assert_eq!(timing::scope("cp_thread_outer").unwrap().self_ticks, Some(7));
+        assert_eq!(
+            timing::scope("cp_thread_moved").unwrap().self_ticks,
+            Some(0)
+        );
+        assert_eq!(
+            timing::scope("cp_thread_outer").unwrap().self_ticks,
+            Some(7)
+        );
     }
 }
