@@ -380,3 +380,24 @@ mod detailed {
         );
     }
 }
+
+#[cfg(feature = "serde")]
+#[test]
+fn report_serializes_for_the_host_tool() {
+    let _s = serial();
+    {
+        let _g = profile_block!("mc_serde");
+        ManualClock::advance(1_500);
+    }
+    let report = futures_executor::block_on(TimingProfiler::new().generate_report()).unwrap();
+    let json = serde_json::to_value(&report).unwrap();
+    let row = json["scopes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["metrics"]["function_name"] == "mc_serde")
+        .unwrap();
+    assert_eq!(row["metrics"]["execution_time_us"], 1_500);
+    assert_eq!(row["stats"]["total_ticks"], 1_500);
+    assert_eq!(json["ticks_per_second"], 1_000_000);
+}

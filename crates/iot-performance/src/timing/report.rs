@@ -59,6 +59,8 @@ impl TimingProfiler {
 
 /// One scope of a [`TimingReport`].
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ScopeTiming {
     /// Name, calls, total, mean, min and max in microseconds (wall time for async).
     pub metrics: TimingMetrics,
@@ -111,6 +113,8 @@ impl ScopeTiming {
 
 /// What [`TimingReport::sort_by`] orders by (largest first, names A to Z).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum SortKey {
     /// Total time in the scope.
     TotalTime,
@@ -130,6 +134,8 @@ pub enum SortKey {
 
 /// Timings of every registered scope at one moment.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct TimingReport {
     /// Frequency of the clock the ticks were counted in.
     pub ticks_per_second: u64,
