@@ -14,7 +14,9 @@ pin_project_lite::pin_project! {
     /// (busy time) and a poll count.
     ///
     /// `#[profile_function]` on an `async fn` builds one of these; build one yourself with
-    /// [`profile_future`] to time a future you did not write.
+    /// [`profile_future`] to time a future you did not write. A future dropped before it
+    /// completes (a cancelled call, the losing branch of a `select`) keeps the busy time
+    /// and polls it used but is not counted as a call.
     ///
     /// ```
     /// use iot_performance::timing::{self, CallSite, profile_future};

@@ -297,3 +297,24 @@ impl fmt::Display for PlainOpt {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(ticks: Option<u64>, hz: u64) -> String {
+        format!("{:>8}", Micros { ticks, hz })
+    }
+
+    #[test]
+    fn micros_keep_small_values_visible() {
+        assert_eq!(shown(Some(11), 1_000_000_000), "   0.011");
+        assert_eq!(shown(Some(12_340), 1_000_000_000), "    12.3");
+        assert_eq!(shown(Some(5_000), 1_000_000), "    5000");
+        assert_eq!(shown(None, 1_000_000), "       -");
+        assert_eq!(
+            shown(Some(u64::MAX), 1),
+            format!("{:.0}", u64::MAX as f64 * 1e6)
+        );
+    }
+}
