@@ -1,4 +1,5 @@
 //! `#[profile_function]` on every kind of function a firmware engineer writes.
+#![cfg(all(feature = "std", feature = "macros"))]
 
 use std::fmt::Display;
 

@@ -298,7 +298,7 @@ impl fmt::Display for PlainOpt {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "std"))]
 mod tests {
     use super::*;
 
