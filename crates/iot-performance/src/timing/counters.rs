@@ -172,7 +172,8 @@ mod lock_free {
     }
 }
 
-#[cfg(not(target_has_atomic = "64"))]
+// Also built for host unit tests, so that the MCU implementation is tested too.
+#[cfg(any(not(target_has_atomic = "64"), test))]
 mod masked {
     use super::Totals;
     use core::cell::RefCell;
@@ -241,7 +242,31 @@ mod tests {
 
     #[test]
     fn min_max_total_and_polls() {
-        let c = SlotCounters::new();
+        check_counters(&SlotCounters::new());
+    }
+
+    #[test]
+    fn masked_counters_behave_the_same() {
+        let c = masked::SlotCounters::new();
+        for t in [5, 2, 9] {
+            c.record_call(t);
+        }
+        c.record_poll(4);
+        c.record_poll(1);
+        let t = c.totals();
+        assert_eq!((t.calls, t.total, t.min, t.max), (3, 16, 2, 9));
+        assert_eq!((t.polls, t.busy), (2, 5));
+        #[cfg(feature = "detailed-profiling")]
+        {
+            c.record_self(7);
+            assert_eq!(c.totals().self_ticks, 7);
+            assert_eq!(c.totals().histogram[bucket_of(9)], 1);
+        }
+        c.reset();
+        assert_eq!(c.totals(), Totals::EMPTY);
+    }
+
+    fn check_counters(c: &SlotCounters) {
         assert_eq!(c.totals(), Totals::EMPTY);
         for t in [5, 2, 9] {
             c.record_call(t);
