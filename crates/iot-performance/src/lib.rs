@@ -2,7 +2,9 @@
 //!
 //! Performance monitoring for embedded IoT firmware and the host programs that test it:
 //! heap, stack and static memory, CPU load, tasks, interrupts and temperature, read
-//! through one platform abstraction and sampled by a [`PerformanceMonitor`].
+//! through one platform abstraction and sampled by a [`PerformanceMonitor`]; and scope
+//! timing ([`profile_block!`], `#[profile_function]` for sync and `async fn`s, reports
+//! and critical paths) whose cost is about that of two cycle-counter reads: see [`timing`].
 //!
 //! The crate is `#![no_std]` unless the `std` feature (on by default) is enabled, and uses
 //! the heap only under `alloc`. Everything asynchronous is executor-agnostic: waits go
@@ -43,6 +45,8 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+// Lets `#[profile_function]`'s `::iot_performance::` paths resolve inside this crate too.
+extern crate self as iot_performance;
 
 mod collector;
 mod config;
@@ -60,6 +64,7 @@ pub mod host;
 pub mod interrupts;
 pub mod memory;
 pub mod mock;
+pub mod timing;
 
 pub use collector::{MetricStats, MetricsCollection, MetricsCollector};
 pub use config::MonitorConfig;
@@ -72,9 +77,16 @@ pub use provider::{
 };
 pub use stats::RunningStats;
 pub use system_monitor::{SystemMonitor, SystemSample};
+pub use timing::{TimingProfiler, TimingReport};
 pub use wrap::WrapExtender;
 
 pub use memory::{MemoryAnalysis, MemoryAnalysisConfig, MemoryAnalyzer};
+
+/// Times a function: `#[profile_function]` or `#[profile_function("name")]`, on sync
+/// functions, methods, generic functions and `async fn`s (busy time, wall time and polls).
+/// See [`timing`].
+#[cfg(feature = "macros")]
+pub use iot_performance_macros::profile_function;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
