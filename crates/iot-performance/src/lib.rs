@@ -44,6 +44,22 @@
 #[cfg(feature = "alloc")]
 extern crate alloc;
 
+#[cfg(any(
+    all(feature = "cortex-m", feature = "riscv"),
+    all(feature = "cortex-m", feature = "esp32c3"),
+    all(feature = "riscv", feature = "esp32c3"),
+))]
+compile_error!(
+    "iot-performance: enable only one of the platform features `cortex-m`, `riscv`, `esp32c3` (each provides the `DefaultPlatform`)"
+);
+#[cfg(all(
+    feature = "std",
+    any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")
+))]
+compile_error!(
+    "iot-performance: the platform features are for firmware; add `default-features = false` to drop `std`"
+);
+
 mod collector;
 mod config;
 mod error;
@@ -54,6 +70,34 @@ mod provider;
 mod stats;
 mod system_monitor;
 mod wrap;
+
+mod device_clock;
+#[cfg(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3"))]
+mod firmware_delay;
+#[cfg(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3"))]
+mod firmware_system;
+mod idle;
+#[cfg(any(feature = "cortex-m", feature = "riscv", test))]
+mod link_memory;
+// Register-free logic of the firmware backends, tested on the host.
+#[cfg(all(test, not(feature = "cortex-m")))]
+#[path = "cortex_m/counter.rs"]
+mod cortex_m_counter;
+#[cfg(all(test, not(feature = "embassy")))]
+#[path = "embassy/table.rs"]
+mod embassy_table;
+#[cfg(all(test, not(feature = "esp32c3")))]
+#[path = "esp32c3/wifi.rs"]
+mod esp32c3_wifi;
+
+#[cfg(feature = "cortex-m")]
+pub mod cortex_m;
+#[cfg(feature = "embassy")]
+pub mod embassy;
+#[cfg(feature = "esp32c3")]
+pub mod esp32c3;
+#[cfg(feature = "riscv")]
+pub mod riscv;
 
 #[cfg(feature = "std")]
 pub mod host;

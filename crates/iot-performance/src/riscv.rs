@@ -1,0 +1,246 @@
+//! The RISC-V backend (feature `riscv`), for riscv-rt firmware on RV32 cores.
+//!
+//! | metric | source |
+//! |---|---|
+//! | clock | `mcycle` (64-bit, read as a consistent `mcycleh`/`mcycle` pair) at [`RiscVConfig::core_clock_hz`] |
+//! | instructions | `minstret` ([`RiscVMetrics::instructions_retired`]) |
+//! | wall time | the CLINT `mtime` register when its address is configured ([`RiscVMetrics::mtime_us`]) |
+//! | stack | high-water mark of hart 0's stack, painted at creation, from riscv-rt's `_stack_start`/`_hart_stack_size` |
+//! | static memory | `.data` + `.bss` from riscv-rt's `__sdata`…`__ebss` |
+//! | heap | the reader given to [`RiscVMetrics::with_heap`]; zero until one is given |
+//! | CPU | idle time from the Embassy hooks or [`wait_for_interrupt`]; `NaN` if nothing reports idle time |
+//! | temperature | `None` |
+//!
+//! On QEMU's `virt` machine under `-icount shift=0,sleep=off` every instruction takes one
+//! virtual nanosecond, so `mcycle` = `minstret` = instructions executed and `mtime` ticks
+//! at 10 MHz: [`RiscVConfig::qemu_virt`].
+//!
+//! ```no_run
+//! use iot_performance::riscv::{RiscVConfig, RiscVMetrics};
+//! # async fn start() -> iot_performance::Result<()> {
+//! let metrics_provider = RiscVMetrics::new(RiscVConfig::qemu_virt()).await?;
+//! # Ok(()) }
+//! ```
+
+use core::future::Future;
+
+use crate::firmware_system::SystemSampler;
+use crate::link_memory::{StackBounds, static_bytes};
+use crate::{
+    Error, MemoryMetrics, MemoryProvider, Result, SystemInfoProvider, SystemMetrics, TimingProvider,
+};
+
+/// Settings of the RISC-V backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RiscVConfig {
+    /// Frequency of `mcycle`: the core clock, in Hz.
+    pub core_clock_hz: u64,
+    /// Address of the 64-bit machine timer `mtime` (CLINT base + 0xBFF8), if the chip has one.
+    pub mtime_address: Option<usize>,
+    /// Frequency of `mtime`, in Hz.
+    pub mtime_frequency_hz: u64,
+}
+
+impl RiscVConfig {
+    /// QEMU `virt` under `-icount shift=0`: 1 GHz virtual core clock, CLINT `mtime` at
+    /// `0x0200_BFF8` counting at 10 MHz.
+    pub const fn qemu_virt() -> Self {
+        Self {
+            core_clock_hz: 1_000_000_000,
+            mtime_address: Some(0x0200_BFF8),
+            mtime_frequency_hz: 10_000_000,
+        }
+    }
+}
+
+impl Default for RiscVConfig {
+    /// [`RiscVConfig::qemu_virt`]: the one machine whose figures are known without asking.
+    fn default() -> Self {
+        Self::qemu_virt()
+    }
+}
+
+/// Heap figures from the application's allocator: `(used, free)` bytes.
+pub type HeapReader = fn() -> (usize, usize);
+
+/// Metrics of a RISC-V device. One per program: it owns the stack paint.
+#[derive(Debug)]
+pub struct RiscVMetrics {
+    config: RiscVConfig,
+    stack: StackBounds,
+    static_memory: usize,
+    heap: Option<HeapReader>,
+    system: SystemSampler,
+}
+
+/// Cycles since reset (`mcycle`).
+#[inline]
+pub fn now_ticks() -> u64 {
+    riscv::register::mcycle::read64()
+}
+
+/// Instructions retired since reset (`minstret`).
+#[inline]
+pub fn instructions_retired() -> u64 {
+    riscv::register::minstret::read64()
+}
+
+/// Sleeps with `WFI` until an interrupt, counting the time as idle for `cpu_utilization`.
+pub fn wait_for_interrupt() {
+    crate::idle::begin(now_ticks());
+    riscv::asm::wfi();
+    crate::idle::end(now_ticks());
+}
+
+impl RiscVMetrics {
+    /// Registers the clock, paints the unused stack and reads the linker's memory layout.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a zero `core_clock_hz`, or a configured `mtime` with a
+    /// zero frequency.
+    pub async fn new(config: RiscVConfig) -> Result<Self> {
+        if config.core_clock_hz == 0 {
+            return Err(Error::InvalidConfig {
+                field: "core_clock_hz",
+                reason: "must be the mcycle frequency in Hz (> 0)",
+            });
+        }
+        if config.mtime_address.is_some() && config.mtime_frequency_hz == 0 {
+            return Err(Error::InvalidConfig {
+                field: "mtime_frequency_hz",
+                reason: "must be > 0 when mtime_address is set",
+            });
+        }
+        crate::device_clock::register(now_ticks, config.core_clock_hz);
+        let (stack, static_memory) = link_layout();
+        // SAFETY: `stack` is hart 0's stack this code runs on (riscv-rt places it below
+        // `_stack_start`), and nothing lives below the current frame.
+        unsafe { stack.paint() };
+        Ok(Self {
+            config,
+            stack,
+            static_memory,
+            heap: None,
+            system: SystemSampler::new(now_ticks()),
+        })
+    }
+
+    /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`).
+    pub fn with_heap(mut self, reader: HeapReader) -> Self {
+        self.heap = Some(reader);
+        self
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &RiscVConfig {
+        &self.config
+    }
+
+    /// Instructions retired since reset.
+    pub fn instructions_retired(&self) -> u64 {
+        instructions_retired()
+    }
+
+    /// `mtime` in microseconds.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] when no `mtime_address` is configured.
+    pub fn mtime_us(&self) -> Result<u64> {
+        let address = self.config.mtime_address.ok_or(Error::Unsupported {
+            metric: "mtime (no mtime_address configured)",
+        })?;
+        let ticks = read_mtime(address);
+        Ok(crate::ticks_to_us(ticks, self.config.mtime_frequency_hz))
+    }
+
+    /// Deepest stack use since creation, in bytes.
+    pub fn stack_high_water_mark(&self) -> usize {
+        // SAFETY: the stack's bounds come from the linker and are readable.
+        unsafe { self.stack.high_water_mark() }
+    }
+}
+
+/// Reads the 64-bit `mtime` as two 32-bit halves, retrying if the high half changed.
+fn read_mtime(address: usize) -> u64 {
+    let low = address as *const u32;
+    let high = (address + 4) as *const u32;
+    loop {
+        // SAFETY: `address` is the configured, documented `mtime` register, readable as
+        // two aligned 32-bit words; reads have no side effect.
+        let (h1, l, h2) = unsafe {
+            (
+                core::ptr::read_volatile(high),
+                core::ptr::read_volatile(low),
+                core::ptr::read_volatile(high),
+            )
+        };
+        if h1 == h2 {
+            return (u64::from(h1) << 32) | u64::from(l);
+        }
+    }
+}
+
+fn link_layout() -> (StackBounds, usize) {
+    unsafe extern "C" {
+        static _stack_start: u32;
+        static _hart_stack_size: u32;
+        static __estack: u32;
+        static __sdata: u32;
+        static __edata: u32;
+        static __sbss: u32;
+        static __ebss: u32;
+    }
+    let top = core::ptr::addr_of!(_stack_start) as usize;
+    let hart_size = core::ptr::addr_of!(_hart_stack_size) as usize;
+    let region_bottom = core::ptr::addr_of!(__estack) as usize;
+    let stack = StackBounds {
+        bottom: region_bottom.max(top.saturating_sub(hart_size)),
+        top,
+    };
+    let statics = static_bytes(
+        core::ptr::addr_of!(__sdata) as usize,
+        core::ptr::addr_of!(__edata) as usize,
+        core::ptr::addr_of!(__sbss) as usize,
+        core::ptr::addr_of!(__ebss) as usize,
+    );
+    (stack, statics)
+}
+
+impl TimingProvider for RiscVMetrics {
+    fn now_ticks(&self) -> u64 {
+        now_ticks()
+    }
+
+    fn ticks_per_second(&self) -> u64 {
+        self.config.core_clock_hz
+    }
+
+    fn delay_ms(&self, ms: u32) -> impl Future<Output = ()> {
+        crate::firmware_delay::delay_ms(now_ticks, self.config.core_clock_hz, ms)
+    }
+}
+
+impl MemoryProvider for RiscVMetrics {
+    fn memory_metrics(&self) -> Result<MemoryMetrics> {
+        let stack_used = self.stack_high_water_mark();
+        let (heap_used, heap_free) = self.heap.map_or((0, 0), |read| read());
+        Ok(MemoryMetrics {
+            heap_used,
+            heap_free,
+            heap_total: heap_used + heap_free,
+            stack_used,
+            stack_free: self.stack.size().saturating_sub(stack_used),
+            static_memory: self.static_memory,
+            fragmentation_ratio: f32::NAN,
+        })
+    }
+}
+
+impl SystemInfoProvider for RiscVMetrics {
+    fn system_metrics(&self) -> Result<SystemMetrics> {
+        Ok(self
+            .system
+            .read(now_ticks(), self.config.core_clock_hz, None))
+    }
+}
