@@ -34,6 +34,7 @@ pub(crate) fn read() -> MpuStatus {
         let mpu = &*cortex_m::peripheral::MPU::PTR;
         let regions = ((mpu._type.read() >> 8) & 0xFF) as u8;
         let enabled = mpu.ctrl.read() & 1 == 1;
+        #[cfg_attr(not(target_has_atomic = "32"), allow(unused_mut))]
         let mut active = 0;
         #[cfg(all(target_has_atomic = "32", not(target_feature = "v8")))]
         {
