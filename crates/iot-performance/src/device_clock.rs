@@ -2,7 +2,8 @@
 //!
 //! Hooks are free functions called by the executor or from interrupt handlers, so they
 //! cannot reach a provider instance. Each firmware backend registers its clock here when
-//! it is constructed; until then the hooks still count events but record no durations.
+//! it is constructed (and gives it to the profiler too, through [`crate::timing::set_clock`]);
+//! until then the hooks still count events but record no durations.
 
 use core::cell::Cell;
 
@@ -21,6 +22,16 @@ pub(crate) fn register(now: NowFn, ticks_per_second: u64) {
     critical_section::with(|cs| CLOCK.borrow(cs).set(Some((now, ticks_per_second))));
 }
 
+/// Registers `now` as the hooks' clock and as the profiler's ([`crate::timing::set_clock`]).
+#[cfg_attr(
+    not(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")),
+    allow(dead_code)
+)]
+pub(crate) fn register_everywhere(now: NowFn, ticks_per_second: u64) {
+    register(now, ticks_per_second);
+    crate::timing::set_clock(now, ticks_per_second);
+}
+
 /// The hooks' clock reading, or `None` when no backend registered one.
 #[inline]
 pub(crate) fn now() -> Option<u64> {
@@ -29,7 +40,7 @@ pub(crate) fn now() -> Option<u64> {
 }
 
 /// Frequency of the registered clock, or `None` when no backend registered one.
-#[cfg_attr(not(any(feature = "embassy", test)), allow(dead_code))]
+#[cfg_attr(not(feature = "embassy"), allow(dead_code))]
 pub(crate) fn ticks_per_second() -> Option<u64> {
     critical_section::with(|cs| CLOCK.borrow(cs).get()).map(|(_, tps)| tps)
 }

@@ -112,7 +112,7 @@ impl RiscVMetrics {
                 reason: "must be > 0 when mtime_address is set",
             });
         }
-        crate::device_clock::register(now_ticks, config.core_clock_hz);
+        crate::device_clock::register_everywhere(now_ticks, config.core_clock_hz);
         let (stack, static_memory) = link_layout();
         // SAFETY: `stack` is hart 0's stack this code runs on (riscv-rt places it below
         // `_stack_start`), and nothing lives below the current frame.

@@ -132,7 +132,7 @@ impl CortexMMetrics {
             clock::use_systick();
             ClockSource::SysTick
         };
-        crate::device_clock::register(now_ticks, core_clock_hz);
+        crate::device_clock::register_everywhere(now_ticks, core_clock_hz);
         let (stack, static_memory) = link_layout();
         // SAFETY: `stack` is the main stack this code runs on (cortex-m-rt places it at
         // `[_stack_end, _stack_start)`), and nothing lives below the current frame.

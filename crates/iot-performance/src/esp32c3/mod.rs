@@ -108,7 +108,7 @@ impl Esp32C3Metrics {
     /// # Errors
     /// None today; the signature matches the other backends.
     pub async fn new(config: Esp32C3Config) -> Result<Self> {
-        crate::device_clock::register(now_ticks, TICKS_PER_SECOND);
+        crate::device_clock::register_everywhere(now_ticks, TICKS_PER_SECOND);
         if config.enable_hardware_counters {
             start_cycle_counter();
         }
