@@ -33,7 +33,11 @@ impl StackBounds {
     /// `[bottom, top)` must be the stack the caller runs on, valid for writes, with
     /// nothing but dead frames below the current stack pointer.
     // Not exercised on the host: it writes below the stack pointer; the QEMU suites run it.
+    // Never inlined: the marker must sit in this function's own frame, below every frame
+    // of its callers (an inlined marker could land above live locals of a large caller
+    // frame, such as an async fn's poll function).
     #[cfg_attr(test, allow(dead_code))]
+    #[inline(never)]
     pub(crate) unsafe fn paint(&self) {
         let marker = 0u8;
         let sp = core::ptr::addr_of!(marker) as usize;

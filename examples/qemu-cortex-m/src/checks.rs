@@ -50,6 +50,42 @@ fn deep(depth: u32) -> u32 {
     }
 }
 
+/// Instructions per `profile_block!` enter+exit: `count_instructions` before and after
+/// 10 000 empty scopes, minus the same loop without them.
+#[inline(never)]
+pub fn profile_block_overhead(count_instructions: impl Fn() -> u64) -> u64 {
+    const N: u64 = 10_000;
+    let start = count_instructions();
+    for i in 0..N {
+        core::hint::black_box(i);
+    }
+    let baseline = count_instructions() - start;
+    let start = count_instructions();
+    for i in 0..N {
+        let _scope = iot_performance::profile_block!("overhead.empty");
+        core::hint::black_box(i);
+    }
+    let profiled = count_instructions() - start;
+    profiled.saturating_sub(baseline) / N
+}
+
+/// Instructions per call of `read_clock`, measured like [`profile_block_overhead`].
+#[inline(never)]
+pub fn clock_read_cost(count_instructions: impl Fn() -> u64, read_clock: fn() -> u64) -> u64 {
+    const N: u64 = 10_000;
+    let start = count_instructions();
+    for i in 0..N {
+        core::hint::black_box(i);
+    }
+    let baseline = count_instructions() - start;
+    let start = count_instructions();
+    for _ in 0..N {
+        core::hint::black_box(read_clock());
+    }
+    let measured = count_instructions() - start;
+    measured.saturating_sub(baseline) / N
+}
+
 /// Runs the workload with the monitor attached and checks what it measured. `stack_hwm`
 /// reads the backend's stack high-water mark.
 pub async fn run<P: PlatformMetrics + 'static>(
@@ -137,6 +173,25 @@ pub async fn run<P: PlatformMetrics + 'static>(
         snap.system.interrupt_count >= u64::from(isr.count),
         format_args!("{} < {}", snap.system.interrupt_count, isr.count),
     );
+    if let Some(busy) = tasks::task_by_name("busy") {
+        let scopes: heapless_counts::Counts = crate::stages::NAMES
+            .iter()
+            .map(|name| iot_performance::timing::scope(name))
+            .collect();
+        report.check(
+            "sixteen_scopes_called_once_per_busy_poll",
+            scopes.all_called(u64::from(busy.polls)),
+            format_args!("calls {:?} vs {} polls", scopes.calls(), busy.polls),
+        );
+        report.check(
+            "scope_durations_follow_work",
+            scopes.longest_is_last(),
+            format_args!("totals {:?}", scopes.totals()),
+        );
+        for (name, calls, total, max) in scopes.rows() {
+            println!("scope {name}: {calls} calls, total {total} ticks, max {max} ticks");
+        }
+    }
     let summary = tasks::executor_summary();
     report.check(
         "task_count",
@@ -192,4 +247,52 @@ pub async fn run<P: PlatformMetrics + 'static>(
         format_args!("{} B", snap.memory.static_memory),
     );
     report.finish()
+}
+
+/// The 16 stage scopes' figures, without a heap.
+mod heapless_counts {
+    use iot_performance::timing::ScopeStats;
+
+    use crate::stages::STAGES;
+
+    pub struct Counts {
+        rows: [(&'static str, u64, u64, u64); STAGES],
+        len: usize,
+        missing: bool,
+    }
+
+    impl FromIterator<Option<ScopeStats>> for Counts {
+        fn from_iter<I: IntoIterator<Item = Option<ScopeStats>>>(iter: I) -> Self {
+            let mut counts = Counts { rows: [("", 0, 0, 0); STAGES], len: 0, missing: false };
+            for stats in iter {
+                match stats {
+                    Some(s) if counts.len < STAGES => {
+                        counts.rows[counts.len] = (s.name, s.calls, s.total_ticks, s.max_ticks);
+                        counts.len += 1;
+                    }
+                    _ => counts.missing = true,
+                }
+            }
+            counts
+        }
+    }
+
+    impl Counts {
+        pub fn all_called(&self, times: u64) -> bool {
+            !self.missing && self.len == STAGES && self.rows.iter().all(|r| r.1 == times)
+        }
+        pub fn longest_is_last(&self) -> bool {
+            let last = self.rows[STAGES - 1].2;
+            !self.missing && self.rows[..STAGES - 1].iter().all(|r| r.2 < last)
+        }
+        pub fn calls(&self) -> [u64; STAGES] {
+            self.rows.map(|r| r.1)
+        }
+        pub fn totals(&self) -> [u64; STAGES] {
+            self.rows.map(|r| r.2)
+        }
+        pub fn rows(&self) -> impl Iterator<Item = (&'static str, u64, u64, u64)> + '_ {
+            self.rows[..self.len].iter().copied()
+        }
+    }
 }

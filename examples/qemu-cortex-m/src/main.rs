@@ -14,6 +14,7 @@ extern crate alloc;
 
 #[cfg(feature = "perf")]
 mod checks;
+mod stages;
 mod time_driver;
 mod workload;
 
@@ -24,7 +25,11 @@ use semihosting::println;
 
 #[global_allocator]
 static HEAP: Heap = Heap::empty();
+/// The micro:bit has 16 KiB of RAM: a smaller heap there.
+#[cfg(target_has_atomic = "32")]
 const HEAP_SIZE: usize = 8 * 1024;
+#[cfg(not(target_has_atomic = "32"))]
+const HEAP_SIZE: usize = 4 * 1024;
 
 /// Core clock of the emulated machine: mps2 boards run at 25 MHz, the micro:bit at 16 MHz.
 #[cfg(target_has_atomic = "32")]
@@ -94,6 +99,15 @@ async fn main(spawner: Spawner) {
             ),
             Err(e) => println!("mpu: {e}"),
         }
+        // Under -icount shift=0 one instruction takes 1 ns: ticks × 1e9 / f = instructions.
+        let overhead = checks::profile_block_overhead(|| {
+            iot_performance::cortex_m::now_ticks() * 1_000_000_000 / u64::from(CORE_CLOCK_HZ)
+        });
+        let clock_read = checks::clock_read_cost(|| {
+            iot_performance::cortex_m::now_ticks() * 1_000_000_000 / u64::from(CORE_CLOCK_HZ)
+        }, iot_performance::cortex_m::now_ticks);
+        println!("overhead: {clock_read} instructions per clock read (SysTick, in a critical section)");
+        println!("overhead: {overhead} instructions per profile_block! enter+exit");
         let failed = checks::run(
             spawner,
             metrics,

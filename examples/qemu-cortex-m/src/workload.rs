@@ -12,6 +12,8 @@ pub const IDLE_PERIOD_MS: u64 = 50;
 /// Bytes the heap task adds per step, and its period in ms.
 pub const HEAP_STEP: usize = 256;
 pub const HEAP_PERIOD_MS: u64 = 20;
+/// Blocks the heap task keeps at most (it fits the smallest heap, 4 KiB).
+const MAX_BLOCKS: usize = 8;
 
 /// Spawns the three workload tasks.
 pub fn spawn_all(spawner: Spawner) {
@@ -35,7 +37,7 @@ async fn busy() {
     #[cfg(feature = "perf")]
     iot_performance::embassy::set_current_task_name("busy");
     loop {
-        core::hint::black_box(crunch(20_000));
+        core::hint::black_box(crate::stages::run_all(crunch(20_000)));
         Timer::after_millis(2).await;
     }
 }
@@ -55,7 +57,7 @@ async fn growing_heap() {
     iot_performance::embassy::set_current_task_name("heap");
     let mut blocks: Vec<Vec<u8>> = Vec::new();
     loop {
-        if blocks.len() < 16 {
+        if blocks.len() < MAX_BLOCKS {
             blocks.push(alloc::vec![0xA5; HEAP_STEP]);
         }
         Timer::after_millis(HEAP_PERIOD_MS).await;
