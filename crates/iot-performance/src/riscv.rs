@@ -2,9 +2,8 @@
 //!
 //! | metric | source |
 //! |---|---|
-//! | clock | `mcycle` (64-bit, read as a consistent `mcycleh`/`mcycle` pair) at [`RiscVConfig::core_clock_hz`] |
-//! | instructions | `minstret` ([`RiscVMetrics::instructions_retired`]) |
-//! | wall time | the CLINT `mtime` register when its address is configured ([`RiscVMetrics::mtime_us`]) |
+//! | clock | the CLINT `mtime` register when its address is configured (a wall clock: it keeps counting while the core sleeps in `WFI`); otherwise `mcycle` at [`RiscVConfig::core_clock_hz`] |
+//! | cycles, instructions | `mcycle` ([`cycles`]), `minstret` ([`instructions_retired`]), 64-bit |
 //! | stack | high-water mark of hart 0's stack, painted at creation, from riscv-rt's `_stack_start`/`_hart_stack_size` |
 //! | static memory | `.data` + `.bss` from riscv-rt's `__sdata`…`__ebss` |
 //! | heap | the reader given to [`RiscVMetrics::with_heap`]; zero until one is given |
@@ -12,8 +11,8 @@
 //! | temperature | `None` |
 //!
 //! On QEMU's `virt` machine under `-icount shift=0,sleep=off` every instruction takes one
-//! virtual nanosecond, so `mcycle` = `minstret` = instructions executed and `mtime` ticks
-//! at 10 MHz: [`RiscVConfig::qemu_virt`].
+//! virtual nanosecond, `mcycle` = `minstret` = instructions executed (both stop in `WFI`),
+//! and `mtime` ticks at 10 MHz: [`RiscVConfig::qemu_virt`].
 //!
 //! ```no_run
 //! use iot_performance::riscv::{RiscVConfig, RiscVMetrics};
@@ -23,6 +22,8 @@
 //! ```
 
 use core::future::Future;
+
+use portable_atomic::{AtomicUsize, Ordering};
 
 use crate::firmware_system::SystemSampler;
 use crate::link_memory::{StackBounds, static_bytes};
@@ -74,9 +75,21 @@ pub struct RiscVMetrics {
     system: SystemSampler,
 }
 
-/// Cycles since reset (`mcycle`).
+/// Address of `mtime` once a backend was created with one; 0 = use `mcycle`.
+static MTIME_ADDRESS: AtomicUsize = AtomicUsize::new(0);
+
+/// The backend's clock: `mtime` when configured, else `mcycle`.
 #[inline]
 pub fn now_ticks() -> u64 {
+    match MTIME_ADDRESS.load(Ordering::Relaxed) {
+        0 => cycles(),
+        address => read_mtime(address),
+    }
+}
+
+/// Cycles since reset (`mcycle`). Many cores, and QEMU under `-icount`, stop it in `WFI`.
+#[inline]
+pub fn cycles() -> u64 {
     riscv::register::mcycle::read64()
 }
 
@@ -112,7 +125,11 @@ impl RiscVMetrics {
                 reason: "must be > 0 when mtime_address is set",
             });
         }
-        crate::device_clock::register_everywhere(now_ticks, config.core_clock_hz);
+        if let Some(address) = config.mtime_address {
+            MTIME_ADDRESS.store(address, Ordering::Relaxed);
+        }
+        let config_tps = clock_frequency(&config);
+        crate::device_clock::register_everywhere(now_ticks, config_tps);
         let (stack, static_memory) = link_layout();
         // SAFETY: `stack` is hart 0's stack this code runs on (riscv-rt places it below
         // `_stack_start`), and nothing lives below the current frame.
@@ -142,16 +159,9 @@ impl RiscVMetrics {
         instructions_retired()
     }
 
-    /// `mtime` in microseconds.
-    ///
-    /// # Errors
-    /// [`Error::Unsupported`] when no `mtime_address` is configured.
-    pub fn mtime_us(&self) -> Result<u64> {
-        let address = self.config.mtime_address.ok_or(Error::Unsupported {
-            metric: "mtime (no mtime_address configured)",
-        })?;
-        let ticks = read_mtime(address);
-        Ok(crate::ticks_to_us(ticks, self.config.mtime_frequency_hz))
+    /// CPU cycles since reset.
+    pub fn cycles(&self) -> u64 {
+        cycles()
     }
 
     /// Deepest stack use since creation, in bytes.
@@ -178,6 +188,14 @@ fn read_mtime(address: usize) -> u64 {
         if h1 == h2 {
             return (u64::from(h1) << 32) | u64::from(l);
         }
+    }
+}
+
+/// Frequency of [`now_ticks`] under `config`.
+fn clock_frequency(config: &RiscVConfig) -> u64 {
+    match config.mtime_address {
+        Some(_) => config.mtime_frequency_hz,
+        None => config.core_clock_hz,
     }
 }
 
@@ -213,11 +231,11 @@ impl TimingProvider for RiscVMetrics {
     }
 
     fn ticks_per_second(&self) -> u64 {
-        self.config.core_clock_hz
+        clock_frequency(&self.config)
     }
 
     fn delay_ms(&self, ms: u32) -> impl Future<Output = ()> {
-        crate::firmware_delay::delay_ms(now_ticks, self.config.core_clock_hz, ms)
+        crate::firmware_delay::delay_ms(now_ticks, clock_frequency(&self.config), ms)
     }
 }
 
@@ -241,6 +259,6 @@ impl SystemInfoProvider for RiscVMetrics {
     fn system_metrics(&self) -> Result<SystemMetrics> {
         Ok(self
             .system
-            .read(now_ticks(), self.config.core_clock_hz, None))
+            .read(now_ticks(), clock_frequency(&self.config), None))
     }
 }

@@ -162,6 +162,12 @@ pub async fn run<P: PlatformMetrics + 'static>(
     }
     println!("--- checks ---");
 
+    let now_ms = Instant::now().as_millis();
+    report.check(
+        "uptime_matches_timer",
+        snap.system.uptime_ms.abs_diff(now_ms) <= 2,
+        format_args!("uptime {} ms, timer {now_ms} ms", snap.system.uptime_ms),
+    );
     let ticks = isr.count - isr0;
     report.check(
         "isr_count_matches_elapsed_ms",
