@@ -2,6 +2,13 @@
 //!
 //! - `check-targets`: builds the `no_std` library for every supported firmware target,
 //!   without default features and with `alloc`, installing missing rustup targets.
+//! - `qemu`: builds the firmware under `examples/` and runs it on QEMU (see [`qemu`]).
+//! - `size`: the library's flash and RAM footprint on thumbv7em and riscv32imc (see [`size`]).
+//! - `esp32c3`: builds the ESP32-C3 example (it cannot run here).
+
+mod firmware;
+mod qemu;
+mod size;
 
 use std::env;
 use std::process::{Command, ExitCode};
@@ -27,9 +34,12 @@ fn main() -> ExitCode {
     let task = env::args().nth(1);
     let result = match task.as_deref() {
         Some("check-targets") => check_targets(),
+        Some("qemu") => qemu::run(),
+        Some("size") => size::run(),
+        Some("esp32c3") => build_esp32c3(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  check-targets   build the no_std library for every firmware target"
+                "usage: cargo xtask <task>\n\ntasks:\n  check-targets   build the no_std library for every firmware target\n  qemu            run the firmware checks on QEMU\n  size            library flash/RAM footprint\n  esp32c3         build the ESP32-C3 example"
             );
             return ExitCode::from(2);
         }
@@ -114,5 +124,13 @@ fn check_targets() -> Result<(), String> {
         TARGETS.len(),
         FEATURE_SETS.len()
     );
+    Ok(())
+}
+
+/// Builds the ESP32-C3 example (build only: there is no ESP32-C3 machine in QEMU).
+fn build_esp32c3() -> Result<(), String> {
+    ensure_targets(&["riscv32imc-unknown-none-elf"])?;
+    run(firmware::cargo_in("esp32c3").args(["build", "--release", "--quiet"]))?;
+    println!("esp32c3: example built for riscv32imc-unknown-none-elf");
     Ok(())
 }
