@@ -20,7 +20,10 @@ pub struct Report {
 
 impl Report {
     pub const fn new() -> Self {
-        Self { passed: 0, failed: 0 }
+        Self {
+            passed: 0,
+            failed: 0,
+        }
     }
 
     pub fn check(&mut self, name: &str, ok: bool, detail: core::fmt::Arguments<'_>) {
@@ -97,7 +100,11 @@ pub async fn run<P: PlatformMetrics + 'static>(
 ) -> u32 {
     let tps = provider.ticks_per_second();
     let Ok(monitor) = PerformanceMonitor::with_provider(provider).await else {
-        report.check("monitor_starts", false, format_args!("with_provider failed"));
+        report.check(
+            "monitor_starts",
+            false,
+            format_args!("with_provider failed"),
+        );
         return report.finish();
     };
     let provider = monitor.provider();
@@ -141,23 +148,35 @@ pub async fn run<P: PlatformMetrics + 'static>(
     println!("--- report ---");
     println!(
         "memory: heap {}/{} B, stack {} used {} free, static {} B",
-        snap.memory.heap_used, snap.memory.heap_total, snap.memory.stack_used,
-        snap.memory.stack_free, snap.memory.static_memory
+        snap.memory.heap_used,
+        snap.memory.heap_total,
+        snap.memory.stack_used,
+        snap.memory.stack_free,
+        snap.memory.static_memory
     );
     println!(
         "system: cpu {:.1} %, uptime {} ms, tasks {}, switches {}, interrupts {}",
-        snap.system.cpu_utilization, snap.system.uptime_ms, snap.system.task_count,
-        snap.system.context_switches, snap.system.interrupt_count
+        snap.system.cpu_utilization,
+        snap.system.uptime_ms,
+        snap.system.task_count,
+        snap.system.context_switches,
+        snap.system.interrupt_count
     );
     println!(
         "isr {}: {} entries, mean {} ticks, max {} ticks",
-        isr.name, isr.count, isr.mean_ticks().unwrap_or(0), isr.max_ticks
+        isr.name,
+        isr.count,
+        isr.mean_ticks().unwrap_or(0),
+        isr.max_ticks
     );
     for task in tasks::tasks() {
         println!(
             "task {:>5}: polls {:>4}, busy {:>9} ticks, ready latency mean {} max {} ticks",
-            task.name.unwrap_or("?"), task.polls, task.busy_ticks,
-            task.mean_ready_latency_ticks().unwrap_or(0), task.ready_latency_max_ticks
+            task.name.unwrap_or("?"),
+            task.polls,
+            task.busy_ticks,
+            task.mean_ready_latency_ticks().unwrap_or(0),
+            task.ready_latency_max_ticks
         );
     }
     println!("--- checks ---");
@@ -222,10 +241,17 @@ pub async fn run<P: PlatformMetrics + 'static>(
             report.check(
                 "ready_latency_measured",
                 idle.wakeups + 1 >= idle.polls && idle.ready_latency_max_ticks > 0,
-                format_args!("{} wakeups, max {}", idle.wakeups, idle.ready_latency_max_ticks),
+                format_args!(
+                    "{} wakeups, max {}",
+                    idle.wakeups, idle.ready_latency_max_ticks
+                ),
             );
         }
-        _ => report.check("tasks_named", false, format_args!("busy or idle task not found")),
+        _ => report.check(
+            "tasks_named",
+            false,
+            format_args!("busy or idle task not found"),
+        ),
     }
     report.check(
         "context_switches_counted",
@@ -269,7 +295,11 @@ mod heapless_counts {
 
     impl FromIterator<Option<ScopeStats>> for Counts {
         fn from_iter<I: IntoIterator<Item = Option<ScopeStats>>>(iter: I) -> Self {
-            let mut counts = Counts { rows: [("", 0, 0, 0); STAGES], len: 0, missing: false };
+            let mut counts = Counts {
+                rows: [("", 0, 0, 0); STAGES],
+                len: 0,
+                missing: false,
+            };
             for stats in iter {
                 match stats {
                     Some(s) if counts.len < STAGES => {

@@ -90,7 +90,10 @@ async fn main(spawner: Spawner) {
         report.check(
             "core_clock_from_systick_reload",
             iot_performance::TimingProvider::ticks_per_second(&metrics) == u64::from(CORE_CLOCK_HZ),
-            format_args!("{}", iot_performance::TimingProvider::ticks_per_second(&metrics)),
+            format_args!(
+                "{}",
+                iot_performance::TimingProvider::ticks_per_second(&metrics)
+            ),
         );
         match metrics.mpu_status() {
             Ok(mpu) => println!(
@@ -103,10 +106,13 @@ async fn main(spawner: Spawner) {
         let overhead = checks::profile_block_overhead(|| {
             iot_performance::cortex_m::now_ticks() * 1_000_000_000 / u64::from(CORE_CLOCK_HZ)
         });
-        let clock_read = checks::clock_read_cost(|| {
-            iot_performance::cortex_m::now_ticks() * 1_000_000_000 / u64::from(CORE_CLOCK_HZ)
-        }, iot_performance::cortex_m::now_ticks);
-        println!("overhead: {clock_read} instructions per clock read (SysTick, in a critical section)");
+        let clock_read = checks::clock_read_cost(
+            || iot_performance::cortex_m::now_ticks() * 1_000_000_000 / u64::from(CORE_CLOCK_HZ),
+            iot_performance::cortex_m::now_ticks,
+        );
+        println!(
+            "overhead: {clock_read} instructions per clock read (SysTick, in a critical section)"
+        );
         println!("overhead: {overhead} instructions per profile_block! enter+exit");
         let failed = checks::run(
             spawner,

@@ -71,10 +71,8 @@ async fn main(spawner: Spawner) {
             format_args!("mcycle {c0}->{c1}, minstret {i0}->{i1}"),
         );
         let overhead = checks::profile_block_overhead(instructions_retired);
-        let clock_read = checks::clock_read_cost(
-            instructions_retired,
-            iot_performance::riscv::now_ticks,
-        );
+        let clock_read =
+            checks::clock_read_cost(instructions_retired, iot_performance::riscv::now_ticks);
         println!("overhead: {clock_read} instructions per clock read (mtime)");
         println!("overhead: {overhead} instructions per profile_block! enter+exit");
         let failed = checks::run(

@@ -31,7 +31,11 @@ impl Driver for ClintDriver {
     fn schedule_wake(&self, at: u64, waker: &Waker) {
         critical_section::with(|cs| {
             let mut alarms = self.alarms.borrow_ref_mut(cs);
-            if let Some(slot) = alarms.iter_mut().flatten().find(|(_, w)| w.will_wake(waker)) {
+            if let Some(slot) = alarms
+                .iter_mut()
+                .flatten()
+                .find(|(_, w)| w.will_wake(waker))
+            {
                 slot.0 = slot.0.min(at);
                 return;
             }

@@ -8,7 +8,7 @@
 //! | Wi-Fi | bytes, packets and latency your network code reports to [`wifi`] (`wifi_performance_tracking`) |
 //! | stack, static memory | not read here: esp-hal's linker layout differs from riscv-rt's (reported as 0) |
 //! | heap | the reader given to [`Esp32C3Metrics::with_heap`] (e.g. esp-alloc's stats); zero until then |
-//! | CPU | idle time from the Embassy hooks; `NaN` if nothing reports idle time |
+//! | CPU | idle time from the Embassy hooks or [`wait_for_interrupt`]; `NaN` if nothing reports idle time |
 //!
 //! ```no_run
 //! use iot_performance::esp32c3::{Esp32C3Config, Esp32C3Metrics};
@@ -78,6 +78,13 @@ pub fn now_ticks() -> u64 {
 }
 
 const TICKS_PER_SECOND: u64 = 1_000_000;
+
+/// Sleeps with `WFI` until an interrupt, counting the time as idle for `cpu_utilization`.
+pub fn wait_for_interrupt() {
+    crate::idle::begin(now_ticks());
+    riscv::asm::wfi();
+    crate::idle::end(now_ticks());
+}
 
 // ESP32-C3 machine performance counter CSRs (Technical Reference Manual, "Performance
 // Counters"): event enable, mode, count.

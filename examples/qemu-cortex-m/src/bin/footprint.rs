@@ -79,7 +79,16 @@ async fn main(spawner: Spawner) {
         Err(_) => [0; 5],
     };
     #[cfg(not(feature = "perf"))]
-    let figures = [HEAP.used() as u64, 0, embassy_time::Instant::now().as_ticks(), 0, 0];
-    println!("{} {} {} {} {}", figures[0], figures[1], figures[2], figures[3], figures[4]);
+    let figures = [
+        HEAP.used() as u64,
+        0,
+        embassy_time::Instant::now().as_ticks(),
+        0,
+        0,
+    ];
+    println!(
+        "{} {} {} {} {}",
+        figures[0], figures[1], figures[2], figures[3], figures[4]
+    );
     semihosting::process::exit(0);
 }
