@@ -104,6 +104,7 @@ pub mod riscv;
 #[cfg(feature = "std")]
 pub mod host;
 pub mod interrupts;
+pub mod memory;
 pub mod mock;
 pub mod timing;
 
@@ -126,6 +127,7 @@ pub use wrap::WrapExtender;
 /// See [`timing`].
 #[cfg(feature = "macros")]
 pub use iot_performance_macros::profile_function;
+pub use memory::{MemoryAnalysis, MemoryAnalysisConfig, MemoryAnalyzer};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
