@@ -29,6 +29,12 @@
 //! |---|---|---|
 //! | [`mock`] | tests, anywhere | set by hand, advances instantly |
 //! | `host` (feature `std`) | Linux host process | calibrated CPU cycle counter |
+//! | `cortex_m` (feature `cortex-m`) | Cortex-M firmware (cortex-m-rt) | DWT cycle counter, SysTick fallback |
+//! | `riscv` (feature `riscv`) | RISC-V firmware (riscv-rt) | `mtime`, or `mcycle` |
+//! | `esp32c3` (feature `esp32c3`) | ESP32-C3 over esp-hal | SYSTIMER (µs) |
+//!
+//! With the `embassy` feature, `embassy` turns the executor's trace hooks into per-task
+//! busy time, polls, ready latency, task count, context switches and CPU load.
 //!
 //! ## Atomics on chips without compare-and-swap
 //! Counters use [`portable_atomic`]. On `thumbv6m` and `riscv32imc` the application picks
