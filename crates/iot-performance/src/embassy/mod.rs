@@ -14,13 +14,20 @@
 //!
 //! ```no_run
 //! # async fn sensor_read() {}
-//! #[embassy_executor::task]
+//! // The body of an `#[embassy_executor::task]`:
 //! async fn sensor() {
 //!     iot_performance::embassy::set_current_task_name("sensor");
 //!     loop {
 //!         sensor_read().await;
 //!     }
 //! }
+//!
+//! // Later, from any task: what the hooks measured.
+//! if let Some(task) = iot_performance::embassy::task_by_name("sensor") {
+//!     let _ = (task.polls, task.busy_ticks, task.mean_ready_latency_ticks());
+//! }
+//! let summary = iot_performance::embassy::executor_summary();
+//! let _ = (summary.task_count, summary.context_switches);
 //! ```
 //!
 //! Durations are in ticks of the clock the firmware backend registered when it was
