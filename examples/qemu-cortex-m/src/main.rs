@@ -95,12 +95,21 @@ async fn main(spawner: Spawner) {
                 iot_performance::TimingProvider::ticks_per_second(&metrics)
             ),
         );
+        // QEMU's Cortex-M3/M4 implement an 8-region MPU; its Cortex-M0 has none.
+        let expected_regions = if cfg!(target_has_atomic = "32") { 8 } else { 0 };
         match metrics.mpu_status() {
-            Ok(mpu) => println!(
-                "mpu: {} regions, enabled {}, {} active, {} MemManage faults",
-                mpu.regions, mpu.enabled, mpu.active_regions, mpu.memmanage_faults
-            ),
-            Err(e) => println!("mpu: {e}"),
+            Ok(mpu) => {
+                println!(
+                    "mpu: {} regions, enabled {}, {} active, {} MemManage faults",
+                    mpu.regions, mpu.enabled, mpu.active_regions, mpu.memmanage_faults
+                );
+                report.check(
+                    "mpu_regions_reported",
+                    mpu.regions == expected_regions && !mpu.enabled,
+                    format_args!("{} regions, expected {expected_regions}", mpu.regions),
+                );
+            }
+            Err(e) => report.check("mpu_regions_reported", false, format_args!("{e}")),
         }
         // Under -icount shift=0 one instruction takes 1 ns: ticks × 1e9 / f = instructions.
         let overhead = checks::profile_block_overhead(|| {
