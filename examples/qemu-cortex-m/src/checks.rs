@@ -122,6 +122,16 @@ pub async fn run<P: PlatformMetrics + 'static>(
         format_args!("{measured_us} us vs {expected_us} us"),
     );
 
+    // The provider's wait (embassy-time under the `embassy` feature).
+    let before = Instant::now();
+    provider.delay_ms(10).await;
+    let waited = (Instant::now() - before).as_millis();
+    report.check(
+        "delay_ms_waits",
+        (10..=11).contains(&waited),
+        format_args!("waited {waited} ms"),
+    );
+
     // Stack: a known-depth call raises the painted high-water mark.
     let before = stack_hwm(provider);
     core::hint::black_box(deep(4));
