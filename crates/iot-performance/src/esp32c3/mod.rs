@@ -6,7 +6,8 @@
 //! | temperature | the on-chip sensor given to [`Esp32C3Metrics::with_temperature_sensor`] (`temperature_monitoring`) |
 //! | hardware counters | the core's performance counter (`mpcer`/`mpcmr`/`mpccr` CSRs) counting cycles (`enable_hardware_counters`) |
 //! | Wi-Fi | bytes, packets and latency your network code reports to [`wifi`] (`wifi_performance_tracking`) |
-//! | stack, static memory | not read here: esp-hal's linker layout differs from riscv-rt's (reported as 0) |
+//! | stack | high-water mark of the main stack, painted at creation, from esp-hal's `_stack_end`…`_stack_start` (above its stack-guard word, which is left alone) |
+//! | static memory | `.data` + `.bss` from esp-hal's `_data_start`…`_bss_end` |
 //! | heap | the reader given to [`Esp32C3Metrics::with_heap`] (e.g. esp-alloc's stats); zero until then |
 //! | CPU | idle time from the Embassy hooks or [`wait_for_interrupt`]; `NaN` if nothing reports idle time |
 //!
@@ -32,6 +33,7 @@ use esp_hal::tsens::TemperatureSensor;
 pub use wifi::{WifiStats, WifiTracker};
 
 use crate::firmware_system::SystemSampler;
+use crate::link_memory::{StackBounds, static_bytes};
 use crate::{
     Error, MemoryMetrics, MemoryProvider, Result, SystemInfoProvider, SystemMetrics, TimingProvider,
 };
@@ -59,6 +61,8 @@ pub struct Esp32C3Metrics {
     config: Esp32C3Config,
     sensor: Mutex<RefCell<Option<TemperatureSensor<'static>>>>,
     heap: Option<HeapReader>,
+    stack: StackBounds,
+    static_memory: usize,
     system: SystemSampler,
 }
 
@@ -119,10 +123,17 @@ impl Esp32C3Metrics {
         if config.enable_hardware_counters {
             start_cycle_counter();
         }
+        let (stack, static_memory) = link_layout();
+        // SAFETY: `stack` is the main stack this code runs on (esp-hal places it at
+        // `[_stack_end, _stack_start)`; the guard word below it is excluded), and nothing
+        // lives below the current frame.
+        unsafe { stack.paint() };
         Ok(Self {
             config,
             sensor: Mutex::new(RefCell::new(None)),
             heap: None,
+            stack,
+            static_memory,
             system: SystemSampler::new(now_ticks()),
         })
     }
@@ -152,6 +163,12 @@ impl Esp32C3Metrics {
         Ok(cycle_counter())
     }
 
+    /// Deepest main-stack use since creation, in bytes.
+    pub fn stack_high_water_mark(&self) -> usize {
+        // SAFETY: the stack's bounds come from the linker and are readable.
+        unsafe { self.stack.high_water_mark() }
+    }
+
     /// Wi-Fi traffic reported so far.
     ///
     /// # Errors
@@ -178,6 +195,31 @@ impl Esp32C3Metrics {
     }
 }
 
+fn link_layout() -> (StackBounds, usize) {
+    unsafe extern "C" {
+        static _stack_start: u32;
+        static __stack_chk_guard: u32;
+        static _data_start: u32;
+        static _data_end: u32;
+        static _bss_start: u32;
+        static _bss_end: u32;
+    }
+    // esp-hal's stack guard sits just above `_stack_end` (and may be watched by the debug
+    // assist): the painted region starts above it.
+    let guard = core::ptr::addr_of!(__stack_chk_guard) as usize;
+    let stack = StackBounds {
+        bottom: guard + 4,
+        top: core::ptr::addr_of!(_stack_start) as usize,
+    };
+    let statics = static_bytes(
+        core::ptr::addr_of!(_data_start) as usize,
+        core::ptr::addr_of!(_data_end) as usize,
+        core::ptr::addr_of!(_bss_start) as usize,
+        core::ptr::addr_of!(_bss_end) as usize,
+    );
+    (stack, statics)
+}
+
 impl TimingProvider for Esp32C3Metrics {
     fn now_ticks(&self) -> u64 {
         now_ticks()
@@ -195,13 +237,14 @@ impl TimingProvider for Esp32C3Metrics {
 impl MemoryProvider for Esp32C3Metrics {
     fn memory_metrics(&self) -> Result<MemoryMetrics> {
         let (heap_used, heap_free) = self.heap.map_or((0, 0), |read| read());
+        let stack_used = self.stack_high_water_mark();
         Ok(MemoryMetrics {
             heap_used,
             heap_free,
             heap_total: heap_used + heap_free,
-            stack_used: 0,
-            stack_free: 0,
-            static_memory: 0,
+            stack_used,
+            stack_free: self.stack.size().saturating_sub(stack_used),
+            static_memory: self.static_memory,
             fragmentation_ratio: f32::NAN,
         })
     }
