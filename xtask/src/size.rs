@@ -3,6 +3,9 @@
 //! or RISC-V backend, monitor snapshot, 16 profiled scopes, Embassy hooks, ISR timing) and
 //! the same probe without it. Release profile: opt-level "s", LTO, one codegen unit.
 //!
+//! The probe is measured with the profiler's default scope capacity and with
+//! `IOT_PERF_MAX_SCOPES=16`, the capacity its 16 scopes need.
+//!
 //! Flash = every loaded section (`.vector_table`, `.text`, `.rodata`, `.data`' s initial
 //! values, ...); RAM = `.data` + `.bss` + `.uninit`. The stack and heap regions are not
 //! counted (riscv-rt's `.stack` spans all free RAM).
@@ -17,6 +20,10 @@ const PROBES: &[(&str, &str)] = &[
     ("qemu-riscv", "riscv32imc-unknown-none-elf"),
 ];
 
+/// Profiler scope capacities measured: the default, and one sized for the probe's 16
+/// scopes (`IOT_PERF_MAX_SCOPES`, read by the library's build script).
+const SCOPE_CAPACITIES: &[Option<u32>] = &[None, Some(16)];
+
 /// Sizes of one ELF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Footprint {
@@ -27,15 +34,22 @@ pub struct Footprint {
 pub fn run() -> Result<(), String> {
     crate::ensure_targets(&PROBES.iter().map(|p| p.1).collect::<Vec<_>>())?;
     let llvm_size = llvm_size()?;
-    println!(
-        "| target | flash with | flash without | library flash | RAM with | RAM without | library RAM |"
-    );
-    println!("|---|---|---|---|---|---|---|");
+    let mut rows = Vec::new();
     for (example, target) in PROBES {
-        let with = measure(&llvm_size, example, target, true)?;
-        let without = measure(&llvm_size, example, target, false)?;
+        let without = measure(&llvm_size, example, target, false, None)?;
+        for capacity in SCOPE_CAPACITIES {
+            let with = measure(&llvm_size, example, target, true, *capacity)?;
+            rows.push((target, capacity, with, without));
+        }
+    }
+    println!(
+        "| target | scope capacity | flash with | flash without | library flash | RAM with | RAM without | library RAM |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for (target, capacity, with, without) in rows {
+        let capacity = capacity.map_or("64 (default)".to_owned(), |c| c.to_string());
         println!(
-            "| {target} | {} | {} | {} | {} | {} | {} |",
+            "| {target} | {capacity} | {} | {} | {} | {} | {} | {} |",
             with.flash,
             without.flash,
             with.flash as i64 - without.flash as i64,
@@ -52,8 +66,13 @@ fn measure(
     example: &str,
     target: &str,
     with_library: bool,
+    scope_capacity: Option<u32>,
 ) -> Result<Footprint, String> {
     let mut build = cargo_in(example);
+    match scope_capacity {
+        Some(capacity) => build.env("IOT_PERF_MAX_SCOPES", capacity.to_string()),
+        None => build.env_remove("IOT_PERF_MAX_SCOPES"),
+    };
     build.args([
         "build",
         "--release",
