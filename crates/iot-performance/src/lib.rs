@@ -87,8 +87,6 @@ mod firmware_delay;
 #[cfg(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3"))]
 mod firmware_system;
 mod idle;
-#[cfg(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3", test))]
-mod link_memory;
 // Register-free logic of the firmware backends, tested on the host.
 #[cfg(all(test, not(feature = "cortex-m")))]
 #[path = "cortex_m/counter.rs"]

@@ -4,7 +4,7 @@
 //! |---|---|
 //! | clock | the CLINT `mtime` register when its address is configured (a wall clock: it keeps counting while the core sleeps in `WFI`); otherwise `mcycle` at [`RiscVConfig::core_clock_hz`] |
 //! | cycles, instructions | `mcycle` ([`cycles`]), `minstret` ([`instructions_retired`]), 64-bit |
-//! | stack | high-water mark of hart 0's stack, painted at creation, from riscv-rt's `_stack_start`/`_hart_stack_size` |
+//! | stack | high-water mark of the stack (`memory::stack`, single hart), painted at creation, from riscv-rt's `__estack`…`_stack_start` |
 //! | static memory | `.data` + `.bss` from riscv-rt's `__sdata`…`__ebss` |
 //! | heap | the reader given to [`RiscVMetrics::with_heap`]; zero until one is given |
 //! | CPU | idle time from the Embassy hooks or [`wait_for_interrupt`]; `NaN` if nothing reports idle time |
@@ -26,7 +26,7 @@ use core::future::Future;
 use portable_atomic::{AtomicUsize, Ordering};
 
 use crate::firmware_system::SystemSampler;
-use crate::link_memory::{StackBounds, static_bytes};
+use crate::memory::stack::{self, StackRegion};
 use crate::{
     Error, MemoryMetrics, MemoryProvider, Result, SystemInfoProvider, SystemMetrics, TimingProvider,
 };
@@ -69,7 +69,7 @@ pub type HeapReader = fn() -> (usize, usize);
 #[derive(Debug)]
 pub struct RiscVMetrics {
     config: RiscVConfig,
-    stack: StackBounds,
+    stack: StackRegion,
     static_memory: usize,
     heap: Option<HeapReader>,
     system: SystemSampler,
@@ -130,10 +130,9 @@ impl RiscVMetrics {
         }
         let config_tps = clock_frequency(&config);
         crate::device_clock::register_everywhere(now_ticks, config_tps);
-        let (stack, static_memory) = link_layout();
-        // SAFETY: `stack` is hart 0's stack this code runs on (riscv-rt places it below
-        // `_stack_start`), and nothing lives below the current frame.
-        unsafe { stack.paint() };
+        let stack = StackRegion::main_stack();
+        stack::paint(&stack)?;
+        let static_memory = crate::memory::static_memory()?;
         Ok(Self {
             config,
             stack,
@@ -166,8 +165,7 @@ impl RiscVMetrics {
 
     /// Deepest stack use since creation, in bytes.
     pub fn stack_high_water_mark(&self) -> usize {
-        // SAFETY: the stack's bounds come from the linker and are readable.
-        unsafe { self.stack.high_water_mark() }
+        stack::high_water_mark(&self.stack)
     }
 }
 
@@ -197,32 +195,6 @@ fn clock_frequency(config: &RiscVConfig) -> u64 {
         Some(_) => config.mtime_frequency_hz,
         None => config.core_clock_hz,
     }
-}
-
-fn link_layout() -> (StackBounds, usize) {
-    unsafe extern "C" {
-        static _stack_start: u32;
-        static _hart_stack_size: u32;
-        static __estack: u32;
-        static __sdata: u32;
-        static __edata: u32;
-        static __sbss: u32;
-        static __ebss: u32;
-    }
-    let top = core::ptr::addr_of!(_stack_start) as usize;
-    let hart_size = core::ptr::addr_of!(_hart_stack_size) as usize;
-    let region_bottom = core::ptr::addr_of!(__estack) as usize;
-    let stack = StackBounds {
-        bottom: region_bottom.max(top.saturating_sub(hart_size)),
-        top,
-    };
-    let statics = static_bytes(
-        core::ptr::addr_of!(__sdata) as usize,
-        core::ptr::addr_of!(__edata) as usize,
-        core::ptr::addr_of!(__sbss) as usize,
-        core::ptr::addr_of!(__ebss) as usize,
-    );
-    (stack, statics)
 }
 
 impl TimingProvider for RiscVMetrics {

@@ -45,7 +45,7 @@ use cortex_m::peripheral::SYST;
 pub use mpu::{MpuStatus, record_memmanage_fault};
 
 use crate::firmware_system::SystemSampler;
-use crate::link_memory::{StackBounds, static_bytes};
+use crate::memory::stack::{self, StackRegion};
 use crate::{
     Error, MemoryMetrics, MemoryProvider, Result, SystemInfoProvider, SystemMetrics, TimingProvider,
 };
@@ -82,7 +82,7 @@ pub struct CortexMMetrics {
     config: CortexMConfig,
     source: ClockSource,
     core_clock_hz: u64,
-    stack: StackBounds,
+    stack: StackRegion,
     static_memory: usize,
     heap: Option<HeapReader>,
     system: SystemSampler,
@@ -107,7 +107,8 @@ impl CortexMMetrics {
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] when `systick_frequency` is 0 or SysTick is not running
-    /// (its reload value is needed to know the core clock).
+    /// (its reload value is needed to know the core clock), or when called on another
+    /// stack than the main stack (it paints the main stack).
     pub async fn new(config: CortexMConfig) -> Result<Self> {
         if config.systick_frequency == 0 {
             return Err(Error::InvalidConfig {
@@ -133,10 +134,9 @@ impl CortexMMetrics {
             ClockSource::SysTick
         };
         crate::device_clock::register_everywhere(now_ticks, core_clock_hz);
-        let (stack, static_memory) = link_layout();
-        // SAFETY: `stack` is the main stack this code runs on (cortex-m-rt places it at
-        // `[_stack_end, _stack_start)`), and nothing lives below the current frame.
-        unsafe { stack.paint() };
+        let stack = StackRegion::main_stack();
+        stack::paint(&stack)?;
+        let static_memory = crate::memory::static_memory()?;
         Ok(Self {
             config,
             source,
@@ -179,31 +179,8 @@ impl CortexMMetrics {
 
     /// Deepest main-stack use since creation, in bytes.
     pub fn stack_high_water_mark(&self) -> usize {
-        // SAFETY: the main stack's bounds come from the linker and are readable.
-        unsafe { self.stack.high_water_mark() }
+        stack::high_water_mark(&self.stack)
     }
-}
-
-fn link_layout() -> (StackBounds, usize) {
-    unsafe extern "C" {
-        static _stack_start: u32;
-        static _stack_end: u32;
-        static __sdata: u32;
-        static __edata: u32;
-        static __sbss: u32;
-        static __ebss: u32;
-    }
-    let stack = StackBounds {
-        bottom: core::ptr::addr_of!(_stack_end) as usize,
-        top: core::ptr::addr_of!(_stack_start) as usize,
-    };
-    let statics = static_bytes(
-        core::ptr::addr_of!(__sdata) as usize,
-        core::ptr::addr_of!(__edata) as usize,
-        core::ptr::addr_of!(__sbss) as usize,
-        core::ptr::addr_of!(__ebss) as usize,
-    );
-    (stack, statics)
 }
 
 impl TimingProvider for CortexMMetrics {

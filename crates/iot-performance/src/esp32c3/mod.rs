@@ -33,7 +33,7 @@ use esp_hal::tsens::TemperatureSensor;
 pub use wifi::{WifiStats, WifiTracker};
 
 use crate::firmware_system::SystemSampler;
-use crate::link_memory::{StackBounds, static_bytes};
+use crate::memory::stack::{self, StackRegion};
 use crate::{
     Error, MemoryMetrics, MemoryProvider, Result, SystemInfoProvider, SystemMetrics, TimingProvider,
 };
@@ -61,7 +61,7 @@ pub struct Esp32C3Metrics {
     config: Esp32C3Config,
     sensor: Mutex<RefCell<Option<TemperatureSensor<'static>>>>,
     heap: Option<HeapReader>,
-    stack: StackBounds,
+    stack: StackRegion,
     static_memory: usize,
     system: SystemSampler,
 }
@@ -114,20 +114,18 @@ pub fn cycle_counter() -> u32 {
 }
 
 impl Esp32C3Metrics {
-    /// Registers the clock and starts the performance counter when asked to.
+    /// Registers the clock, starts the performance counter when asked to, and paints the
+    /// main stack.
     ///
     /// # Errors
-    /// None today; the signature matches the other backends.
+    /// [`Error::InvalidConfig`] when called on another stack than the main stack.
     pub async fn new(config: Esp32C3Config) -> Result<Self> {
         crate::device_clock::register_everywhere(now_ticks, TICKS_PER_SECOND);
         if config.enable_hardware_counters {
             start_cycle_counter();
         }
         let (stack, static_memory) = link_layout();
-        // SAFETY: `stack` is the main stack this code runs on (esp-hal places it at
-        // `[_stack_end, _stack_start)`; the guard word below it is excluded), and nothing
-        // lives below the current frame.
-        unsafe { stack.paint() };
+        stack::paint(&stack)?;
         Ok(Self {
             config,
             sensor: Mutex::new(RefCell::new(None)),
@@ -165,8 +163,7 @@ impl Esp32C3Metrics {
 
     /// Deepest main-stack use since creation, in bytes.
     pub fn stack_high_water_mark(&self) -> usize {
-        // SAFETY: the stack's bounds come from the linker and are readable.
-        unsafe { self.stack.high_water_mark() }
+        stack::high_water_mark(&self.stack)
     }
 
     /// Wi-Fi traffic reported so far.
@@ -195,7 +192,7 @@ impl Esp32C3Metrics {
     }
 }
 
-fn link_layout() -> (StackBounds, usize) {
+fn link_layout() -> (StackRegion, usize) {
     unsafe extern "C" {
         static _stack_start: u32;
         static __stack_chk_guard: u32;
@@ -207,17 +204,15 @@ fn link_layout() -> (StackBounds, usize) {
     // esp-hal's stack guard sits just above `_stack_end` (and may be watched by the debug
     // assist): the painted region starts above it.
     let guard = core::ptr::addr_of!(__stack_chk_guard) as usize;
-    let stack = StackBounds {
-        bottom: guard + 4,
-        top: core::ptr::addr_of!(_stack_start) as usize,
-    };
-    let statics = static_bytes(
-        core::ptr::addr_of!(_data_start) as usize,
-        core::ptr::addr_of!(_data_end) as usize,
-        core::ptr::addr_of!(_bss_start) as usize,
-        core::ptr::addr_of!(_bss_end) as usize,
-    );
-    (stack, statics)
+    // SAFETY: esp-hal's linker script places the main stack, which this code runs on,
+    // between its guard word and `_stack_start`; only the symbols' addresses are taken.
+    let stack =
+        unsafe { StackRegion::from_bounds(guard + 4, core::ptr::addr_of!(_stack_start) as usize) };
+    let data = (core::ptr::addr_of!(_data_end) as usize)
+        .saturating_sub(core::ptr::addr_of!(_data_start) as usize);
+    let bss = (core::ptr::addr_of!(_bss_end) as usize)
+        .saturating_sub(core::ptr::addr_of!(_bss_start) as usize);
+    (stack, data + bss)
 }
 
 impl TimingProvider for Esp32C3Metrics {
