@@ -2,6 +2,13 @@
 //!
 //! - `check-targets`: builds the `no_std` library for every supported firmware target,
 //!   without default features and with `alloc`, installing missing rustup targets.
+//! - `qemu`: builds the firmware under `examples/` and runs it on QEMU (see [`qemu`]).
+//! - `size`: the library's flash and RAM footprint on thumbv7em and riscv32imc (see [`size`]).
+//! - `esp32c3`: builds the ESP32-C3 example (it cannot run here).
+
+mod firmware;
+mod qemu;
+mod size;
 
 use std::env;
 use std::process::{Command, ExitCode};
@@ -27,9 +34,12 @@ fn main() -> ExitCode {
     let task = env::args().nth(1);
     let result = match task.as_deref() {
         Some("check-targets") => check_targets(),
+        Some("qemu") => qemu::run(),
+        Some("size") => size::run(),
+        Some("esp32c3") => build_esp32c3(),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  check-targets   build the no_std library for every firmware target"
+                "usage: cargo xtask <task>\n\ntasks:\n  check-targets   build the no_std library for every firmware target\n  qemu            run the firmware checks on QEMU\n  size            library flash/RAM footprint\n  esp32c3         build the ESP32-C3 example"
             );
             return ExitCode::from(2);
         }
@@ -83,7 +93,7 @@ fn check_targets() -> Result<(), String> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut built = 0;
     for (target, no_cas) in TARGETS {
-        for features in FEATURE_SETS {
+        for features in FEATURE_SETS.iter().chain(platform_features(target)) {
             let mut cmd = Command::new(&cargo);
             cmd.args([
                 "build",
@@ -136,9 +146,27 @@ fn check_targets() -> Result<(), String> {
         built += 1;
     }
     println!(
-        "check-targets: {built} builds passed ({} targets x {} feature sets)",
+        "check-targets: {built} builds passed ({} targets x {} feature sets, plus each target's platform backend)",
         TARGETS.len(),
         FEATURE_SETS.len() + 1
     );
+    Ok(())
+}
+
+/// The platform backend each target also builds with (the ESP32-C3 backend is built by
+/// `cargo xtask esp32c3`).
+fn platform_features(target: &str) -> &'static [&'static str] {
+    if target.starts_with("thumb") {
+        &["cortex-m,embassy,alloc"]
+    } else {
+        &["riscv,embassy,alloc"]
+    }
+}
+
+/// Builds the ESP32-C3 example (build only: there is no ESP32-C3 machine in QEMU).
+fn build_esp32c3() -> Result<(), String> {
+    ensure_targets(&["riscv32imc-unknown-none-elf"])?;
+    run(firmware::cargo_in("esp32c3").args(["build", "--release", "--quiet"]))?;
+    println!("esp32c3: example built for riscv32imc-unknown-none-elf");
     Ok(())
 }

@@ -1,9 +1,10 @@
-//! Counting interrupt handler entries.
+//! Counting and timing interrupt handlers.
 //!
 //! Call [`record_entry`] (or hold an [`IsrGuard`]) at the top of an interrupt handler; every
 //! backend reports the total as [`crate::SystemMetrics::interrupt_count`]. The counter is a
 //! single 32-bit atomic add, safe in any interrupt priority; the monitor extends it to 64
-//! bits on each sample, so it must sample at least once per 2³² interrupts.
+//! bits on each sample, so it must sample at least once per 2³² interrupts. To also time a
+//! handler, use [`profile_isr!`](crate::profile_isr) or an [`IsrStats`] static.
 //!
 //! ```
 //! use iot_performance::interrupts;
@@ -65,4 +66,165 @@ pub fn total() -> u64 {
         cell.set(ext);
         total
     })
+}
+
+/// Count and duration of one interrupt handler, kept in a `static` next to it.
+///
+/// Entering through [`IsrStats::enter`] also counts towards [`total`]. Durations are in
+/// ticks of the firmware backend's clock (none are recorded before a backend registered
+/// it); each entry and exit is one short critical section, safe at any priority.
+///
+/// ```
+/// use iot_performance::interrupts::IsrStats;
+///
+/// static TIMER0: IsrStats = IsrStats::new("TIMER0");
+///
+/// fn timer0_handler() {
+///     let _timing = TIMER0.enter();
+///     // ... handle the interrupt ...
+/// }
+/// timer0_handler();
+/// timer0_handler();
+/// assert_eq!(TIMER0.snapshot().count, 2);
+/// ```
+#[derive(Debug)]
+pub struct IsrStats {
+    name: &'static str,
+    figures: critical_section::Mutex<core::cell::Cell<IsrSnapshot>>,
+}
+
+/// What an [`IsrStats`] has measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct IsrSnapshot {
+    /// The handler's name.
+    pub name: &'static str,
+    /// Entries.
+    pub count: u32,
+    /// Entries whose duration was measured (a clock was registered).
+    pub timed: u32,
+    /// Sum of measured durations, in ticks.
+    pub total_ticks: u64,
+    /// Longest measured duration, in ticks.
+    pub max_ticks: u32,
+}
+
+impl IsrSnapshot {
+    /// Mean measured duration in ticks, `None` before the first timed entry.
+    pub fn mean_ticks(&self) -> Option<u64> {
+        (self.timed > 0).then(|| self.total_ticks / u64::from(self.timed))
+    }
+}
+
+impl IsrStats {
+    /// Statistics of the handler `name`, empty (usable in a `static`).
+    pub const fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            figures: critical_section::Mutex::new(core::cell::Cell::new(IsrSnapshot {
+                name,
+                count: 0,
+                timed: 0,
+                total_ticks: 0,
+                max_ticks: 0,
+            })),
+        }
+    }
+
+    /// Counts an entry and starts timing it; the returned guard records the duration when
+    /// dropped at the end of the handler.
+    #[inline]
+    pub fn enter(&self) -> IsrTimer<'_> {
+        record_entry();
+        IsrTimer {
+            stats: self,
+            start: crate::device_clock::now(),
+        }
+    }
+
+    fn record(&self, duration: Option<u64>) {
+        critical_section::with(|cs| {
+            let cell = self.figures.borrow(cs);
+            let mut f = cell.get();
+            f.count = f.count.wrapping_add(1);
+            if let Some(ticks) = duration {
+                f.timed = f.timed.wrapping_add(1);
+                f.total_ticks = f.total_ticks.wrapping_add(ticks);
+                f.max_ticks = f.max_ticks.max(u32::try_from(ticks).unwrap_or(u32::MAX));
+            }
+            cell.set(f);
+        });
+    }
+
+    /// The figures so far.
+    pub fn snapshot(&self) -> IsrSnapshot {
+        critical_section::with(|cs| self.figures.borrow(cs).get())
+    }
+
+    /// The handler's name.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
+/// Times one handler run; records it into its [`IsrStats`] when dropped.
+#[derive(Debug)]
+#[must_use = "the timer measures until it is dropped; bind it to a variable"]
+pub struct IsrTimer<'a> {
+    stats: &'a IsrStats,
+    start: Option<u64>,
+}
+
+impl Drop for IsrTimer<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        let duration = self
+            .start
+            .and_then(|start| crate::device_clock::now().map(|end| end.saturating_sub(start)));
+        self.stats.record(duration);
+    }
+}
+
+/// Counts and times the rest of the enclosing interrupt handler under `name`: declares a
+/// `static` [`IsrStats`] and holds its timer until the handler returns.
+///
+/// ```
+/// fn uart0_handler() {
+///     iot_performance::profile_isr!("UART0");
+///     // ... drain the FIFO ...
+/// }
+/// uart0_handler();
+/// ```
+#[macro_export]
+macro_rules! profile_isr {
+    ($name:expr) => {
+        static __IOT_PERF_ISR: $crate::interrupts::IsrStats =
+            $crate::interrupts::IsrStats::new($name);
+        let _iot_perf_isr_timer = __IOT_PERF_ISR.enter();
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timed_entries_accumulate() {
+        static CLOCK: portable_atomic::AtomicU64 = portable_atomic::AtomicU64::new(1_000);
+        fn now() -> u64 {
+            CLOCK.fetch_add(7, Ordering::Relaxed)
+        }
+        crate::device_clock::register(now, 1_000_000);
+        static STATS: IsrStats = IsrStats::new("TEST");
+        let before = raw_count();
+        for _ in 0..3 {
+            let _t = STATS.enter();
+        }
+        let snap = STATS.snapshot();
+        assert_eq!((snap.name, snap.count, snap.timed), ("TEST", 3, 3));
+        assert!(raw_count().wrapping_sub(before) >= 3);
+        assert_eq!(snap.total_ticks % 7, 0);
+        assert!(snap.max_ticks >= 7);
+        assert_eq!(snap.mean_ticks(), Some(snap.total_ticks / 3));
+    }
 }

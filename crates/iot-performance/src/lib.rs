@@ -31,6 +31,12 @@
 //! |---|---|---|
 //! | [`mock`] | tests, anywhere | set by hand, advances instantly |
 //! | `host` (feature `std`) | Linux host process | calibrated CPU cycle counter |
+//! | `cortex_m` (feature `cortex-m`) | Cortex-M firmware (cortex-m-rt) | DWT cycle counter, SysTick fallback |
+//! | `riscv` (feature `riscv`) | RISC-V firmware (riscv-rt) | `mtime`, or `mcycle` |
+//! | `esp32c3` (feature `esp32c3`) | ESP32-C3 over esp-hal | SYSTIMER (µs) |
+//!
+//! With the `embassy` feature, `embassy` turns the executor's trace hooks into per-task
+//! busy time, polls, ready latency, task count, context switches and CPU load.
 //!
 //! ## Atomics on chips without compare-and-swap
 //! Counters use [`portable_atomic`]. On `thumbv6m` and `riscv32imc` the application picks
@@ -48,6 +54,22 @@ extern crate alloc;
 // Lets `#[profile_function]`'s `::iot_performance::` paths resolve inside this crate too.
 extern crate self as iot_performance;
 
+#[cfg(any(
+    all(feature = "cortex-m", feature = "riscv"),
+    all(feature = "cortex-m", feature = "esp32c3"),
+    all(feature = "riscv", feature = "esp32c3"),
+))]
+compile_error!(
+    "iot-performance: enable only one of the platform features `cortex-m`, `riscv`, `esp32c3` (each provides the `DefaultPlatform`)"
+);
+#[cfg(all(
+    feature = "std",
+    any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")
+))]
+compile_error!(
+    "iot-performance: the platform features are for firmware; add `default-features = false` to drop `std`"
+);
+
 mod collector;
 mod config;
 mod error;
@@ -58,6 +80,32 @@ mod provider;
 mod stats;
 mod system_monitor;
 mod wrap;
+
+mod device_clock;
+#[cfg(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3"))]
+mod firmware_delay;
+#[cfg(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3"))]
+mod firmware_system;
+mod idle;
+// Register-free logic of the firmware backends, tested on the host.
+#[cfg(all(test, not(feature = "cortex-m")))]
+#[path = "cortex_m/counter.rs"]
+mod cortex_m_counter;
+#[cfg(all(test, not(feature = "embassy")))]
+#[path = "embassy/table.rs"]
+mod embassy_table;
+#[cfg(all(test, not(feature = "esp32c3")))]
+#[path = "esp32c3/wifi.rs"]
+mod esp32c3_wifi;
+
+#[cfg(feature = "cortex-m")]
+pub mod cortex_m;
+#[cfg(feature = "embassy")]
+pub mod embassy;
+#[cfg(feature = "esp32c3")]
+pub mod esp32c3;
+#[cfg(feature = "riscv")]
+pub mod riscv;
 
 #[cfg(feature = "std")]
 pub mod host;

@@ -199,6 +199,7 @@ fn switches_turn_the_analyses_off() {
         assert!(!analysis.potential_leak_detected);
         assert_eq!(analysis.leak_evidence, None);
         assert_eq!(analysis.fragmentation_ratio, None);
+        #[cfg(feature = "alloc")]
         assert_eq!(analysis.allocations, None);
     });
 }

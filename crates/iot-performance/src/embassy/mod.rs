@@ -1,0 +1,129 @@
+//! Embassy task metrics from the executor's `trace` hooks.
+//!
+//! With this module's feature (`embassy`) and the application's `embassy-executor/trace`
+//! feature, the executor calls the `_embassy_trace_*` functions this module defines. They
+//! keep, per task: polls, busy time (the sum of poll durations), and ready-to-run latency
+//! (from being woken to being polled); executor-wide: live tasks, context switches (task
+//! polls) and idle time. Idle time runs from the moment the executor finds nothing more to
+//! run until it next polls a task, so an executor that spins (QEMU's `WFE` is a no-op) is
+//! still idle while it finds nothing to do. The firmware backends turn idle time into
+//! `cpu_utilization` and report `task_count` and `context_switches` from here.
+//!
+//! The executor gives tasks no names through these hooks; a task names itself once with
+//! [`set_current_task_name`].
+//!
+//! ```no_run
+//! # async fn sensor_read() {}
+//! // The body of an `#[embassy_executor::task]`:
+//! async fn sensor() {
+//!     iot_performance::embassy::set_current_task_name("sensor");
+//!     loop {
+//!         sensor_read().await;
+//!     }
+//! }
+//!
+//! // Later, from any task: what the hooks measured.
+//! if let Some(task) = iot_performance::embassy::task_by_name("sensor") {
+//!     let _ = (task.polls, task.busy_ticks, task.mean_ready_latency_ticks());
+//! }
+//! let summary = iot_performance::embassy::executor_summary();
+//! let _ = (summary.task_count, summary.context_switches);
+//! ```
+//!
+//! Durations are in ticks of the clock the firmware backend registered when it was
+//! created; before that, hooks count polls but measure nothing. Each hook is a short
+//! critical section.
+
+mod table;
+
+use core::cell::RefCell;
+
+use critical_section::Mutex;
+
+use table::TaskTable;
+pub use table::{ExecutorSummary, TASK_CAPACITY, TaskStats};
+
+use crate::{device_clock, idle};
+
+static TABLE: Mutex<RefCell<TaskTable>> = Mutex::new(RefCell::new(TaskTable::new()));
+
+fn with_table<R>(f: impl FnOnce(&mut TaskTable) -> R) -> R {
+    critical_section::with(|cs| f(&mut TABLE.borrow_ref_mut(cs)))
+}
+
+/// Names the task that is being polled now. Returns `false` when called outside a task
+/// or for a task the table does not follow (it was full).
+pub fn set_current_task_name(name: &'static str) -> bool {
+    with_table(|t| t.name_current(name))
+}
+
+/// The figures of the `index`-th followed task (in spawn order, ended tasks included until
+/// their slot is reused); `None` past the last.
+pub fn task(index: usize) -> Option<TaskStats> {
+    with_table(|t| t.get(index))
+}
+
+/// Iterates over the followed tasks (a copy of each, taken one at a time).
+pub fn tasks() -> impl Iterator<Item = TaskStats> {
+    (0..TASK_CAPACITY).map_while(task)
+}
+
+/// The followed task named `name`, if any.
+pub fn task_by_name(name: &str) -> Option<TaskStats> {
+    tasks().find(|t| t.name == Some(name))
+}
+
+/// Executor-wide figures.
+pub fn executor_summary() -> ExecutorSummary {
+    with_table(|t| t.summary())
+}
+
+/// Ticks per second of the durations in [`TaskStats`], `None` before a backend registered
+/// its clock.
+pub fn ticks_per_second() -> Option<u64> {
+    device_clock::ticks_per_second()
+}
+
+fn now() -> u64 {
+    device_clock::now().unwrap_or(0)
+}
+
+// The hooks. embassy-executor declares them `extern "Rust"` and calls them when its
+// `trace` feature is on; their names and signatures are its contract.
+
+#[unsafe(no_mangle)]
+fn _embassy_trace_poll_start(_executor_id: u32) {}
+
+#[unsafe(no_mangle)]
+fn _embassy_trace_executor_idle(_executor_id: u32) {
+    idle::begin(now());
+}
+
+#[unsafe(no_mangle)]
+fn _embassy_trace_task_new(_executor_id: u32, task_id: u32) {
+    with_table(|t| t.task_new(task_id));
+}
+
+#[unsafe(no_mangle)]
+fn _embassy_trace_task_end(_executor_id: u32, task_id: u32) {
+    with_table(|t| t.task_end(task_id));
+}
+
+#[unsafe(no_mangle)]
+fn _embassy_trace_task_exec_begin(_executor_id: u32, task_id: u32) {
+    let now = now();
+    idle::end(now);
+    with_table(|t| t.exec_begin(task_id, now));
+}
+
+#[unsafe(no_mangle)]
+fn _embassy_trace_task_exec_end(_executor_id: u32, task_id: u32) {
+    let now = now();
+    with_table(|t| t.exec_end(task_id, now));
+}
+
+#[unsafe(no_mangle)]
+fn _embassy_trace_task_ready_begin(_executor_id: u32, task_id: u32) {
+    let now = now();
+    with_table(|t| t.ready(task_id, now));
+}

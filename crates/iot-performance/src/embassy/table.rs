@@ -1,0 +1,251 @@
+//! The task table behind the Embassy trace hooks: plain data, no registers, no globals,
+//! so that every transition is tested on the host.
+
+/// How many tasks the table follows at once; more are counted in
+/// [`ExecutorSummary::untracked_tasks`].
+pub const TASK_CAPACITY: usize = 8;
+
+/// What the hooks measured for one task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct TaskStats {
+    /// The executor's id for the task: the low 32 bits of its address, unique while it lives.
+    pub id: u32,
+    /// Name given with [`super::set_current_task_name`], if any.
+    pub name: Option<&'static str>,
+    /// Times the task was polled.
+    pub polls: u32,
+    /// Ticks spent inside the task's polls (its busy time).
+    pub busy_ticks: u64,
+    /// Wake-ups that were followed by a poll (samples of the ready latency).
+    pub wakeups: u32,
+    /// Sum of ready-to-run latencies: from being woken to being polled, in ticks.
+    pub ready_latency_total_ticks: u64,
+    /// Longest ready-to-run latency, in ticks.
+    pub ready_latency_max_ticks: u32,
+    /// Whether the task has ended (its slot is reused if its id comes back).
+    pub ended: bool,
+}
+
+impl TaskStats {
+    const fn new(id: u32) -> Self {
+        Self {
+            id,
+            name: None,
+            polls: 0,
+            busy_ticks: 0,
+            wakeups: 0,
+            ready_latency_total_ticks: 0,
+            ready_latency_max_ticks: 0,
+            ended: false,
+        }
+    }
+
+    /// Mean ready-to-run latency in ticks, `None` before the first wake-up.
+    pub fn mean_ready_latency_ticks(&self) -> Option<u64> {
+        (self.wakeups > 0).then(|| self.ready_latency_total_ticks / u64::from(self.wakeups))
+    }
+}
+
+/// Executor-wide figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ExecutorSummary {
+    /// Tasks spawned and not ended (tracked or not).
+    pub task_count: usize,
+    /// Task polls started: each is a switch into a task.
+    pub context_switches: u64,
+    /// Tasks spawned while the table was full: counted, not followed.
+    pub untracked_tasks: u32,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    stats: TaskStats,
+    /// Low 32 bits of the clock when the task was woken, while it waits to run.
+    ready_since: Option<u32>,
+    /// Low 32 bits of the clock when the current poll began.
+    poll_started: u32,
+}
+
+/// Per-task bookkeeping of one or more executors (ids are task addresses, so executors
+/// cannot collide).
+#[derive(Debug)]
+pub(crate) struct TaskTable {
+    slots: [Option<Slot>; TASK_CAPACITY],
+    current: Option<u32>,
+    live: usize,
+    summary: ExecutorSummary,
+}
+
+impl TaskTable {
+    pub(crate) const fn new() -> Self {
+        Self {
+            slots: [None; TASK_CAPACITY],
+            current: None,
+            live: 0,
+            summary: ExecutorSummary {
+                task_count: 0,
+                context_switches: 0,
+                untracked_tasks: 0,
+            },
+        }
+    }
+
+    fn slot(&mut self, id: u32) -> Option<&mut Slot> {
+        self.slots
+            .iter_mut()
+            .flatten()
+            .find(|slot| slot.stats.id == id && !slot.stats.ended)
+    }
+
+    pub(crate) fn task_new(&mut self, id: u32) {
+        self.live += 1;
+        let fresh = Slot {
+            stats: TaskStats::new(id),
+            ready_since: None,
+            poll_started: 0,
+        };
+        let free = self
+            .slots
+            .iter_mut()
+            .find(|s| s.is_none_or(|slot| slot.stats.ended || slot.stats.id == id));
+        match free {
+            Some(entry) => *entry = Some(fresh),
+            None => self.summary.untracked_tasks = self.summary.untracked_tasks.saturating_add(1),
+        }
+    }
+
+    pub(crate) fn task_end(&mut self, id: u32) {
+        self.live = self.live.saturating_sub(1);
+        if let Some(slot) = self.slot(id) {
+            slot.stats.ended = true;
+        }
+    }
+
+    pub(crate) fn ready(&mut self, id: u32, now: u64) {
+        if let Some(slot) = self.slot(id) {
+            slot.ready_since.get_or_insert(now as u32);
+        }
+    }
+
+    pub(crate) fn exec_begin(&mut self, id: u32, now: u64) {
+        self.summary.context_switches += 1;
+        self.current = Some(id);
+        let now32 = now as u32;
+        if let Some(slot) = self.slot(id) {
+            slot.stats.polls = slot.stats.polls.saturating_add(1);
+            slot.poll_started = now32;
+            if let Some(since) = slot.ready_since.take() {
+                let latency = now32.wrapping_sub(since);
+                slot.stats.wakeups = slot.stats.wakeups.saturating_add(1);
+                slot.stats.ready_latency_total_ticks += u64::from(latency);
+                slot.stats.ready_latency_max_ticks =
+                    slot.stats.ready_latency_max_ticks.max(latency);
+            }
+        }
+    }
+
+    pub(crate) fn exec_end(&mut self, id: u32, now: u64) {
+        self.current = None;
+        if let Some(slot) = self.slot(id) {
+            let busy = (now as u32).wrapping_sub(slot.poll_started);
+            slot.stats.busy_ticks += u64::from(busy);
+        }
+    }
+
+    pub(crate) fn name_current(&mut self, name: &'static str) -> bool {
+        let Some(id) = self.current else { return false };
+        match self.slot(id) {
+            Some(slot) => {
+                slot.stats.name = Some(name);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub(crate) fn get(&self, index: usize) -> Option<TaskStats> {
+        self.slots
+            .iter()
+            .flatten()
+            .nth(index)
+            .map(|slot| slot.stats)
+    }
+
+    pub(crate) fn summary(&self) -> ExecutorSummary {
+        ExecutorSummary {
+            task_count: self.live,
+            ..self.summary
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn busy_time_polls_and_latency() {
+        let mut table = TaskTable::new();
+        table.task_new(0x2000_0100);
+        table.ready(0x2000_0100, 10);
+        table.exec_begin(0x2000_0100, 25);
+        assert!(table.name_current("sensor"));
+        table.ready(0x2000_0100, 30); // woken during its own poll
+        table.exec_end(0x2000_0100, 40);
+        table.exec_begin(0x2000_0100, 70);
+        table.exec_end(0x2000_0100, 75);
+        let stats = table.get(0).unwrap();
+        assert_eq!(stats.name, Some("sensor"));
+        assert_eq!((stats.polls, stats.busy_ticks), (2, 20));
+        assert_eq!(stats.wakeups, 2);
+        assert_eq!(stats.ready_latency_total_ticks, 15 + 40);
+        assert_eq!(stats.ready_latency_max_ticks, 40);
+        assert_eq!(stats.mean_ready_latency_ticks(), Some(27));
+        assert_eq!(table.summary().context_switches, 2);
+        assert!(!table.name_current("nobody runs"));
+    }
+
+    #[test]
+    fn durations_survive_the_32_bit_wrap() {
+        let mut table = TaskTable::new();
+        table.task_new(1);
+        let start = u64::from(u32::MAX) - 5;
+        table.exec_begin(1, start);
+        table.exec_end(1, start + 16);
+        assert_eq!(table.get(0).unwrap().busy_ticks, 16);
+    }
+
+    #[test]
+    fn full_table_counts_untracked_tasks_and_keeps_the_others() {
+        let mut table = TaskTable::new();
+        for id in 0..TASK_CAPACITY as u32 + 3 {
+            table.task_new(id);
+        }
+        let summary = table.summary();
+        assert_eq!(summary.task_count, TASK_CAPACITY + 3);
+        assert_eq!(summary.untracked_tasks, 3);
+        table.exec_begin(99, 0); // untracked: counted as a switch only
+        table.exec_end(99, 10);
+        assert_eq!(table.summary().context_switches, 1);
+        assert_eq!(
+            table.get(TASK_CAPACITY - 1).unwrap().id,
+            TASK_CAPACITY as u32 - 1
+        );
+    }
+
+    #[test]
+    fn ended_slot_is_reused() {
+        let mut table = TaskTable::new();
+        for id in 0..TASK_CAPACITY as u32 {
+            table.task_new(id);
+        }
+        table.task_end(3);
+        assert!(table.get(3).unwrap().ended);
+        table.task_new(42);
+        assert_eq!(table.get(3).unwrap().id, 42);
+        assert_eq!(table.summary().task_count, TASK_CAPACITY);
+        assert_eq!(table.summary().untracked_tasks, 0);
+    }
+}

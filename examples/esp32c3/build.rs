@@ -1,0 +1,4 @@
+//! esp-hal's linker scripts.
+fn main() {
+    println!("cargo:rustc-link-arg=-Tlinkall.x");
+}

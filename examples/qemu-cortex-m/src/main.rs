@@ -1,0 +1,143 @@
+//! iot-performance on an emulated Cortex-M: the monitor, ISR timing and Embassy task
+//! metrics measured on QEMU, checked, and reported over semihosting.
+//!
+//! Run with `cargo run --release` (thumbv7m on mps2-an385), or `--target
+//! thumbv7em-none-eabihf` (mps2-an386) / `--target thumbv6m-none-eabi` (microbit). Every
+//! run under `-icount shift=0,sleep=off` prints the same numbers. The process exits with
+//! the number of failed checks. Without the `perf` feature it runs the same tasks without
+//! the library: `cargo xtask size` compares the two builds.
+
+#![no_std]
+#![no_main]
+
+extern crate alloc;
+
+#[cfg(feature = "perf")]
+mod checks;
+mod stages;
+mod time_driver;
+mod workload;
+
+use cortex_m_rt::exception;
+use embassy_executor::Spawner;
+use embedded_alloc::LlffHeap as Heap;
+use semihosting::println;
+
+#[global_allocator]
+static HEAP: Heap = Heap::empty();
+/// The micro:bit has 16 KiB of RAM: a smaller heap there.
+#[cfg(target_has_atomic = "32")]
+const HEAP_SIZE: usize = 8 * 1024;
+#[cfg(not(target_has_atomic = "32"))]
+const HEAP_SIZE: usize = 4 * 1024;
+
+/// Core clock of the emulated machine: mps2 boards run at 25 MHz, the micro:bit at 16 MHz.
+#[cfg(target_has_atomic = "32")]
+const CORE_CLOCK_HZ: u32 = 25_000_000;
+#[cfg(not(target_has_atomic = "32"))]
+const CORE_CLOCK_HZ: u32 = 16_000_000;
+
+#[cfg(feature = "perf")]
+static SYSTICK_ISR: iot_performance::interrupts::IsrStats =
+    iot_performance::interrupts::IsrStats::new("SysTick");
+
+#[exception]
+fn SysTick() {
+    #[cfg(feature = "perf")]
+    iot_performance::cortex_m::on_systick();
+    #[cfg(feature = "perf")]
+    let _timing = SYSTICK_ISR.enter();
+    time_driver::on_tick();
+}
+
+#[embassy_executor::main]
+async fn main(spawner: Spawner) {
+    {
+        static mut HEAP_MEM: [core::mem::MaybeUninit<u8>; HEAP_SIZE] =
+            [core::mem::MaybeUninit::uninit(); HEAP_SIZE];
+        // SAFETY: called once, before any allocation; HEAP_MEM is used by nothing else.
+        unsafe { HEAP.init(core::ptr::addr_of_mut!(HEAP_MEM) as usize, HEAP_SIZE) }
+    }
+    let Some(peripherals) = cortex_m::Peripherals::take() else {
+        println!("peripherals already taken");
+        semihosting::process::exit(100);
+    };
+    time_driver::start(peripherals.SYST, CORE_CLOCK_HZ);
+
+    #[cfg(feature = "perf")]
+    {
+        use iot_performance::cortex_m::{ClockSource, CortexMConfig, CortexMMetrics};
+        let config = CortexMConfig {
+            systick_frequency: 1000,
+            dwt_cycle_counter: true,
+            mpu_monitoring: true,
+        };
+        iot_performance::embassy::set_current_task_name("main");
+        let mut report = checks::Report::new();
+        let metrics = match CortexMMetrics::new(config).await {
+            Ok(m) => m.with_heap(|| (HEAP.used(), HEAP.free())),
+            Err(e) => {
+                println!("backend failed: {e}");
+                semihosting::process::exit(101);
+            }
+        };
+        // QEMU emulates no DWT cycle counter: the backend must notice and use SysTick.
+        report.check(
+            "dwt_absent_falls_back_to_systick",
+            metrics.clock_source() == ClockSource::SysTick,
+            format_args!("{:?}", metrics.clock_source()),
+        );
+        report.check(
+            "core_clock_from_systick_reload",
+            iot_performance::TimingProvider::ticks_per_second(&metrics) == u64::from(CORE_CLOCK_HZ),
+            format_args!(
+                "{}",
+                iot_performance::TimingProvider::ticks_per_second(&metrics)
+            ),
+        );
+        // QEMU's Cortex-M3/M4 implement an 8-region MPU; its Cortex-M0 has none.
+        let expected_regions = if cfg!(target_has_atomic = "32") { 8 } else { 0 };
+        match metrics.mpu_status() {
+            Ok(mpu) => {
+                println!(
+                    "mpu: {} regions, enabled {}, {} active, {} MemManage faults",
+                    mpu.regions, mpu.enabled, mpu.active_regions, mpu.memmanage_faults
+                );
+                report.check(
+                    "mpu_regions_reported",
+                    mpu.regions == expected_regions && !mpu.enabled,
+                    format_args!("{} regions, expected {expected_regions}", mpu.regions),
+                );
+            }
+            Err(e) => report.check("mpu_regions_reported", false, format_args!("{e}")),
+        }
+        // Under -icount shift=0 one instruction takes 1 ns: ticks × 1e9 / f = instructions.
+        let overhead = checks::profile_block_overhead(|| {
+            iot_performance::cortex_m::now_ticks() * 1_000_000_000 / u64::from(CORE_CLOCK_HZ)
+        });
+        let clock_read = checks::clock_read_cost(
+            || iot_performance::cortex_m::now_ticks() * 1_000_000_000 / u64::from(CORE_CLOCK_HZ),
+            iot_performance::cortex_m::now_ticks,
+        );
+        println!(
+            "overhead: {clock_read} instructions per clock read (SysTick, in a critical section)"
+        );
+        println!("overhead: {overhead} instructions per profile_block! enter+exit");
+        let failed = checks::run(
+            spawner,
+            metrics,
+            CortexMMetrics::stack_high_water_mark,
+            &SYSTICK_ISR,
+            report,
+        )
+        .await;
+        semihosting::process::exit(failed as i32);
+    }
+    #[cfg(not(feature = "perf"))]
+    {
+        workload::spawn_all(spawner);
+        embassy_time::Timer::after_millis(workload::RUN_MS).await;
+        println!("workload done (heap used {} B)", HEAP.used());
+        semihosting::process::exit(0);
+    }
+}

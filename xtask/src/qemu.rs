@@ -1,0 +1,110 @@
+//! `cargo xtask qemu`: builds every QEMU firmware, runs it under `-icount shift=0,sleep=off`
+//! (deterministic figures), and counts the checks it reports.
+//!
+//! Each firmware prints `test <name> ... ok` / `test <name> ... FAILED (<why>)` over
+//! semihosting and exits with its number of failures. A firmware that exits without a
+//! `result:` line (crash, hang, panic) counts as one more failure. The last line is
+//! `qemu: N passed, M failed`.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::firmware::{QEMU_SUITES, cargo_in, release_elf};
+
+/// Longest a firmware may run (it needs well under a second of host time).
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+pub fn run() -> Result<(), String> {
+    crate::ensure_targets(&QEMU_SUITES.iter().map(|f| f.target).collect::<Vec<_>>())?;
+    let (mut passed, mut failed) = (0u32, 0u32);
+    for firmware in QEMU_SUITES {
+        let suite = format!("{}/{}", firmware.example, firmware.target);
+        crate::run(cargo_in(firmware.example).args([
+            "build",
+            "--release",
+            "--quiet",
+            "--target",
+            firmware.target,
+        ]))?;
+        eprintln!("--- {suite} on QEMU {}", firmware.machine);
+        let elf = release_elf(firmware.target, firmware.example);
+        let (output, code) = run_with_timeout(&mut firmware.qemu(&elf))?;
+        let (p, f, finished) = tally(&suite, &output);
+        passed += p;
+        failed += f;
+        if !finished || code != Some(f as i32) {
+            failed += 1;
+            println!(
+                "test {suite}::completes ... FAILED (exit {code:?}, report finished: {finished})"
+            );
+        }
+    }
+    println!("qemu: {passed} passed, {failed} failed");
+    if failed == 0 {
+        Ok(())
+    } else {
+        Err(format!("{failed} QEMU checks failed"))
+    }
+}
+
+/// Prints the firmware's output with check lines prefixed by the suite, and counts them.
+fn tally(suite: &str, output: &str) -> (u32, u32, bool) {
+    let (mut passed, mut failed, mut finished) = (0, 0, false);
+    for line in output.lines() {
+        if let Some(rest) = line.strip_prefix("test ") {
+            if rest.ends_with("... ok") {
+                passed += 1;
+            } else {
+                failed += 1;
+            }
+            println!("test {suite}::{rest}");
+        } else {
+            if line.starts_with("result: ") {
+                finished = true;
+            }
+            println!("    {line}");
+        }
+    }
+    (passed, failed, finished)
+}
+
+fn run_with_timeout(cmd: &mut Command) -> Result<(String, Option<i32>), String> {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
+    let mut stdout = child.stdout.take().ok_or("no stdout")?;
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break Some(status);
+        }
+        if start.elapsed() > TIMEOUT {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let text = reader.join().unwrap_or_default();
+    Ok((text, status.and_then(|s| s.code())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tally;
+
+    #[test]
+    fn counts_checks_and_completion() {
+        let out = "test a ... ok\ntest b ... FAILED (x)\nnoise\nresult: 1 passed, 1 failed\n";
+        assert_eq!(tally("s", out), (1, 1, true));
+        assert_eq!(tally("s", "test a ... ok\n"), (1, 0, false));
+    }
+}

@@ -1,0 +1,171 @@
+//! `cargo xtask size`: flash and RAM the library adds to firmware, measured as the
+//! difference between the `footprint` probe built with the library (`perf` feature: Cortex-M
+//! or RISC-V backend, monitor snapshot, 16 profiled scopes, Embassy hooks, ISR timing) and
+//! the same probe without it. Release profile: opt-level "s", LTO, one codegen unit.
+//!
+//! The probe is measured with the profiler's default scope capacity and with
+//! `IOT_PERF_MAX_SCOPES=16`, the capacity its 16 scopes need.
+//!
+//! Flash = every loaded section (`.vector_table`, `.text`, `.rodata`, `.data`' s initial
+//! values, ...); RAM = `.data` + `.bss` + `.uninit`. The stack and heap regions are not
+//! counted (riscv-rt's `.stack` spans all free RAM).
+
+use std::process::Command;
+
+use crate::firmware::{cargo_in, release_elf};
+
+/// Probes measured: (example, target).
+const PROBES: &[(&str, &str)] = &[
+    ("qemu-cortex-m", "thumbv7em-none-eabihf"),
+    ("qemu-riscv", "riscv32imc-unknown-none-elf"),
+];
+
+/// Profiler scope capacities measured: the default, and one sized for the probe's 16
+/// scopes (`IOT_PERF_MAX_SCOPES`, read by the library's build script).
+const SCOPE_CAPACITIES: &[Option<u32>] = &[None, Some(16)];
+
+/// Sizes of one ELF.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Footprint {
+    pub flash: u64,
+    pub ram: u64,
+}
+
+pub fn run() -> Result<(), String> {
+    crate::ensure_targets(&PROBES.iter().map(|p| p.1).collect::<Vec<_>>())?;
+    let llvm_size = llvm_size()?;
+    let mut rows = Vec::new();
+    for (example, target) in PROBES {
+        let without = measure(&llvm_size, example, target, false, None)?;
+        for capacity in SCOPE_CAPACITIES {
+            let with = measure(&llvm_size, example, target, true, *capacity)?;
+            rows.push((target, capacity, with, without));
+        }
+    }
+    println!(
+        "| target | scope capacity | flash with | flash without | library flash | RAM with | RAM without | library RAM |"
+    );
+    println!("|---|---|---|---|---|---|---|---|");
+    for (target, capacity, with, without) in rows {
+        let capacity = capacity.map_or("64 (default)".to_owned(), |c| c.to_string());
+        println!(
+            "| {target} | {capacity} | {} | {} | {} | {} | {} | {} |",
+            with.flash,
+            without.flash,
+            with.flash as i64 - without.flash as i64,
+            with.ram,
+            without.ram,
+            with.ram as i64 - without.ram as i64,
+        );
+    }
+    Ok(())
+}
+
+fn measure(
+    llvm_size: &str,
+    example: &str,
+    target: &str,
+    with_library: bool,
+    scope_capacity: Option<u32>,
+) -> Result<Footprint, String> {
+    let mut build = cargo_in(example);
+    match scope_capacity {
+        Some(capacity) => build.env("IOT_PERF_MAX_SCOPES", capacity.to_string()),
+        None => build.env_remove("IOT_PERF_MAX_SCOPES"),
+    };
+    build.args([
+        "build",
+        "--release",
+        "--quiet",
+        "--bin",
+        "footprint",
+        "--target",
+        target,
+    ]);
+    if !with_library {
+        build.arg("--no-default-features");
+    }
+    crate::run(&mut build)?;
+    let elf = release_elf(target, "footprint");
+    let out = Command::new(llvm_size)
+        .arg("-A")
+        .arg(&elf)
+        .output()
+        .map_err(|e| format!("cannot run {llvm_size}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{llvm_size} -A {} failed", elf.display()));
+    }
+    Ok(classify(&String::from_utf8_lossy(&out.stdout)))
+}
+
+/// Sums `llvm-size -A` section sizes into flash and RAM.
+pub fn classify(sysv: &str) -> Footprint {
+    let mut total = Footprint::default();
+    for line in sysv.lines() {
+        let mut fields = line.split_whitespace();
+        let (Some(name), Some(size)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let Ok(size) = size.parse::<u64>() else {
+            continue;
+        };
+        let is = |prefixes: &[&str]| prefixes.iter().any(|p| name.starts_with(p));
+        if is(&[
+            ".vector_table",
+            ".text",
+            ".init",
+            ".trap",
+            ".rodata",
+            ".srodata",
+            ".eh_frame",
+            ".data",
+            ".sdata",
+        ]) {
+            total.flash += size;
+        }
+        if is(&[".data", ".sdata", ".bss", ".sbss", ".uninit"]) {
+            total.ram += size;
+        }
+    }
+    total
+}
+
+/// `llvm-size` from the `llvm-tools` rustup component (installed if missing).
+fn llvm_size() -> Result<String, String> {
+    let sysroot = capture(Command::new("rustc").args(["--print", "sysroot"]))?;
+    let host = capture(Command::new("rustc").arg("-vV"))?
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
+        .ok_or("rustc -vV printed no host")?;
+    let path = format!("{}/lib/rustlib/{host}/bin/llvm-size", sysroot.trim());
+    if !std::path::Path::new(&path).exists() {
+        crate::run(Command::new("rustup").args(["component", "add", "llvm-tools"]))?;
+    }
+    Ok(path)
+}
+
+fn capture(cmd: &mut Command) -> Result<String, String> {
+    let out = cmd
+        .output()
+        .map_err(|e| format!("cannot run {cmd:?}: {e}"))?;
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classifies_sections() {
+        let sysv = "x  :\nsection size addr\n.vector_table 1024 0\n.text 3000 1024\n.rodata 200 4024\n\
+                    .data 24 536870912\n.bss 196 536870936\n.uninit 0 1\n.heap 0 2\n.stack 1000000 3\n\
+                    .debug_info 9999 0\n.comment 139 0\nTotal 1 \n";
+        assert_eq!(
+            classify(sysv),
+            Footprint {
+                flash: 1024 + 3000 + 200 + 24,
+                ram: 24 + 196
+            }
+        );
+    }
+}
