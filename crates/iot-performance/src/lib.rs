@@ -59,6 +59,8 @@ mod wrap;
 pub mod host;
 pub mod interrupts;
 pub mod mock;
+#[cfg(feature = "wire")]
+pub mod wire;
 
 pub use collector::{MetricStats, MetricsCollection, MetricsCollector};
 pub use config::MonitorConfig;
