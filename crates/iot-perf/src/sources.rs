@@ -1,0 +1,108 @@
+//! Where `record` reads frames from: a file, stdin, a serial port, or a command's stdout.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::RecordArgs;
+use crate::db::History;
+use crate::ingest::{IngestSummary, ingest};
+
+fn warn(message: &str) {
+    eprintln!("warning: {message}");
+}
+
+/// Records from the source chosen in `args` into run `name`.
+pub fn record(history: &mut History, name: &str, args: &RecordArgs) -> Result<IngestSummary> {
+    if let Some(command) = &args.exec {
+        return record_command(history, name, command);
+    }
+    if let Some(port) = &args.serial {
+        return record_serial(history, name, port, args.baud, args.seconds);
+    }
+    match args.input.as_deref() {
+        Some(path) if path.as_os_str() == "-" => {
+            ingest(history, name, "stdin", std::io::stdin().lock(), warn)
+        }
+        Some(path) => {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("opening capture {}", path.display()))?;
+            let source = format!("file {}", path.display());
+            ingest(history, name, &source, std::io::BufReader::new(file), warn)
+        }
+        None => bail!("give a capture file, `-`, --serial PORT or --exec COMMAND"),
+    }
+}
+
+/// Runs `command` (a QEMU semihosting run of an example, for instance) and records its stdout.
+fn record_command(history: &mut History, name: &str, command: &[String]) -> Result<IngestSummary> {
+    let Some((program, args)) = command.split_first() else {
+        bail!("--exec needs a command");
+    };
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {program}"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .context("capturing the command's stdout")?;
+    let source = format!("command {}", command.join(" "));
+    let summary = ingest(history, name, &source, stdout, warn);
+    let status = child
+        .wait()
+        .with_context(|| format!("waiting for {program}"))?;
+    if !status.success() {
+        warn(&format!(
+            "{program} exited with {status}; what it sent was kept"
+        ));
+    }
+    summary
+}
+
+/// A serial port read until a deadline; timeouts between bytes are not errors.
+struct SerialUntil {
+    port: Box<dyn serialport::SerialPort>,
+    deadline: Instant,
+}
+
+impl Read for SerialUntil {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while Instant::now() < self.deadline {
+            match self.port.read(buf) {
+                Ok(n) if n > 0 => return Ok(n),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(0)
+    }
+}
+
+fn record_serial(
+    history: &mut History,
+    name: &str,
+    port: &str,
+    baud: u32,
+    seconds: f64,
+) -> Result<IngestSummary> {
+    if !(0.1..=86_400.0).contains(&seconds) {
+        bail!("--seconds must be between 0.1 and 86400");
+    }
+    let handle = serialport::new(port, baud)
+        .timeout(Duration::from_millis(100))
+        .open()
+        .with_context(|| format!("opening serial port {port} at {baud} baud"))?;
+    let reader = SerialUntil {
+        port: handle,
+        deadline: Instant::now() + Duration::from_secs_f64(seconds),
+    };
+    let source = format!("serial {port} @ {baud}");
+    ingest(history, name, &source, reader, warn)
+}
