@@ -1,4 +1,5 @@
 //! The `iot-perf` command line, end to end, on captures written by the device encoder.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers fail loudly
 
 mod common;
 

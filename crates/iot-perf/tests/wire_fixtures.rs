@@ -4,6 +4,7 @@
 //! (`cargo test -p iot-perf --test wire_fixtures -- --ignored` rewrites it, only ever for
 //! a new version's file). The test checks exact values, so an encoding change that breaks
 //! old captures fails here.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers fail loudly
 
 mod common;
 
