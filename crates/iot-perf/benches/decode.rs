@@ -7,7 +7,12 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use iot_performance::wire::{Record, Reporter, ScopeRecord, SnapshotRecord, StdSink, decode_frame};
 
-const NAMES: [&str; 4] = ["read_sensor", "filter_reading", "publish_payload", "radio::tx_frame"];
+const NAMES: [&str; 4] = [
+    "read_sensor",
+    "filter_reading",
+    "publish_payload",
+    "radio::tx_frame",
+];
 
 /// A capture like a device's: per report one snapshot and four scope rows.
 fn capture(reports: u64) -> (Vec<u8>, u64) {

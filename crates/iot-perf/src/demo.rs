@@ -2,8 +2,8 @@
 //!
 //! The "firmware" runs in this process on the host backend (`HostMetrics`: the real cycle
 //! counter and the real process heap and CPU time). Each millisecond it reads a sensor,
-//! filters the reading and publishes a payload; each scope is timed in ticks of the host
-//! clock. Every 100 ms it reports its scope table and a snapshot through the device-side
+//! filters the reading and publishes a payload, each step a `profile_block!` scope of the
+//! library's profiler (host cycle counter). Every 100 ms it reports its scope table and a snapshot through the device-side
 //! [`Reporter`] as wire frames, exactly as a device on a UART would, and the frames are
 //! recorded into a history database like any capture.
 //!
@@ -18,8 +18,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use iot_performance::host::HostMetrics;
-use iot_performance::wire::{Reporter, ScopeRecord, StdSink};
-use iot_performance::{MemoryProvider, PerformanceSnapshot, SystemInfoProvider, TimingProvider};
+use iot_performance::wire::{Reporter, StdSink};
+use iot_performance::{
+    MemoryProvider, PerformanceSnapshot, SystemInfoProvider, TimingProvider, profile_block, timing,
+};
 
 use crate::compare::GateConfig;
 use crate::db::History;
@@ -38,34 +40,11 @@ pub struct DemoOptions {
 
 const REPORT_EVERY: Duration = Duration::from_millis(100);
 const PERIOD: Duration = Duration::from_millis(1);
-const SCOPES: [&str; 3] = ["read_sensor", "filter_reading", "publish_payload"];
 /// Bytes the degraded publisher keeps per message.
 const LEAK_PER_MESSAGE: usize = 96;
 
-#[derive(Default, Clone, Copy)]
-struct ScopeAcc {
-    calls: u64,
-    total: u64,
-    min: u64,
-    max: u64,
-}
-
-impl ScopeAcc {
-    fn record(&mut self, ticks: u64) {
-        self.min = if self.calls == 0 {
-            ticks
-        } else {
-            self.min.min(ticks)
-        };
-        self.max = self.max.max(ticks);
-        self.calls += 1;
-        self.total += ticks;
-    }
-}
-
 struct Node<'h> {
     host: &'h HostMetrics,
-    scopes: [ScopeAcc; 3],
     window: Vec<f32>,
     filtered: f32,
     leaked: Vec<Box<[u8]>>,
@@ -87,7 +66,6 @@ impl<'h> Node<'h> {
     fn new(host: &'h HostMetrics) -> Self {
         Self {
             host,
-            scopes: [ScopeAcc::default(); 3],
             window: vec![0.0; 256],
             filtered: 0.0,
             leaked: Vec::new(),
@@ -95,18 +73,15 @@ impl<'h> Node<'h> {
         }
     }
 
-    fn timed<T>(&mut self, scope: usize, f: impl FnOnce(&mut Self) -> T) -> T {
-        let start = self.host.now_ticks();
-        let out = f(self);
-        let ticks = self.host.now_ticks().saturating_sub(start);
-        self.scopes[scope].record(ticks);
-        out
-    }
-
     fn step(&mut self, degraded: bool) {
         let n = self.n;
-        let reading = self.timed(0, |_| read_sensor(n));
-        self.timed(1, |node| {
+        let reading = {
+            let _scope = profile_block!("read_sensor");
+            read_sensor(n)
+        };
+        {
+            let _scope = profile_block!("filter_reading");
+            let node = &mut *self;
             let len = node.window.len();
             node.window[(n as usize) % len] = reading;
             node.filtered = if degraded {
@@ -123,8 +98,10 @@ impl<'h> Node<'h> {
                 node.window.iter().sum::<f32>() / len as f32
             };
             std::hint::black_box(node.filtered);
-        });
-        self.timed(2, |node| {
+        }
+        {
+            let _scope = profile_block!("publish_payload");
+            let node = &mut *self;
             let payload = format!("{{\"seq\":{n},\"temp\":{:.3}}}", node.filtered);
             let mut buffer = payload.into_bytes();
             buffer.resize(128, b' ');
@@ -134,28 +111,8 @@ impl<'h> Node<'h> {
                     .push(buffer[..LEAK_PER_MESSAGE].to_vec().into_boxed_slice());
             }
             std::hint::black_box(&buffer);
-        });
+        }
         self.n += 1;
-    }
-
-    fn rows(&self, timestamp_us: u64) -> impl Iterator<Item = ScopeRecord<'static>> + '_ {
-        let tps = self.host.ticks_per_second();
-        SCOPES
-            .iter()
-            .zip(self.scopes)
-            .map(move |(name, s)| ScopeRecord {
-                timestamp_us,
-                name,
-                calls: s.calls,
-                total_ticks: s.total,
-                min_ticks: s.min,
-                max_ticks: s.max,
-                self_ticks: Some(s.total),
-                busy_ticks: None,
-                wall_ticks: None,
-                polls: None,
-                ticks_per_second: tps,
-            })
     }
 
     fn snapshot(&self) -> Result<PerformanceSnapshot> {
@@ -173,7 +130,7 @@ fn run_phase(host: &HostMetrics, name: &str, degraded: bool, length: Duration) -
     reporter.session(
         "demo-sensor-node",
         concat!("sensor-node-sim ", env!("CARGO_PKG_VERSION")),
-        host.ticks_per_second(),
+        timing::ticks_per_second(),
     );
     let bar = ProgressBar::new(length.as_millis() as u64);
     bar.set_style(
@@ -182,6 +139,7 @@ fn run_phase(host: &HostMetrics, name: &str, degraded: bool, length: Duration) -
             .progress_chars("=> "),
     );
     bar.set_prefix(name.to_owned());
+    timing::reset(); // each phase is its own run: counters start from zero
     let mut node = Node::new(host);
     let _ = node.snapshot()?; // opens the CPU-time window
     let start = Instant::now();
@@ -193,14 +151,15 @@ fn run_phase(host: &HostMetrics, name: &str, degraded: bool, length: Duration) -
         if Instant::now() >= next_report {
             let snapshot = node.snapshot()?;
             reporter.snapshot(&snapshot);
-            reporter.scopes(node.rows(snapshot.timestamp_us));
-            let f = node.scopes[1];
-            let mean = if f.calls > last.0 {
-                host_us(host, f.total - last.1) / (f.calls - last.0) as f64
+            reporter.scope_table(snapshot.timestamp_us);
+            let (calls, total) =
+                timing::scope("filter_reading").map_or((0, 0), |f| (f.calls, f.total_ticks));
+            let mean = if calls > last.0 {
+                ticks_us(total - last.1) / (calls - last.0) as f64
             } else {
                 0.0
             };
-            last = (f.calls, f.total);
+            last = (calls, total);
             bar.set_message(format!(
                 "heap {:>7.1} KiB  cpu {:>5.1} %  filter {:>6.1} µs/call",
                 snapshot.memory.heap_used as f64 / 1024.0,
@@ -232,8 +191,8 @@ fn run_phase(host: &HostMetrics, name: &str, degraded: bool, length: Duration) -
     Ok(reporter.into_inner().0)
 }
 
-fn host_us(host: &HostMetrics, ticks: u64) -> f64 {
-    ticks as f64 * 1e6 / host.ticks_per_second().max(1) as f64
+fn ticks_us(ticks: u64) -> f64 {
+    ticks as f64 * 1e6 / timing::ticks_per_second().max(1) as f64
 }
 
 /// Runs the demo; returns whether the gate caught the degradation.

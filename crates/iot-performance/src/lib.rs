@@ -43,6 +43,8 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+// Lets `#[profile_function]`'s `::iot_performance::` paths resolve inside this crate too.
+extern crate self as iot_performance;
 
 mod collector;
 mod config;
@@ -59,6 +61,7 @@ mod wrap;
 pub mod host;
 pub mod interrupts;
 pub mod mock;
+pub mod timing;
 #[cfg(feature = "wire")]
 pub mod wire;
 
@@ -73,7 +76,14 @@ pub use provider::{
 };
 pub use stats::RunningStats;
 pub use system_monitor::{SystemMonitor, SystemSample};
+pub use timing::{TimingProfiler, TimingReport};
 pub use wrap::WrapExtender;
+
+/// Times a function: `#[profile_function]` or `#[profile_function("name")]`, on sync
+/// functions, methods, generic functions and `async fn`s (busy time, wall time and polls).
+/// See [`timing`].
+#[cfg(feature = "macros")]
+pub use iot_performance_macros::profile_function;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -119,6 +119,26 @@ pub struct ScopeRecord<'a> {
     pub ticks_per_second: u64,
 }
 
+impl ScopeRecord<'static> {
+    /// A row of the profiler's scope table ([`crate::timing::scopes`]) as read at
+    /// `timestamp_us`, with the profiler clock's frequency.
+    pub fn from_stats(stats: &crate::timing::ScopeStats, timestamp_us: u64) -> Self {
+        Self {
+            timestamp_us,
+            name: stats.name,
+            calls: stats.calls,
+            total_ticks: stats.total_ticks,
+            min_ticks: stats.min_ticks.unwrap_or(0),
+            max_ticks: stats.max_ticks,
+            self_ticks: stats.self_ticks,
+            busy_ticks: stats.busy_ticks,
+            wall_ticks: stats.wall_ticks,
+            polls: stats.polls,
+            ticks_per_second: crate::timing::ticks_per_second(),
+        }
+    }
+}
+
 /// Count of frames the reporter dropped since it started.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DroppedRecord {

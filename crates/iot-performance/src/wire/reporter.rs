@@ -66,6 +66,14 @@ impl<S: ByteSink> Reporter<S> {
         rows.into_iter().filter(|row| self.scope(row)).count()
     }
 
+    /// Sends the profiler's whole scope table ([`crate::timing::scopes`]), stamped with
+    /// `timestamp_us`; returns how many rows got through.
+    pub fn scope_table(&mut self, timestamp_us: u64) -> usize {
+        self.scopes(
+            crate::timing::scopes().map(|stats| ScopeRecord::from_stats(&stats, timestamp_us)),
+        )
+    }
+
     /// Frames sent since the reporter was created.
     pub fn sent(&self) -> u32 {
         self.sent
@@ -171,6 +179,29 @@ mod tests {
         assert!(reporter.scope(&row("c")));
         assert_eq!(reporter.sent(), 2, "loss report, then the row");
         assert_eq!(records(reporter.sink().as_bytes()), 2);
+    }
+
+    #[test]
+    fn scope_table_sends_the_profiler_registry() {
+        {
+            let _g = crate::profile_block!("wire_reporter_scope_table_test");
+        }
+        let mut buf = [0u8; 4096];
+        let mut reporter = Reporter::new(SliceSink::new(&mut buf));
+        let sent = reporter.scope_table(77);
+        assert!(sent >= 1);
+        let mut bytes = reporter.sink().as_bytes().to_vec();
+        let found = bytes
+            .split_mut(|&b| b == 0)
+            .filter(|f| !f.is_empty())
+            .filter_map(|f| match decode_frame(f) {
+                Ok(Record::Scope(s)) if s.name == "wire_reporter_scope_table_test" => {
+                    Some((s.calls, s.timestamp_us))
+                }
+                _ => None,
+            })
+            .next();
+        assert_eq!(found, Some((1, 77)));
     }
 
     #[test]
