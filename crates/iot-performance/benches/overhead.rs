@@ -140,13 +140,6 @@ criterion_group! {
     targets = overhead
 }
 
-/// Best-of-`runs` nanoseconds per call of `f` over `iters` calls.
-fn best_ns(runs: u32, iters: u64, mut f: impl FnMut(u64) -> Duration) -> f64 {
-    (0..runs)
-        .map(|_| f(iters).as_nanos() as f64 / iters as f64)
-        .fold(f64::INFINITY, f64::min)
-}
-
 fn timed(mut body: impl FnMut()) -> impl FnMut(u64) -> Duration {
     move |n| {
         let start = Instant::now();
@@ -157,37 +150,79 @@ fn timed(mut body: impl FnMut()) -> impl FnMut(u64) -> Duration {
     }
 }
 
+/// Runs a case `n` times and returns the time taken.
+type Batch = Box<dyn FnMut(u64) -> Duration>;
+
+fn disabled_block(n: u64) -> Duration {
+    timing::set_enabled(false);
+    let spent = timed(block_scope)(n);
+    timing::set_enabled(true);
+    spent
+}
+
+/// Measures every case once per round, rounds interleaved so that load from other
+/// processes hits all cases alike, and keeps each case's best round.
 fn summary() {
-    const RUNS: u32 = 7;
+    const ROUNDS: u32 = 9;
     const ITERS: u64 = 1_000_000;
     timing::set_enabled(true);
-    let floor = best_ns(RUNS, ITERS, timed(floor_scope));
-    let instant = best_ns(RUNS, ITERS, timed(instant_pair));
-    let enabled = best_ns(RUNS, ITERS, timed(block_scope));
-    timing::set_enabled(false);
-    let disabled = best_ns(RUNS, ITERS, timed(block_scope));
-    timing::set_enabled(true);
-    let sync_fn =
-        best_ns(RUNS, ITERS, timed(profiled_sync)) - best_ns(RUNS, ITERS, timed(plain_sync));
-    let async_fn = best_ns(RUNS, ITERS, timed(|| run_once(profiled_async())))
-        - best_ns(RUNS, ITERS, timed(|| run_once(plain_async())));
-    let puffin = best_ns(RUNS, ITERS, puffin_batch);
+    let mut cases: [(&str, Batch, f64); 9] = [
+        (
+            "floor: 2x rdtsc + atomic add",
+            Box::new(timed(floor_scope)),
+            0.0,
+        ),
+        ("Instant::now pair", Box::new(timed(instant_pair)), 0.0),
+        ("profile_block! enabled", Box::new(timed(block_scope)), 0.0),
+        ("profile_block! disabled", Box::new(disabled_block), 0.0),
+        (
+            "#[profile_function] sync fn",
+            Box::new(timed(profiled_sync)),
+            0.0,
+        ),
+        (
+            "#[profile_function] async fn",
+            Box::new(timed(|| run_once(profiled_async()))),
+            0.0,
+        ),
+        ("puffin::profile_scope!", Box::new(puffin_batch), 0.0),
+        ("plain sync fn", Box::new(timed(plain_sync)), 0.0),
+        (
+            "plain async fn",
+            Box::new(timed(|| run_once(plain_async()))),
+            0.0,
+        ),
+    ];
+    for case in &mut cases {
+        case.2 = f64::INFINITY;
+    }
+    for _ in 0..ROUNDS {
+        for (_, run, best) in &mut cases {
+            let ns = run(ITERS).as_nanos() as f64 / ITERS as f64;
+            *best = best.min(ns);
+        }
+    }
+    let ns = |i: usize| cases[i].2;
+    let rows = [
+        (cases[0].0, ns(0)),
+        (cases[1].0, ns(1)),
+        (cases[2].0, ns(2)),
+        (cases[3].0, ns(3)),
+        (cases[4].0, ns(4) - ns(7)),
+        (cases[5].0, ns(5) - ns(8)),
+        (cases[6].0, ns(6)),
+    ];
+    let (floor, enabled, puffin) = (ns(0), ns(2), ns(6));
 
-    println!("\nSummary: enter+exit of one scope, best of {RUNS} x {ITERS} calls");
+    println!(
+        "\nSummary: enter+exit of one scope, best of {ROUNDS} interleaved rounds x {ITERS} calls"
+    );
     println!("(function rows: profiled minus the same function without the attribute)");
     println!(
         "{:<36} {:>9} {:>9} {:>10}",
         "case", "ns", "x floor", "x puffin"
     );
-    for (name, ns) in [
-        ("floor: 2x rdtsc + atomic add", floor),
-        ("Instant::now pair", instant),
-        ("profile_block! enabled", enabled),
-        ("profile_block! disabled", disabled),
-        ("#[profile_function] sync fn", sync_fn),
-        ("#[profile_function] async fn", async_fn),
-        ("puffin::profile_scope!", puffin),
-    ] {
+    for (name, ns) in rows {
         println!(
             "{name:<36} {ns:>9.2} {:>9.2} {:>10.3}",
             ns / floor,
