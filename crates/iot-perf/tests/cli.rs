@@ -102,6 +102,50 @@ fn fixture_capture_decodes_end_to_end_into_a_json_report() {
     );
 }
 
+/// Captured from `examples/qemu-wire-report` on QEMU mps2-an385 under
+/// `-icount shift=0,sleep=off` (`.ci/run` re-records it live and gates it).
+const QEMU_FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/v1-qemu-mps2-an385.bin"
+);
+
+#[test]
+fn qemu_example_capture_decodes_end_to_end() {
+    let env = Env::new();
+    let a = env.record("qemu", Path::new(QEMU_FIXTURE)).success();
+    assert!(
+        stdout(&a).contains("30 scope rows, 1 other records; 0 corrupt"),
+        "{}",
+        stdout(&a)
+    );
+    let a = env
+        .cmd()
+        .args(["report", "--run", "qemu", "--format", "json"])
+        .assert()
+        .success();
+    let json: serde_json::Value = serde_json::from_str(&stdout(&a)).expect("JSON");
+    assert_eq!(json["run"]["device"], "qemu-mps2-an385");
+    assert_eq!(json["run"]["firmware"], "qemu-wire-report 0.0.0");
+    let scopes = json["scopes"].as_array().expect("scopes");
+    let mut names: Vec<&str> = scopes.iter().filter_map(|s| s["name"].as_str()).collect();
+    names.sort_unstable();
+    assert_eq!(names, ["filter_reading", "publish", "read_sensor"]);
+    assert!(scopes.iter().all(|s| s["calls"] == 200), "{scopes:?}");
+    // Nothing measured is invented: this firmware sends no snapshots.
+    assert_eq!(json["system"]["samples"], 0);
+    assert!(json["system"]["heap_used"].is_null());
+    // Identical captures (icount makes every run identical) pass the gate.
+    env.record("qemu-again", Path::new(QEMU_FIXTURE)).success();
+    env.cmd()
+        .args(["baseline", "save", "qemu", "--run", "qemu"])
+        .assert()
+        .success();
+    env.cmd()
+        .args(["compare", "--baseline", "qemu", "--run", "qemu-again"])
+        .assert()
+        .code(0);
+}
+
 #[test]
 fn gate_exits_0_on_identical_and_noisy_runs_and_3_on_a_slowed_run() {
     let env = Env::new();
