@@ -1,11 +1,12 @@
 //! `iot-perf demo`: a simulated sensor node, instrumented, measured on this machine.
 //!
-//! The "firmware" runs in this process on the host backend (`HostMetrics`: the real cycle
-//! counter and the real process heap and CPU time). Each millisecond it reads a sensor,
-//! filters the reading and publishes a payload, each step a `profile_block!` scope of the
-//! library's profiler (host cycle counter). Every 100 ms it reports its scope table and a snapshot through the device-side
-//! [`Reporter`] as wire frames, exactly as a device on a UART would, and the frames are
-//! recorded into a history database like any capture.
+//! The "firmware" runs in this process on the host backend (`HostMetrics`: the process
+//! CPU time, and the heap counted exactly by the tool's `TrackingAllocator`). Each
+//! millisecond it reads a sensor, filters the reading and publishes a payload, each step a
+//! `profile_block!` scope of the library's profiler (host cycle counter). Every 100 ms it
+//! sends its scope table and a snapshot through the device-side [`Reporter`] as wire
+//! frames, exactly as a device on a UART would, and the frames are recorded into a history
+//! database like any capture.
 //!
 //! Two phases run: *healthy*, then *degraded* — the filter takes a slower code path and
 //! the publisher leaks a little memory per message. The healthy run becomes the baseline,

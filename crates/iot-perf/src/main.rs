@@ -31,6 +31,12 @@ use cli::{BaselineCommand, Cli, Command, ExportFormat, GateArgs, ReportFormat};
 use compare::{GateConfig, Verdict};
 use db::History;
 
+/// Every allocation of the tool (and of the demo's simulated node) is counted, so the
+/// host backend reports exact heap figures instead of the C allocator's estimate.
+#[global_allocator]
+static ALLOCATOR: iot_performance::memory::TrackingAllocator<std::alloc::System> =
+    iot_performance::memory::TrackingAllocator::new(std::alloc::System);
+
 /// Exit code of `compare` when a metric regressed.
 const EXIT_REGRESSION: u8 = 3;
 

@@ -60,6 +60,7 @@ mod wrap;
 #[cfg(feature = "std")]
 pub mod host;
 pub mod interrupts;
+pub mod memory;
 pub mod mock;
 pub mod timing;
 #[cfg(feature = "wire")]
@@ -84,6 +85,7 @@ pub use wrap::WrapExtender;
 /// See [`timing`].
 #[cfg(feature = "macros")]
 pub use iot_performance_macros::profile_function;
+pub use memory::{MemoryAnalysis, MemoryAnalysisConfig, MemoryAnalyzer};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
