@@ -68,6 +68,8 @@ pub struct MetricComparison {
     pub change: f64,
     /// Confidence interval of the change.
     pub interval: (f64, f64),
+    /// Confidence level of the interval.
+    pub confidence: f64,
     /// The conclusion.
     pub verdict: Verdict,
 }
@@ -132,6 +134,7 @@ pub fn compare_metric(
         run_mean: if run.is_empty() { f64::NAN } else { mean(run) },
         change: f64::NAN,
         interval: (f64::NAN, f64::NAN),
+        confidence: config.confidence,
         verdict: Verdict::Insufficient,
     };
     if base.len() < 2 || run.len() < 2 || result.baseline_mean <= 0.0 {

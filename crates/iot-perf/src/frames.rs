@@ -52,6 +52,7 @@ pub struct FrameReader<R> {
     pending: Vec<u8>,
     pending_start: u64,
     oversized: bool,
+    skipped: usize,
     position: u64,
     chunk: Box<[u8]>,
     chunk_len: usize,
@@ -67,6 +68,7 @@ impl<R: Read> FrameReader<R> {
             pending: Vec::with_capacity(MAX_FRAME_LEN),
             pending_start: 0,
             oversized: false,
+            skipped: 0,
             position: 0,
             chunk: vec![0; 64 * 1024].into_boxed_slice(),
             chunk_len: 0,
@@ -78,10 +80,9 @@ impl<R: Read> FrameReader<R> {
     fn finish_frame(&mut self) -> Option<Item> {
         let offset = self.pending_start;
         let item = if self.oversized {
-            let skipped = self.pending.len();
             Some(Item::Corrupt {
                 offset,
-                error: CorruptFrame::Oversized(skipped.max(MAX_FRAME_LEN)),
+                error: CorruptFrame::Oversized(self.skipped),
             })
         } else if self.pending.is_empty() {
             None
@@ -96,6 +97,7 @@ impl<R: Read> FrameReader<R> {
         };
         self.pending.clear();
         self.oversized = false;
+        self.skipped = 0;
         self.pending_start = self.position;
         item
     }
@@ -130,7 +132,7 @@ impl<R: Read> Iterator for FrameReader<R> {
                     return Some(Item::Corrupt {
                         offset,
                         error: if oversized {
-                            CorruptFrame::Oversized(len.max(MAX_FRAME_LEN))
+                            CorruptFrame::Oversized(self.skipped)
                         } else {
                             CorruptFrame::TruncatedAtEnd(len)
                         },
@@ -144,12 +146,13 @@ impl<R: Read> Iterator for FrameReader<R> {
                 if let Some(item) = self.finish_frame() {
                     return Some(item);
                 }
-            } else if !self.oversized {
-                if self.pending.len() < MAX_FRAME_LEN {
-                    self.pending.push(byte);
-                } else {
-                    self.oversized = true;
-                }
+            } else if self.oversized {
+                self.skipped += 1;
+            } else if self.pending.len() < MAX_FRAME_LEN {
+                self.pending.push(byte);
+            } else {
+                self.oversized = true;
+                self.skipped = self.pending.len() + 1;
             }
         }
     }
@@ -178,13 +181,17 @@ mod tests {
         let items: Vec<Item> = FrameReader::new(stream.as_slice()).collect();
         assert_eq!(items.len(), 4, "{items:?}");
         assert!(matches!(items[0], Item::Record(OwnedRecord::Dropped(1))));
-        assert!(matches!(
-            items[1],
-            Item::Corrupt {
-                error: CorruptFrame::Oversized(_),
-                ..
-            }
-        ));
+        assert!(
+            matches!(
+                items[1],
+                Item::Corrupt {
+                    error: CorruptFrame::Oversized(n),
+                    ..
+                } if n == 2 * MAX_FRAME_LEN
+            ),
+            "{:?}",
+            items[1]
+        );
         assert!(matches!(items[2], Item::Record(OwnedRecord::Dropped(2))));
         assert!(matches!(
             items[3],

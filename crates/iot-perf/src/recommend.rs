@@ -49,7 +49,7 @@ pub fn recommend(facts: &Facts<'_>) -> Vec<Recommendation> {
             c.run_mean,
             c.unit,
             c.change * 100.0,
-            95.0,
+            c.confidence * 100.0,
             c.interval.0 * 100.0,
             c.interval.1 * 100.0
         );
