@@ -418,3 +418,64 @@ fn exports_openmetrics_and_influx_line_protocol() {
     };
     assert_eq!(ts(&lines[1]) - ts(&lines[0]), 100_000_000);
 }
+
+/// A serial capture, through a pseudo-terminal standing in for a USB-UART adapter.
+#[cfg(target_os = "linux")]
+#[test]
+fn serial_port_capture() {
+    use std::io::Write as _;
+    use std::os::fd::FromRawFd as _;
+
+    let env = Env::new();
+    let (mut master, mut slave) = (0, 0);
+    // SAFETY: openpty writes two fresh descriptors into the given ints; the name, termios
+    // and window-size arguments may be null.
+    let rc = unsafe {
+        libc::openpty(
+            &mut master,
+            &mut slave,
+            std::ptr::null_mut(),
+            std::ptr::null(),
+            std::ptr::null(),
+        )
+    };
+    assert_eq!(rc, 0, "openpty");
+    // SAFETY: `slave` is an open descriptor returned by openpty.
+    let name = unsafe { std::ffi::CStr::from_ptr(libc::ttyname(slave)) }
+        .to_string_lossy()
+        .into_owned();
+    // Raw mode, so the line discipline passes the binary frames through untouched.
+    // SAFETY: `termios` is filled by tcgetattr before use; `slave` is open.
+    unsafe {
+        let mut termios = std::mem::zeroed::<libc::termios>();
+        assert_eq!(libc::tcgetattr(slave, &mut termios), 0);
+        libc::cfmakeraw(&mut termios);
+        assert_eq!(libc::tcsetattr(slave, libc::TCSANOW, &termios), 0);
+    }
+    let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("iot-perf"))
+        .arg("--db")
+        .arg(env.db())
+        .args([
+            "record",
+            "--run",
+            "uart",
+            "--serial",
+            &name,
+            "--seconds",
+            "2",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("iot-perf starts");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    // SAFETY: `master` is an open descriptor owned by nothing else from here on.
+    let mut port = unsafe { std::fs::File::from_raw_fd(master) };
+    port.write_all(&std::fs::read(FIXTURE).expect("fixture"))
+        .expect("write to the pty");
+    let out = child.wait_with_output().expect("iot-perf finishes");
+    // SAFETY: `slave` is open and closed only here.
+    unsafe { libc::close(slave) };
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("10 snapshots, 30 scope rows"), "{text}");
+}
