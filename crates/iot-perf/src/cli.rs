@@ -54,7 +54,8 @@ pub struct DemoArgs {
     /// Short phases (1.5 s each), for smoke tests.
     #[arg(long)]
     pub quick: bool,
-    /// Directory for the demo's history and HTML report (default: the system temp dir).
+    /// Directory for the demo's history (`demo-history.sqlite`, replaced on every run) and
+    /// HTML report (`demo-report.html`); default: `iot-perf-demo` in the system temp dir.
     #[arg(long)]
     pub out: Option<PathBuf>,
 }

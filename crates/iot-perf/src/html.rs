@@ -116,27 +116,35 @@ pub fn render(r: &RunReport) -> String {
         s.push_str("</table>");
     }
     s.push_str("<h2>Memory over time</h2>");
-    let heap_kib: Vec<(f64, f64)> = r
-        .series
-        .heap_used
-        .iter()
-        .map(|&(t, b)| (t, b / 1024.0))
-        .collect();
-    s.push_str(&line_chart(
-        "chart-heap",
-        "Heap in use",
-        "s",
-        "KiB",
-        &[("heap used", &heap_kib)],
-    ));
+    if r.series.heap_used.is_empty() {
+        s.push_str("<p>Not reported: this capture has no snapshots.</p>");
+    } else {
+        let heap_kib: Vec<(f64, f64)> = r
+            .series
+            .heap_used
+            .iter()
+            .map(|&(t, b)| (t, b / 1024.0))
+            .collect();
+        s.push_str(&line_chart(
+            "chart-heap",
+            "Heap in use",
+            "s",
+            "KiB",
+            &[("heap used", &heap_kib)],
+        ));
+    }
     s.push_str("<h2>CPU</h2>");
-    s.push_str(&line_chart(
-        "chart-cpu",
-        "CPU utilization",
-        "s",
-        "%",
-        &[("CPU", &r.series.cpu_utilization)],
-    ));
+    if r.series.cpu_utilization.is_empty() {
+        s.push_str("<p>Not reported: this capture has no snapshots.</p>");
+    } else {
+        s.push_str(&line_chart(
+            "chart-cpu",
+            "CPU utilization",
+            "s",
+            "%",
+            &[("CPU", &r.series.cpu_utilization)],
+        ));
+    }
     s.push_str("</body></html>\n");
     s
 }

@@ -9,6 +9,10 @@ use std::process::Command;
 use assert_cmd::Command as BinCommand;
 
 const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1-capture.bin");
+const QEMU_FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/v1-qemu-mps2-an385.bin"
+);
 
 fn chromium() -> Option<&'static str> {
     ["chromium", "chromium-browser", "google-chrome"]
@@ -21,16 +25,8 @@ fn chromium() -> Option<&'static str> {
         })
 }
 
-#[test]
-fn html_report_renders_its_charts_in_headless_chromium() {
-    let Some(browser) = chromium() else {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "chromium is required in CI"
-        );
-        eprintln!("skipped: no chromium on this machine (apt-get install chromium)");
-        return;
-    };
+/// Records `capture`, renders its HTML report, loads it in `browser`; returns the DOM.
+fn rendered_dom(browser: &str, capture: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("h.sqlite");
     let html = dir.path().join("report.html");
@@ -40,15 +36,14 @@ fn html_report_renders_its_charts_in_headless_chromium() {
         c
     };
     iot_perf()
-        .args(["record", "--run", "fixture", FIXTURE])
+        .args(["record", "--run", "capture", capture])
         .assert()
         .success();
     iot_perf()
-        .args(["report", "--run", "fixture", "--format", "html", "--output"])
+        .args(["report", "--run", "capture", "--format", "html", "--output"])
         .arg(&html)
         .assert()
         .success();
-
     let profile = tempfile::tempdir().unwrap();
     let out = Command::new(browser)
         .args([
@@ -71,7 +66,20 @@ fn html_report_renders_its_charts_in_headless_chromium() {
         "chromium failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let dom = String::from_utf8_lossy(&out.stdout);
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn html_report_renders_its_charts_in_headless_chromium() {
+    let Some(browser) = chromium() else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "chromium is required in CI"
+        );
+        eprintln!("skipped: no chromium on this machine (apt-get install chromium)");
+        return;
+    };
+    let dom = rendered_dom(browser, FIXTURE);
     // Set by the report's own check once the page has loaded: every chart has a plot with
     // a non-empty bounding box, and no script error happened.
     assert!(
@@ -94,4 +102,11 @@ fn html_report_renders_its_charts_in_headless_chromium() {
     ] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing");
     }
+
+    // A capture without snapshots (the QEMU example) says so instead of drawing empty charts.
+    let dom = rendered_dom(browser, QEMU_FIXTURE);
+    assert!(dom.contains("data-charts-total=\"2\""), "{dom:.2000}");
+    assert!(dom.contains("data-charts-rendered=\"2\""), "{dom:.2000}");
+    assert!(dom.contains("data-errors=\"0\""), "{dom:.2000}");
+    assert!(dom.contains("Not reported: this capture has no snapshots."));
 }
