@@ -71,6 +71,17 @@ fn parse_duration(s: &str) -> Result<f64, String> {
     }
 }
 
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if (0.1..=86_400.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("the timeout must be between 0.1 and 86400 seconds".into())
+    }
+}
+
 /// `record` options.
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("source").required(true).args(["input", "serial", "exec"]))]
@@ -92,6 +103,9 @@ pub struct RecordArgs {
     /// Run this command (e.g. a QEMU semihosting run of an example) and record its stdout.
     #[arg(long, num_args = 1.., allow_hyphen_values = true, value_name = "COMMAND")]
     pub exec: Option<Vec<String>>,
+    /// With --exec: stop the command after this many seconds (what it sent is kept).
+    #[arg(long, requires = "exec", value_parser = parse_timeout)]
+    pub timeout: Option<f64>,
 }
 
 /// Report formats.

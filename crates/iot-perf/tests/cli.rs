@@ -328,6 +328,31 @@ fn stdin_and_command_sources() {
         runs.contains("piped") && runs.contains("command cat"),
         "{runs}"
     );
+
+    // A command that never ends is stopped by --timeout; what it sent is kept.
+    let script = format!("cat {FIXTURE}; sleep 30");
+    let a = env
+        .cmd()
+        .args([
+            "record",
+            "--run",
+            "hung",
+            "--timeout",
+            "1",
+            "--exec",
+            "sh",
+            "-c",
+        ])
+        .arg(&script)
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .success();
+    assert!(stdout(&a).contains("10 snapshots"), "{}", stdout(&a));
+    assert!(
+        stderr(&a).contains("stopped after the --timeout"),
+        "{}",
+        stderr(&a)
+    );
 }
 
 #[test]
