@@ -59,7 +59,7 @@ impl MockConfig {
     /// | uptime | clock time: 1 000 ms at creation |
     /// | tasks, interrupts, context switches | 4, 0, 0 |
     /// | temperature | 42.5 °C |
-    pub fn with_deterministic_values() -> Self {
+    pub const fn with_deterministic_values() -> Self {
         Self {
             ticks_per_second: 1_000_000,
             start_ticks: 1_000_000,
@@ -111,10 +111,14 @@ pub struct MockMetrics {
 }
 
 impl MockMetrics {
-    /// A mock starting from `config`.
-    pub fn new(config: MockConfig) -> Self {
+    /// A mock starting from `config`. `const`, so a mock can live in a `static`.
+    pub const fn new(config: MockConfig) -> Self {
         Self {
-            ticks_per_second: config.ticks_per_second.max(1),
+            ticks_per_second: if config.ticks_per_second == 0 {
+                1
+            } else {
+                config.ticks_per_second
+            },
             state: Mutex::new(RefCell::new(MockState {
                 now_ticks: config.start_ticks,
                 memory: config.memory,

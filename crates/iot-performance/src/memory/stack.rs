@@ -6,7 +6,7 @@
 //! word and reports the deepest use since painting, in bytes from the top.
 //!
 //! Regions:
-//! - [`StackRegion::main_stack`]: the main stack of firmware linked with `cortex-m-rt`
+//! - `StackRegion::main_stack()`: the main stack of firmware linked with `cortex-m-rt`
 //!   (feature `link-cortex-m-rt`, bounds `_stack_end`..`_stack_start`) or `riscv-rt`
 //!   (feature `link-riscv-rt`, bounds `__estack`..`_stack_start`; hart 0 of a single-hart
 //!   build). Paint it early in `main`; interrupt handlers run on the same stack and are
@@ -120,8 +120,8 @@ impl StackRegion {
         // main stack (`_stack_end` below `_stack_start`); only their addresses are taken.
         unsafe {
             Self::from_bounds(
-                core::ptr::addr_of!(_stack_end) as usize,
-                core::ptr::addr_of!(_stack_start) as usize,
+                &raw const _stack_end as usize,
+                &raw const _stack_start as usize,
             )
         }
     }
@@ -137,8 +137,8 @@ impl StackRegion {
         // and `_stack_start`; only the symbols' addresses are taken.
         unsafe {
             Self::from_bounds(
-                core::ptr::addr_of!(__estack) as usize,
-                core::ptr::addr_of!(_stack_start) as usize,
+                &raw const __estack as usize,
+                &raw const _stack_start as usize,
             )
         }
     }

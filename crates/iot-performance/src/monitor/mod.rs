@@ -326,3 +326,36 @@ impl<P: PlatformMetrics + Send + Sync + 'static> PerformanceMonitor<P> {
             })
     }
 }
+
+#[cfg(all(test, not(feature = "alloc")))]
+mod no_alloc_tests {
+    use super::*;
+    use crate::mock::MockMetrics;
+
+    #[test]
+    fn static_cell_handles_share_state() {
+        static CELL: MonitorCell<&'static MockMetrics> =
+            MonitorCell::new(&MOCK, MonitorConfig::for_testing());
+        static MOCK: MockMetrics =
+            MockMetrics::new(crate::mock::MockConfig::with_deterministic_values());
+        let monitor = PerformanceMonitor::from_static(&CELL).unwrap();
+        let copy = monitor.clone();
+        let collection = futures_executor::block_on(copy.collect_metrics_for_duration(1));
+        assert_eq!(collection.unwrap().sample_count, 10);
+        assert_eq!(monitor.sample_counts(), (10, 0));
+    }
+
+    #[test]
+    fn static_cell_with_bad_config_is_refused() {
+        static MOCK: MockMetrics =
+            MockMetrics::new(crate::mock::MockConfig::with_deterministic_values());
+        static CELL: MonitorCell<&'static MockMetrics> = MonitorCell::new(
+            &MOCK,
+            MonitorConfig {
+                sampling_interval_ms: 0,
+                ..MonitorConfig::for_testing()
+            },
+        );
+        assert!(PerformanceMonitor::from_static(&CELL).is_err());
+    }
+}

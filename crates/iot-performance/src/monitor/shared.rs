@@ -21,7 +21,7 @@ pub(crate) struct MonitorState {
 /// A provider and the monitor's state, shared by every clone of a handle.
 ///
 /// Firmware without `alloc` places one in a `static` (for example with the `static_cell`
-/// crate) and builds handles with [`crate::PerformanceMonitor::from_static`].
+/// crate) and builds handles with `PerformanceMonitor::from_static` (available without `alloc`).
 #[derive(Debug)]
 pub struct MonitorCell<P> {
     pub(crate) provider: P,
