@@ -89,6 +89,13 @@ fn describe(item: &Item) -> (&'static str, Span) {
         Item::Impl(i) => ("an impl block (put it on the methods)", i.impl_token.span),
         Item::Trait(t) => ("a trait", t.ident.span()),
         Item::Mod(m) => ("a module", m.ident.span()),
+        Item::Verbatim(tokens) => match syn::parse2::<syn::TraitItemFn>(tokens.clone()) {
+            Ok(f) if f.default.is_none() => (
+                "a method declaration without a body (put it on the implementations, or on a default body)",
+                f.sig.ident.span(),
+            ),
+            _ => ("this item", item.span()),
+        },
         other => ("this item", other.span()),
     }
 }

@@ -2,7 +2,9 @@
 //!
 //! Performance monitoring for embedded IoT firmware and the host programs that test it:
 //! heap, stack and static memory, CPU load, tasks, interrupts and temperature, read
-//! through one platform abstraction and sampled by a [`PerformanceMonitor`].
+//! through one platform abstraction and sampled by a [`PerformanceMonitor`]; and scope
+//! timing ([`profile_block!`], `#[profile_function]` for sync and `async fn`s, reports
+//! and critical paths) whose cost is about that of two cycle-counter reads: see [`timing`].
 //!
 //! The crate is `#![no_std]` unless the `std` feature (on by default) is enabled, and uses
 //! the heap only under `alloc`. Everything asynchronous is executor-agnostic: waits go

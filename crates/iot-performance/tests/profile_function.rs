@@ -1,4 +1,5 @@
 //! `#[profile_function]` on every kind of function a firmware engineer writes.
+#![cfg(all(feature = "std", feature = "macros"))]
 
 use std::fmt::Display;
 
@@ -149,3 +150,48 @@ fn a_dropped_future_is_not_a_completed_call() {
 
 #[profile_function]
 async fn pf_async_unit_never() {}
+
+trait Driver {
+    fn read(&self) -> u8;
+
+    #[profile_function("pf_trait_default")]
+    fn read_twice(&self) -> u16 {
+        u16::from(self.read()) * 2
+    }
+
+    async fn fetch(&self) -> u8;
+}
+
+struct Bme280;
+
+impl Driver for Bme280 {
+    #[profile_function("pf_trait_impl")]
+    fn read(&self) -> u8 {
+        21
+    }
+
+    #[profile_function("pf_trait_async")]
+    async fn fetch(&self) -> u8 {
+        self.read()
+    }
+}
+
+#[profile_function]
+pub(crate) unsafe fn pf_unsafe(p: *const u8) -> u8 {
+    // SAFETY: the caller passes a valid pointer.
+    unsafe { *p }
+}
+
+#[test]
+fn trait_methods_and_unsafe_fns() {
+    let d = Bme280;
+    assert_eq!(d.read_twice(), 42);
+    assert_eq!(futures_executor::block_on(d.fetch()), 21);
+    let x = 7u8;
+    // SAFETY: `x` lives across the call.
+    assert_eq!(unsafe { pf_unsafe(&x) }, 7);
+    assert_eq!(calls("pf_trait_default"), 1);
+    assert_eq!(calls("pf_trait_impl"), 2);
+    assert_eq!(calls("pf_trait_async"), 1);
+    assert_eq!(calls("pf_unsafe"), 1);
+}

@@ -1,5 +1,6 @@
 //! Exact timings on a clock moved by hand. The profiler's clock and switch are global, so
 //! the tests of this binary take turns through `serial()`.
+#![cfg(all(feature = "std", feature = "macros"))]
 
 use std::pin::pin;
 use std::sync::{Mutex, MutexGuard};
@@ -98,7 +99,30 @@ fn async_fn_separates_busy_from_wall_time() {
     assert_eq!(s.busy_ticks, Some(30));
     assert_eq!(s.wall_ticks, Some(1_030));
     assert_eq!(s.total_ticks, 1_030);
+    assert_eq!(s.cancelled, Some(0));
     assert!(s.busy_ticks < s.wall_ticks);
+}
+
+#[profile_function("mc_cancelled_task")]
+async fn never_finishes() {
+    ManualClock::advance(8);
+    std::future::pending::<()>().await;
+}
+
+#[test]
+fn a_dropped_async_call_is_counted_as_cancelled() {
+    let _s = serial();
+    {
+        let mut fut = Box::pin(never_finishes());
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+    } // dropped: e.g. the losing branch of a select
+    drop(never_finishes()); // never polled: not a call at all
+    let s = timing::scope("mc_cancelled_task").unwrap();
+    assert_eq!((s.calls, s.cancelled, s.polls), (0, Some(1), Some(2)));
+    assert_eq!(s.busy_ticks, Some(8));
+    assert_eq!(s.total_ticks, 0);
 }
 
 #[test]

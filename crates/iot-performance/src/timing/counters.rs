@@ -33,6 +33,7 @@ pub(crate) struct Totals {
     pub(crate) max: u64,
     pub(crate) busy: u64,
     pub(crate) polls: u64,
+    pub(crate) cancelled: u64,
     #[cfg(feature = "detailed-profiling")]
     pub(crate) self_ticks: u64,
     #[cfg(feature = "detailed-profiling")]
@@ -47,6 +48,7 @@ impl Totals {
         max: 0,
         busy: 0,
         polls: 0,
+        cancelled: 0,
         #[cfg(feature = "detailed-profiling")]
         self_ticks: 0,
         #[cfg(feature = "detailed-profiling")]
@@ -86,6 +88,7 @@ mod lock_free {
         max: AtomicU64,
         busy: AtomicU64,
         polls: AtomicU64,
+        cancelled: AtomicU64,
         #[cfg(feature = "detailed-profiling")]
         self_ticks: AtomicU64,
         #[cfg(feature = "detailed-profiling")]
@@ -101,6 +104,7 @@ mod lock_free {
                 max: AtomicU64::new(0),
                 busy: AtomicU64::new(0),
                 polls: AtomicU64::new(0),
+                cancelled: AtomicU64::new(0),
                 #[cfg(feature = "detailed-profiling")]
                 self_ticks: AtomicU64::new(0),
                 #[cfg(feature = "detailed-profiling")]
@@ -130,6 +134,11 @@ mod lock_free {
             self.busy.fetch_add(ticks, Relaxed);
         }
 
+        /// An async call dropped before it completed.
+        pub(crate) fn record_cancel(&self) {
+            self.cancelled.fetch_add(1, Relaxed);
+        }
+
         /// Time of one frame not spent in nested scopes.
         #[cfg(feature = "detailed-profiling")]
         #[inline(always)]
@@ -145,6 +154,7 @@ mod lock_free {
                 max: self.max.load(Relaxed),
                 busy: self.busy.load(Relaxed),
                 polls: self.polls.load(Relaxed),
+                cancelled: self.cancelled.load(Relaxed),
                 #[cfg(feature = "detailed-profiling")]
                 self_ticks: self.self_ticks.load(Relaxed),
                 #[cfg(feature = "detailed-profiling")]
@@ -161,6 +171,7 @@ mod lock_free {
             self.max.store(e.max, Relaxed);
             self.busy.store(e.busy, Relaxed);
             self.polls.store(e.polls, Relaxed);
+            self.cancelled.store(e.cancelled, Relaxed);
             #[cfg(feature = "detailed-profiling")]
             {
                 self.self_ticks.store(0, Relaxed);
@@ -172,7 +183,8 @@ mod lock_free {
     }
 }
 
-#[cfg(not(target_has_atomic = "64"))]
+// Also built for host unit tests, so that the MCU implementation is tested too.
+#[cfg(any(not(target_has_atomic = "64"), test))]
 mod masked {
     use super::Totals;
     use core::cell::RefCell;
@@ -218,6 +230,11 @@ mod masked {
             });
         }
 
+        /// An async call dropped before it completed.
+        pub(crate) fn record_cancel(&self) {
+            self.update(|t| t.cancelled = t.cancelled.wrapping_add(1));
+        }
+
         /// Time of one frame not spent in nested scopes.
         #[cfg(feature = "detailed-profiling")]
         #[inline(always)]
@@ -232,5 +249,67 @@ mod masked {
         pub(crate) fn reset(&self) {
             self.update(|t| *t = Totals::EMPTY);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_max_total_and_polls() {
+        check_counters(&SlotCounters::new());
+    }
+
+    #[test]
+    fn masked_counters_behave_the_same() {
+        let c = masked::SlotCounters::new();
+        for t in [5, 2, 9] {
+            c.record_call(t);
+        }
+        c.record_poll(4);
+        c.record_poll(1);
+        c.record_cancel();
+        let t = c.totals();
+        assert_eq!((t.calls, t.total, t.min, t.max), (3, 16, 2, 9));
+        assert_eq!((t.polls, t.busy, t.cancelled), (2, 5, 1));
+        #[cfg(feature = "detailed-profiling")]
+        {
+            c.record_self(7);
+            assert_eq!(c.totals().self_ticks, 7);
+            assert_eq!(c.totals().histogram[bucket_of(9)], 1);
+        }
+        c.reset();
+        assert_eq!(c.totals(), Totals::EMPTY);
+    }
+
+    fn check_counters(c: &SlotCounters) {
+        assert_eq!(c.totals(), Totals::EMPTY);
+        for t in [5, 2, 9] {
+            c.record_call(t);
+        }
+        c.record_poll(4);
+        c.record_poll(1);
+        c.record_cancel();
+        let t = c.totals();
+        assert_eq!((t.calls, t.total, t.min, t.max), (3, 16, 2, 9));
+        assert_eq!((t.polls, t.busy, t.cancelled), (2, 5, 1));
+        c.reset();
+        assert_eq!(c.totals(), Totals::EMPTY);
+    }
+
+    #[cfg(feature = "detailed-profiling")]
+    #[test]
+    fn log2_buckets() {
+        assert_eq!(bucket_of(0), 0);
+        assert_eq!(bucket_of(1), 1);
+        assert_eq!((bucket_of(2), bucket_of(3)), (2, 2));
+        assert_eq!((bucket_of(1023), bucket_of(1024)), (10, 11));
+        assert_eq!(bucket_of(u64::MAX), HISTOGRAM_BUCKETS - 1);
+        let c = SlotCounters::new();
+        c.record_call(3);
+        c.record_call(1 << 50);
+        let h = c.totals().histogram;
+        assert_eq!((h[2], h[HISTOGRAM_BUCKETS - 1]), (1, 1));
     }
 }

@@ -14,7 +14,10 @@ pin_project_lite::pin_project! {
     /// (busy time) and a poll count.
     ///
     /// `#[profile_function]` on an `async fn` builds one of these; build one yourself with
-    /// [`profile_future`] to time a future you did not write.
+    /// [`profile_future`] to time a future you did not write. A future dropped before it
+    /// completes (a cancelled call, the losing branch of a `select`) keeps the busy time
+    /// and polls it used, is not counted as a call, and is counted in
+    /// [`super::ScopeStats::cancelled`].
     ///
     /// ```
     /// use iot_performance::timing::{self, CallSite, profile_future};
@@ -35,7 +38,17 @@ pin_project_lite::pin_project! {
         slot: Option<&'static SlotCounters>,
         index: usize,
         started: bool,
+        done: bool,
         first_poll: Option<u64>,
+    }
+
+    impl<F> PinnedDrop for ProfiledFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            let this = this.project();
+            if let Some(slot) = *this.slot && !*this.done {
+                slot.record_cancel();
+            }
+        }
     }
 }
 
@@ -47,6 +60,7 @@ pub fn profile_future<F: Future>(site: &'static CallSite, future: F) -> Profiled
         slot: None,
         index: 0,
         started: false,
+        done: false,
         first_poll: None,
     }
 }
@@ -82,6 +96,7 @@ impl<F: Future> Future for ProfiledFuture<F> {
         #[cfg(feature = "detailed-profiling")]
         super::detail::nesting::exit(frame, *this.index, slot, busy);
         if result.is_ready() {
+            *this.done = true;
             slot.record_call(end.wrapping_sub(first_poll));
         }
         result

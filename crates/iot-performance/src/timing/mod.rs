@@ -30,6 +30,26 @@
 //! # timing::reset_clock();
 //! ```
 //!
+//! ## On firmware
+//! Give the profiler a clock once, at start-up (the platform backends do this in their
+//! constructors). A 32-bit hardware counter is extended to 64 bits with [`extend_u32`]:
+//!
+//! ```
+//! use iot_performance::timing;
+//!
+//! # fn read_cycle_counter() -> u32 { 1234 }
+//! // e.g. `cortex_m::peripheral::DWT::cycle_count()` on a 64 MHz Cortex-M4
+//! fn now() -> u64 {
+//!     timing::extend_u32(read_cycle_counter())
+//! }
+//! timing::set_clock(now, 64_000_000);
+//! assert_eq!(timing::ticks_per_second(), 64_000_000);
+//! # timing::reset_clock();
+//! ```
+//!
+//! On chips without 64-bit atomics each slot update is one short critical section, so
+//! scopes may be opened in interrupt handlers too.
+//!
 //! ## Async functions
 //! `#[profile_function]` on an `async fn` records, per call, the *wall* time from first
 //! poll to completion and, per poll, the *busy* time the poll kept the CPU, and counts

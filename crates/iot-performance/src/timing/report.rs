@@ -70,6 +70,8 @@ pub struct ScopeTiming {
     pub wall_time_us: Option<u64>,
     /// Async scopes: number of polls.
     pub polls: Option<u64>,
+    /// Async scopes: calls dropped before completing.
+    pub cancelled: Option<u64>,
     /// Time not spent in nested scopes (`detailed-profiling`), in microseconds.
     pub self_time_us: Option<u64>,
     /// Median call duration (`detailed-profiling`, log2-bucket resolution), in µs.
@@ -102,6 +104,7 @@ impl ScopeTiming {
             busy_time_us: stats.busy_ticks.map(us),
             wall_time_us: stats.wall_ticks.map(us),
             polls: stats.polls,
+            cancelled: stats.cancelled,
             self_time_us: stats.self_ticks.map(us),
             p50_us: pct(50.0),
             p90_us: pct(90.0),
@@ -240,7 +243,7 @@ impl fmt::Display for TimingReport {
         const ROW: usize = 28;
         writeln!(
             f,
-            "{:<ROW$} {:>9} {:>12} {:>10} {:>10} {:>10} {:>12} {:>12} {:>7} {:>10}",
+            "{:<ROW$} {:>9} {:>12} {:>10} {:>10} {:>10} {:>12} {:>12} {:>7} {:>6} {:>10}",
             "scope (times in us)",
             "calls",
             "total",
@@ -250,6 +253,7 @@ impl fmt::Display for TimingReport {
             "self",
             "busy",
             "polls",
+            "cancel",
             "p99"
         )?;
         let hz = self.ticks_per_second;
@@ -263,7 +267,7 @@ impl fmt::Display for TimingReport {
             let polls = PlainOpt(st.polls);
             writeln!(
                 f,
-                "{:<ROW$} {:>9} {:>12} {:>10} {:>10} {:>10} {:>12} {:>12} {:>7} {:>10}",
+                "{:<ROW$} {:>9} {:>12} {:>10} {:>10} {:>10} {:>12} {:>12} {:>7} {:>6} {:>10}",
                 st.name,
                 st.calls,
                 us(Some(st.total_ticks)),
@@ -273,6 +277,7 @@ impl fmt::Display for TimingReport {
                 us(st.self_ticks),
                 us(st.busy_ticks),
                 polls,
+                PlainOpt(st.cancelled),
                 us(p99),
             )?;
         }
@@ -295,5 +300,26 @@ impl fmt::Display for PlainOpt {
             Some(v) => fmt::Display::fmt(&v, f),
             None => f.pad("-"),
         }
+    }
+}
+
+#[cfg(all(test, feature = "std"))]
+mod tests {
+    use super::*;
+
+    fn shown(ticks: Option<u64>, hz: u64) -> String {
+        format!("{:>8}", Micros { ticks, hz })
+    }
+
+    #[test]
+    fn micros_keep_small_values_visible() {
+        assert_eq!(shown(Some(11), 1_000_000_000), "   0.011");
+        assert_eq!(shown(Some(12_340), 1_000_000_000), "    12.3");
+        assert_eq!(shown(Some(5_000), 1_000_000), "    5000");
+        assert_eq!(shown(None, 1_000_000), "       -");
+        assert_eq!(
+            shown(Some(u64::MAX), 1),
+            format!("{:.0}", u64::MAX as f64 * 1e6)
+        );
     }
 }

@@ -32,6 +32,10 @@ pub struct ScopeStats {
     pub wall_ticks: Option<u64>,
     /// Async scopes: number of polls; `None` for synchronous scopes.
     pub polls: Option<u64>,
+    /// Async scopes: calls dropped before they completed (the losing side of a `select`,
+    /// a timed-out request); their polls and busy time are kept, they are not in `calls`.
+    /// `None` for synchronous scopes.
+    pub cancelled: Option<u64>,
     #[cfg(feature = "detailed-profiling")]
     #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_buckets"))]
     pub(crate) histogram: [u32; super::counters::HISTOGRAM_BUCKETS],
@@ -58,6 +62,7 @@ impl ScopeStats {
             busy_ticks: is_async.then_some(t.busy),
             wall_ticks: is_async.then_some(t.total),
             polls: is_async.then_some(t.polls),
+            cancelled: is_async.then_some(t.cancelled),
             #[cfg(feature = "detailed-profiling")]
             histogram: t.histogram,
         }

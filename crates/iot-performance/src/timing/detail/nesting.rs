@@ -170,3 +170,50 @@ pub(crate) fn exit(frame: Frame, index: usize, slot: &SlotCounters, ticks: u64) 
         None => UNBALANCED.add(1),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_time_and_parents_on_one_stack() {
+        let mut s = Stack::new();
+        let outer = s.push(1);
+        let inner = s.push(2);
+        assert_eq!(s.pop(inner, 30), Some((30, Some(1))));
+        assert_eq!(s.pop(outer, 100), Some((70, None)));
+        assert_eq!(s.len, 0);
+    }
+
+    #[test]
+    fn out_of_order_pop_removes_the_right_frame() {
+        let mut s = Stack::new();
+        let a = s.push(1);
+        let b = s.push(2);
+        let c = s.push(3);
+        assert_eq!(s.pop(b, 10), Some((10, Some(1))));
+        assert_eq!(s.pop(c, 4), Some((4, Some(1))));
+        assert_eq!(s.pop(a, 20), Some((6, None)));
+        assert_eq!(s.pop(a, 1), None, "already closed");
+    }
+
+    #[test]
+    fn frames_of_another_stack_are_not_found() {
+        let mut one = Stack::new();
+        let mut two = Stack::new();
+        let f = one.push(1);
+        let _g = two.push(1);
+        assert_eq!(two.pop(f, 5), None);
+        assert_eq!(one.pop(f, 5), Some((5, None)));
+    }
+
+    #[test]
+    fn depth_is_bounded() {
+        let mut s = Stack::new();
+        let frames: [Frame; MAX_DEPTH] = core::array::from_fn(|i| s.push(i));
+        assert_eq!(s.push(99), Frame::UNTRACKED);
+        for f in frames.iter().rev() {
+            assert!(s.pop(*f, 1).is_some());
+        }
+    }
+}
