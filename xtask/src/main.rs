@@ -26,7 +26,7 @@ const TARGETS: &[(&str, bool)] = &[
 const FEATURE_SETS: &[&str] = &[
     "",
     "alloc",
-    "alloc,serde,defmt",
+    "alloc,serde,defmt,wire,embedded-io",
     "macros,detailed-profiling",
 ];
 

@@ -113,6 +113,8 @@ pub mod interrupts;
 pub mod memory;
 pub mod mock;
 pub mod timing;
+#[cfg(feature = "wire")]
+pub mod wire;
 
 pub use collector::{MetricStats, MetricsCollection, MetricsCollector};
 pub use config::MonitorConfig;

@@ -1,0 +1,239 @@
+//! Command-line interface definition.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// iot-perf: see, keep and gate what your devices measured.
+///
+/// Exit codes: 0 success (no regression), 3 regression found by `compare`, 1 error,
+/// 2 usage error.
+#[derive(Debug, Parser)]
+#[command(name = "iot-perf", version, about, long_about = None)]
+pub struct Cli {
+    /// History database (SQLite, created on first use).
+    #[arg(
+        long,
+        global = true,
+        env = "IOT_PERF_DB",
+        default_value = "iot-perf-history.sqlite"
+    )]
+    pub db: PathBuf,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run an instrumented simulated sensor node on this machine: healthy, then degraded;
+    /// catch the regression, print the report, write an HTML report.
+    Demo(DemoArgs),
+    /// Ingest frames from a file, stdin, a serial port or a command (a QEMU run) into a new run.
+    Record(RecordArgs),
+    /// List the recorded runs.
+    Runs,
+    /// Report on a run: text, JSON (versioned schema) or HTML with SVG charts.
+    Report(ReportArgs),
+    /// Manage named baselines.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
+    /// The CI gate: compare a run against a baseline (exit 0 no regression, 3 regression).
+    Compare(CompareArgs),
+    /// Export a run for Prometheus (OpenMetrics text) or InfluxDB (line protocol).
+    Export(ExportArgs),
+}
+
+/// `demo` options.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Seconds per phase (healthy, then degraded).
+    #[arg(long, default_value_t = 4.0, value_parser = parse_duration)]
+    pub duration: f64,
+    /// Short phases (1.5 s each), for smoke tests.
+    #[arg(long)]
+    pub quick: bool,
+    /// Directory for the demo's history (`demo-history.sqlite`, replaced on every run) and
+    /// HTML report (`demo-report.html`); default: `iot-perf-demo` in the system temp dir.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+}
+
+fn parse_duration(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if (0.5..=600.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("the duration must be between 0.5 and 600 seconds".into())
+    }
+}
+
+fn parse_timeout(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
+    if (0.1..=86_400.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("the timeout must be between 0.1 and 86400 seconds".into())
+    }
+}
+
+/// `record` options.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["input", "serial", "exec"]))]
+pub struct RecordArgs {
+    /// Name of the new run (default: run-<n>).
+    #[arg(long)]
+    pub run: Option<String>,
+    /// A capture file, or `-` for standard input.
+    pub input: Option<PathBuf>,
+    /// A serial port (e.g. /dev/ttyUSB0) to read frames from.
+    #[arg(long)]
+    pub serial: Option<String>,
+    /// Baud rate of the serial port.
+    #[arg(long, default_value_t = 115_200, requires = "serial")]
+    pub baud: u32,
+    /// Stop reading the serial port after this many seconds.
+    #[arg(long, default_value_t = 10.0, requires = "serial")]
+    pub seconds: f64,
+    /// Run this command (e.g. a QEMU semihosting run of an example) and record its stdout.
+    #[arg(long, num_args = 1.., allow_hyphen_values = true, value_name = "COMMAND")]
+    pub exec: Option<Vec<String>>,
+    /// With --exec: stop the command after this many seconds (what it sent is kept).
+    #[arg(long, requires = "exec", value_parser = parse_timeout)]
+    pub timeout: Option<f64>,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ReportFormat {
+    /// Plain text.
+    Text,
+    /// JSON with `schema_version`.
+    Json,
+    /// Self-contained HTML with SVG charts.
+    Html,
+}
+
+/// `report` options.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Run name or id (default: the latest run).
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Also compare against this baseline.
+    #[arg(long)]
+    pub baseline: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Gate settings, when comparing.
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// `baseline` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Save (or move) a named baseline to a run.
+    Save {
+        /// Baseline name.
+        name: String,
+        /// Run name or id.
+        #[arg(long)]
+        run: String,
+    },
+    /// List baselines.
+    List,
+    /// Remove a baseline (its run stays).
+    Remove {
+        /// Baseline name.
+        name: String,
+    },
+}
+
+/// Bootstrap settings.
+#[derive(Debug, Args)]
+pub struct GateArgs {
+    /// Noise threshold in percent: smaller changes never count as regressions.
+    #[arg(long, default_value_t = 5.0, value_parser = parse_percent)]
+    pub threshold: f64,
+    /// Confidence level of the bootstrap interval, in percent.
+    #[arg(long, default_value_t = 95.0, value_parser = parse_confidence)]
+    pub confidence: f64,
+    /// Seed of the bootstrap (same data and seed, same answer).
+    #[arg(long, default_value_t = 0x0107_5eed)]
+    pub seed: u64,
+    /// Bootstrap resamples.
+    #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(100..=1_000_000))]
+    pub resamples: u32,
+}
+
+fn parse_percent(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a percentage"))?;
+    if (0.0..=1000.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err("the threshold must be between 0 and 1000 %".into())
+    }
+}
+
+fn parse_confidence(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .parse()
+        .map_err(|_| format!("{s:?} is not a percentage"))?;
+    if (50.0..=99.9).contains(&v) {
+        Ok(v)
+    } else {
+        Err("the confidence must be between 50 and 99.9 %".into())
+    }
+}
+
+/// `compare` options.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Baseline name.
+    #[arg(long)]
+    pub baseline: String,
+    /// Run name or id.
+    #[arg(long)]
+    pub run: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Gate settings.
+    #[command(flatten)]
+    pub gate: GateArgs,
+}
+
+/// Export formats.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    /// OpenMetrics text exposition (Prometheus).
+    Openmetrics,
+    /// InfluxDB line protocol.
+    Influx,
+}
+
+/// `export` options.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// Run name or id (default: the latest run).
+    #[arg(long)]
+    pub run: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// Write to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+}

@@ -1,0 +1,204 @@
+//! `iot-perf`: the host tool of iot-performance.
+//!
+//! Runs the demo, records device frames into a SQLite history, renders reports, keeps
+//! baselines, gates CI on regressions and exports to Prometheus or InfluxDB. See
+//! `iot-perf --help`.
+
+mod analysis;
+mod cli;
+mod compare;
+mod db;
+mod demo;
+mod export;
+mod frames;
+mod html;
+mod ingest;
+mod model;
+mod recommend;
+mod report;
+mod sources;
+mod svg;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::Parser;
+
+use cli::{BaselineCommand, Cli, Command, ExportFormat, GateArgs, ReportFormat};
+use compare::{GateConfig, Verdict};
+use db::History;
+
+/// Every allocation of the tool (and of the demo's simulated node) is counted, so the
+/// host backend reports exact heap figures instead of the C allocator's estimate.
+#[global_allocator]
+static ALLOCATOR: iot_performance::memory::TrackingAllocator<std::alloc::System> =
+    iot_performance::memory::TrackingAllocator::new(std::alloc::System);
+
+/// Exit code of `compare` when a metric regressed.
+const EXIT_REGRESSION: u8 = 3;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse(); // usage errors exit with 2
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn gate(args: &GateArgs) -> GateConfig {
+    GateConfig {
+        noise_threshold: args.threshold / 100.0,
+        confidence: args.confidence / 100.0,
+        resamples: args.resamples as usize,
+        seed: args.seed,
+    }
+}
+
+fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
+    match output {
+        Some(path) => {
+            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(text.as_bytes())?;
+            Ok(out.flush()?)
+        }
+    }
+}
+
+fn latest_run(history: &History, run: Option<String>) -> Result<String> {
+    match run {
+        Some(run) => Ok(run),
+        None => match history.runs()?.pop() {
+            Some(run) => Ok(run.name),
+            None => bail!("the history is empty: record a run first (`iot-perf record FILE`)"),
+        },
+    }
+}
+
+fn run(cli: Cli) -> Result<u8> {
+    if let Command::Demo(args) = &cli.command {
+        let phase = if args.quick { 1.5 } else { args.duration };
+        let out_dir = args
+            .out
+            .clone()
+            .unwrap_or_else(|| std::env::temp_dir().join("iot-perf-demo"));
+        demo::run(&demo::DemoOptions {
+            phase: Duration::from_secs_f64(phase),
+            out_dir,
+            gate: GateConfig::default(),
+        })?;
+        return Ok(0);
+    }
+    let mut history = History::open(&cli.db)?;
+    match cli.command {
+        Command::Demo(_) => unreachable!("handled above"),
+        Command::Record(args) => {
+            let name = match args.run.clone() {
+                Some(name) => name,
+                None => history.next_run_name()?,
+            };
+            if history.run_id(&name)?.is_some() {
+                bail!("a run named {name:?} already exists; pick another --run name");
+            }
+            let summary = sources::record(&mut history, &name, &args)?;
+            println!(
+                "recorded run {}: {} snapshots, {} scope rows, {} other records; {} corrupt frames skipped",
+                summary.run, summary.snapshots, summary.scopes, summary.other, summary.corrupt
+            );
+            Ok(0)
+        }
+        Command::Runs => {
+            for r in history.runs()? {
+                println!(
+                    "{:>4}  {:<24} {:<20} {:<40} corrupt {} dropped {}",
+                    r.id,
+                    r.name,
+                    r.device.as_deref().unwrap_or("?"),
+                    r.source,
+                    r.corrupt_frames,
+                    r.dropped_on_device
+                );
+            }
+            Ok(0)
+        }
+        Command::Report(args) => {
+            let run = latest_run(&history, args.run)?;
+            let report =
+                report::build(&history, &run, args.baseline.as_deref(), &gate(&args.gate))?;
+            let text = match args.format {
+                ReportFormat::Text => report::text(&report),
+                ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
+                ReportFormat::Html => html::render(&report),
+            };
+            write_out(args.output.as_deref(), &text)?;
+            Ok(0)
+        }
+        Command::Baseline(BaselineCommand::Save { name, run }) => {
+            history.save_baseline(&name, &run)?;
+            println!("baseline {name:?} now points at run {run:?}");
+            Ok(0)
+        }
+        Command::Baseline(BaselineCommand::List) => {
+            for b in history.baselines()? {
+                println!(
+                    "{:<24} run {:<24} saved {}",
+                    b.name, b.run, b.saved_at_unix_ms
+                );
+            }
+            Ok(0)
+        }
+        Command::Baseline(BaselineCommand::Remove { name }) => {
+            if !history.remove_baseline(&name)? {
+                bail!("no baseline named {name:?}");
+            }
+            println!("baseline {name:?} removed (its run is kept)");
+            Ok(0)
+        }
+        Command::Compare(args) => {
+            let report =
+                report::build(&history, &args.run, Some(&args.baseline), &gate(&args.gate))?;
+            let Some(comparison) = &report.comparison else {
+                bail!("comparison missing");
+            };
+            if comparison
+                .metrics
+                .iter()
+                .all(|m| m.verdict == Verdict::Insufficient)
+            {
+                bail!(
+                    "run {:?} and baseline {:?} share no metric with at least 2 samples on both sides",
+                    args.run,
+                    args.baseline
+                );
+            }
+            if args.json {
+                write_out(None, &(serde_json::to_string_pretty(comparison)? + "\n"))?;
+            } else {
+                write_out(None, &report::comparison_text(comparison))?;
+            }
+            if comparison.regressed {
+                eprintln!("regression: at least one metric is worse beyond the noise threshold");
+                Ok(EXIT_REGRESSION)
+            } else {
+                Ok(0)
+            }
+        }
+        Command::Export(args) => {
+            let run = latest_run(&history, args.run)?;
+            let text = match args.format {
+                ExportFormat::Openmetrics => export::openmetrics(&history, &run)?,
+                ExportFormat::Influx => export::influx(&history, &run)?,
+            };
+            write_out(args.output.as_deref(), &text)?;
+            Ok(0)
+        }
+    }
+}

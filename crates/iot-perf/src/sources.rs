@@ -1,0 +1,162 @@
+//! Where `record` reads frames from: a file, stdin, a serial port, or a command's stdout.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+
+use crate::cli::RecordArgs;
+use crate::db::History;
+use crate::ingest::{IngestSummary, ingest};
+
+fn warn(message: &str) {
+    eprintln!("warning: {message}");
+}
+
+/// Records from the source chosen in `args` into run `name`.
+pub fn record(history: &mut History, name: &str, args: &RecordArgs) -> Result<IngestSummary> {
+    if let Some(command) = &args.exec {
+        return record_command(history, name, command, args.timeout);
+    }
+    if let Some(port) = &args.serial {
+        return record_serial(history, name, port, args.baud, args.seconds);
+    }
+    match args.input.as_deref() {
+        Some(path) if path.as_os_str() == "-" => {
+            ingest(history, name, "stdin", std::io::stdin().lock(), warn)
+        }
+        Some(path) => {
+            let file = std::fs::File::open(path)
+                .with_context(|| format!("opening capture {}", path.display()))?;
+            let source = format!("file {}", path.display());
+            ingest(history, name, &source, std::io::BufReader::new(file), warn)
+        }
+        None => bail!("give a capture file, `-`, --serial PORT or --exec COMMAND"),
+    }
+}
+
+/// Runs `command` (a QEMU semihosting run of an example, for instance) and records its
+/// stdout; after `timeout` seconds the command is killed and what it sent is kept.
+fn record_command(
+    history: &mut History,
+    name: &str,
+    command: &[String],
+    timeout: Option<f64>,
+) -> Result<IngestSummary> {
+    let Some((program, args)) = command.split_first() else {
+        bail!("--exec needs a command");
+    };
+    let mut command_line = Command::new(program);
+    // Its own process group, so that --timeout stops everything it started.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command_line, 0);
+    let mut child = command_line
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {program}"))?;
+    let stdout = child
+        .stdout
+        .take()
+        .context("capturing the command's stdout")?;
+    let child = Arc::new(Mutex::new(child));
+    let finished = Arc::new(AtomicBool::new(false));
+    let killed = Arc::new(AtomicBool::new(false));
+    let watchdog = timeout.map(|seconds| {
+        let (child, finished, killed) = (child.clone(), finished.clone(), killed.clone());
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs_f64(seconds);
+            while !finished.load(Ordering::Acquire) {
+                if Instant::now() >= deadline {
+                    if let Ok(mut child) = child.lock() {
+                        killed.store(stop(&mut child), Ordering::Release);
+                    }
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    });
+    let source = format!("command {}", command.join(" "));
+    let summary = ingest(history, name, &source, stdout, warn);
+    finished.store(true, Ordering::Release);
+    if let Some(watchdog) = watchdog {
+        let _ = watchdog.join();
+    }
+    let status = child
+        .lock()
+        .map_err(|_| anyhow::anyhow!("command watchdog failed"))?
+        .wait()
+        .with_context(|| format!("waiting for {program}"))?;
+    if killed.load(Ordering::Acquire) {
+        warn(&format!(
+            "{program} was stopped after the --timeout; what it sent was kept"
+        ));
+    } else if !status.success() {
+        warn(&format!(
+            "{program} exited with {status}; what it sent was kept"
+        ));
+    }
+    summary
+}
+
+/// Kills `child` and, on Unix, every process of its group (a shell's children too, which
+/// would otherwise keep its stdout open).
+fn stop(child: &mut std::process::Child) -> bool {
+    #[cfg(unix)]
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: kill() only sends a signal; the group id is the child's pid, because the
+        // child was started as the leader of a new process group.
+        if unsafe { libc::kill(-pid, libc::SIGKILL) } == 0 {
+            return true;
+        }
+    }
+    child.kill().is_ok()
+}
+
+/// A serial port read until a deadline; timeouts between bytes are not errors.
+struct SerialUntil {
+    port: Box<dyn serialport::SerialPort>,
+    deadline: Instant,
+}
+
+impl Read for SerialUntil {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while Instant::now() < self.deadline {
+            match self.port.read(buf) {
+                Ok(n) if n > 0 => return Ok(n),
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(0)
+    }
+}
+
+fn record_serial(
+    history: &mut History,
+    name: &str,
+    port: &str,
+    baud: u32,
+    seconds: f64,
+) -> Result<IngestSummary> {
+    if !(0.1..=86_400.0).contains(&seconds) {
+        bail!("--seconds must be between 0.1 and 86400");
+    }
+    let handle = serialport::new(port, baud)
+        .timeout(Duration::from_millis(100))
+        .open()
+        .with_context(|| format!("opening serial port {port} at {baud} baud"))?;
+    let reader = SerialUntil {
+        port: handle,
+        deadline: Instant::now() + Duration::from_secs_f64(seconds),
+    };
+    let source = format!("serial {port} @ {baud}");
+    ingest(history, name, &source, reader, warn)
+}

@@ -1,0 +1,173 @@
+//! The records a frame can carry.
+//!
+//! Plain data with fixed-size integers, so that the encoding is identical on 32-bit firmware
+//! and a 64-bit host. Names are borrowed: the device sends `&'static str`s without copying,
+//! the host decodes them as slices of its frame buffer.
+
+use serde::{Deserialize, Serialize};
+
+use crate::PerformanceSnapshot;
+
+/// Longest scope, device or firmware name sent; longer names are cut at a character boundary.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// One record on the wire.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Record<'a> {
+    /// Who is sending, sent once at start (and again after a reconnect).
+    #[serde(borrow)]
+    Session(SessionRecord<'a>),
+    /// One reading of every system metric.
+    Snapshot(SnapshotRecord),
+    /// One row of the scope (profiling) table.
+    #[serde(borrow)]
+    Scope(ScopeRecord<'a>),
+    /// Frames the reporter had to drop because its sink was full, since it started.
+    Dropped(DroppedRecord),
+}
+
+/// Identifies the device and its firmware.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionRecord<'a> {
+    /// Device name or id, as the firmware calls itself.
+    pub device: &'a str,
+    /// Firmware name and version.
+    pub firmware: &'a str,
+    /// Frequency of the clock that scope ticks are counted in.
+    pub ticks_per_second: u64,
+}
+
+/// A [`PerformanceSnapshot`] in fixed-width fields.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotRecord {
+    /// Provider clock, in microseconds.
+    pub timestamp_us: u64,
+    /// Bytes allocated on the heap.
+    pub heap_used: u64,
+    /// Bytes the heap can still hand out.
+    pub heap_free: u64,
+    /// Size of the heap.
+    pub heap_total: u64,
+    /// Stack bytes in use.
+    pub stack_used: u64,
+    /// Stack bytes left.
+    pub stack_free: u64,
+    /// `.data` + `.bss` bytes.
+    pub static_memory: u64,
+    /// Heap fragmentation 0.0–1.0; `None` where the allocator cannot tell.
+    pub fragmentation: Option<f32>,
+    /// CPU busy share over the last window, 0–100 %.
+    pub cpu_utilization: f32,
+    /// Milliseconds since boot.
+    pub uptime_ms: u64,
+    /// Tasks (threads on a host).
+    pub task_count: u32,
+    /// Interrupt handler entries.
+    pub interrupt_count: u64,
+    /// Task switches.
+    pub context_switches: u64,
+    /// Die temperature in °C, `None` without a sensor.
+    pub temperature: Option<f32>,
+}
+
+impl From<&PerformanceSnapshot> for SnapshotRecord {
+    fn from(s: &PerformanceSnapshot) -> Self {
+        let m = &s.memory;
+        Self {
+            timestamp_us: s.timestamp_us,
+            heap_used: m.heap_used as u64,
+            heap_free: m.heap_free as u64,
+            heap_total: m.heap_total as u64,
+            stack_used: m.stack_used as u64,
+            stack_free: m.stack_free as u64,
+            static_memory: m.static_memory as u64,
+            fragmentation: m.fragmentation(),
+            cpu_utilization: s.system.cpu_utilization,
+            uptime_ms: s.system.uptime_ms,
+            task_count: u32::try_from(s.system.task_count).unwrap_or(u32::MAX),
+            interrupt_count: s.system.interrupt_count,
+            context_switches: s.system.context_switches,
+            temperature: s.system.temperature,
+        }
+    }
+}
+
+/// One profiled scope (function, block or async function), cumulative since start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScopeRecord<'a> {
+    /// Provider clock when the row was read, in microseconds.
+    pub timestamp_us: u64,
+    /// The scope's name.
+    pub name: &'a str,
+    /// Completed calls (for async functions: completed futures).
+    pub calls: u64,
+    /// Sum of all call durations, in ticks.
+    pub total_ticks: u64,
+    /// Shortest call, in ticks (0 without calls).
+    pub min_ticks: u64,
+    /// Longest call, in ticks.
+    pub max_ticks: u64,
+    /// Time excluding nested scopes, where the profiler tracks nesting.
+    pub self_ticks: Option<u64>,
+    /// Async only: sum of poll durations.
+    pub busy_ticks: Option<u64>,
+    /// Async only: first poll to completion, summed.
+    pub wall_ticks: Option<u64>,
+    /// Async only: number of polls.
+    pub polls: Option<u64>,
+    /// Frequency of the tick counter.
+    pub ticks_per_second: u64,
+}
+
+impl ScopeRecord<'static> {
+    /// A row of the profiler's scope table ([`crate::timing::scopes`]) as read at
+    /// `timestamp_us`, with the profiler clock's frequency.
+    pub fn from_stats(stats: &crate::timing::ScopeStats, timestamp_us: u64) -> Self {
+        Self {
+            timestamp_us,
+            name: stats.name,
+            calls: stats.calls,
+            total_ticks: stats.total_ticks,
+            min_ticks: stats.min_ticks.unwrap_or(0),
+            max_ticks: stats.max_ticks,
+            self_ticks: stats.self_ticks,
+            busy_ticks: stats.busy_ticks,
+            wall_ticks: stats.wall_ticks,
+            polls: stats.polls,
+            ticks_per_second: crate::timing::ticks_per_second(),
+        }
+    }
+}
+
+/// Count of frames the reporter dropped since it started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DroppedRecord {
+    /// Frames dropped (sink full or record too large).
+    pub frames: u32,
+}
+
+/// `name` cut to at most [`MAX_NAME_LEN`] bytes, at a character boundary.
+pub(crate) fn clip_name(name: &str) -> &str {
+    if name.len() <= MAX_NAME_LEN {
+        return name;
+    }
+    let mut end = MAX_NAME_LEN;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_names_are_clipped_on_char_boundaries() {
+        assert_eq!(clip_name("short"), "short");
+        let long = "é".repeat(40); // 80 bytes
+        let clipped = clip_name(&long);
+        assert!(clipped.len() <= MAX_NAME_LEN);
+        assert_eq!(clipped.chars().count(), 32);
+    }
+}

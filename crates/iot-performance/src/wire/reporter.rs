@@ -1,0 +1,221 @@
+//! The device-side reporter: records in, frames out to a sink, best effort.
+
+use super::record::clip_name;
+use super::{
+    ByteSink, DroppedRecord, MAX_FRAME_LEN, Record, ScopeRecord, SessionRecord, SnapshotRecord,
+    encode_frame,
+};
+use crate::PerformanceSnapshot;
+
+/// Sends snapshots and scope rows as frames to a [`ByteSink`], never blocking or failing.
+///
+/// A frame the sink refuses is dropped and counted. Before the next frame that gets
+/// through, the reporter sends a [`Record::Dropped`] with the running total, so the host
+/// knows exactly how much it missed. Names longer than
+/// [`MAX_NAME_LEN`](super::MAX_NAME_LEN) are cut. Frames are built on the stack
+/// ([`MAX_FRAME_LEN`] bytes): no heap, no locks; use one reporter per context.
+#[derive(Debug)]
+pub struct Reporter<S> {
+    sink: S,
+    sent: u32,
+    dropped: u32,
+    dropped_reported: u32,
+}
+
+impl<S: ByteSink> Reporter<S> {
+    /// A reporter writing to `sink`.
+    pub fn new(sink: S) -> Self {
+        Self {
+            sink,
+            sent: 0,
+            dropped: 0,
+            dropped_reported: 0,
+        }
+    }
+
+    /// Announces the device, its firmware and its tick frequency.
+    pub fn session(&mut self, device: &str, firmware: &str, ticks_per_second: u64) -> bool {
+        self.send(&Record::Session(SessionRecord {
+            device: clip_name(device),
+            firmware: clip_name(firmware),
+            ticks_per_second,
+        }))
+    }
+
+    /// Sends one snapshot; `false` when it was dropped.
+    pub fn snapshot(&mut self, snapshot: &PerformanceSnapshot) -> bool {
+        self.snapshot_record(&SnapshotRecord::from(snapshot))
+    }
+
+    /// Sends one snapshot already in wire form.
+    pub fn snapshot_record(&mut self, record: &SnapshotRecord) -> bool {
+        self.send(&Record::Snapshot(*record))
+    }
+
+    /// Sends one scope row; `false` when it was dropped.
+    pub fn scope(&mut self, row: &ScopeRecord<'_>) -> bool {
+        let row = ScopeRecord {
+            name: clip_name(row.name),
+            ..row.clone()
+        };
+        self.send(&Record::Scope(row))
+    }
+
+    /// Sends every row of a scope table; returns how many got through.
+    pub fn scopes<'r>(&mut self, rows: impl IntoIterator<Item = ScopeRecord<'r>>) -> usize {
+        rows.into_iter().filter(|row| self.scope(row)).count()
+    }
+
+    /// Sends the profiler's whole scope table ([`crate::timing::scopes`]), stamped with
+    /// `timestamp_us`; returns how many rows got through.
+    pub fn scope_table(&mut self, timestamp_us: u64) -> usize {
+        self.scopes(
+            crate::timing::scopes().map(|stats| ScopeRecord::from_stats(&stats, timestamp_us)),
+        )
+    }
+
+    /// Frames sent since the reporter was created.
+    pub fn sent(&self) -> u32 {
+        self.sent
+    }
+
+    /// Frames dropped since the reporter was created.
+    pub fn dropped(&self) -> u32 {
+        self.dropped
+    }
+
+    /// The sink (to read a payload buffer, for example).
+    pub fn sink(&self) -> &S {
+        &self.sink
+    }
+
+    /// The sink, mutable (to clear a payload buffer after sending it).
+    pub fn sink_mut(&mut self) -> &mut S {
+        &mut self.sink
+    }
+
+    /// The sink back.
+    pub fn into_inner(self) -> S {
+        self.sink
+    }
+
+    fn send(&mut self, record: &Record<'_>) -> bool {
+        if self.dropped != self.dropped_reported {
+            let total = Record::Dropped(DroppedRecord {
+                frames: self.dropped,
+            });
+            if !self.write(&total) {
+                self.dropped = self.dropped.saturating_add(1);
+                return false;
+            }
+            self.dropped_reported = self.dropped;
+        }
+        let ok = self.write(record);
+        if !ok {
+            self.dropped = self.dropped.saturating_add(1);
+        }
+        ok
+    }
+
+    fn write(&mut self, record: &Record<'_>) -> bool {
+        let mut frame = [0u8; MAX_FRAME_LEN];
+        let Ok(len) = encode_frame(record, &mut frame) else {
+            return false;
+        };
+        let ok = self.sink.try_write(&frame[..len]).is_ok();
+        if ok {
+            self.sent = self.sent.saturating_add(1);
+        }
+        ok
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{FnSink, SliceSink, decode_frame};
+
+    fn row(name: &str) -> ScopeRecord<'_> {
+        ScopeRecord {
+            timestamp_us: 5,
+            name,
+            calls: 1,
+            total_ticks: 10,
+            min_ticks: 10,
+            max_ticks: 10,
+            self_ticks: None,
+            busy_ticks: None,
+            wall_ticks: None,
+            polls: None,
+            ticks_per_second: 1_000,
+        }
+    }
+
+    fn records(bytes: &[u8]) -> usize {
+        let mut copy = bytes.to_vec();
+        copy.split_mut(|&b| b == 0)
+            .filter(|f| !f.is_empty())
+            .map(|f| decode_frame(f).expect("valid frame"))
+            .count()
+    }
+
+    #[test]
+    fn full_sink_drops_counts_and_reports_the_loss() {
+        let mut seen = 0usize;
+        let mut reporter = Reporter::new(FnSink(|_: &[u8]| {
+            seen += 1;
+            false
+        }));
+        assert!(!reporter.scope(&row("a")));
+        assert!(!reporter.scope(&row("b")));
+        assert_eq!(reporter.dropped(), 2);
+        assert_eq!(reporter.sent(), 0);
+        let _ = reporter.into_inner();
+        assert_eq!(seen, 2);
+
+        let mut buf = [0u8; 256];
+        let mut reporter = Reporter::new(SliceSink::new(&mut buf));
+        reporter.dropped = 2;
+        assert!(reporter.scope(&row("c")));
+        assert_eq!(reporter.sent(), 2, "loss report, then the row");
+        assert_eq!(records(reporter.sink().as_bytes()), 2);
+    }
+
+    #[test]
+    fn scope_table_sends_the_profiler_registry() {
+        {
+            let _g = crate::profile_block!("wire_reporter_scope_table_test");
+        }
+        let mut buf = [0u8; 4096];
+        let mut reporter = Reporter::new(SliceSink::new(&mut buf));
+        let sent = reporter.scope_table(77);
+        assert!(sent >= 1);
+        let mut bytes = reporter.sink().as_bytes().to_vec();
+        let found = bytes
+            .split_mut(|&b| b == 0)
+            .filter(|f| !f.is_empty())
+            .filter_map(|f| match decode_frame(f) {
+                Ok(Record::Scope(s)) if s.name == "wire_reporter_scope_table_test" => {
+                    Some((s.calls, s.timestamp_us))
+                }
+                _ => None,
+            })
+            .next();
+        assert_eq!(found, Some((1, 77)));
+    }
+
+    #[test]
+    fn payload_buffer_fills_then_drops() {
+        let mut buf = [0u8; 64];
+        let mut reporter = Reporter::new(SliceSink::new(&mut buf));
+        let sent = reporter.scopes([row("one"), row("two"), row("three"), row("four")]);
+        assert!((1..4).contains(&sent), "sent {sent}");
+        assert_eq!(reporter.dropped() as usize, 4 - sent);
+        // Rows that got through plus any loss report squeezed in before a later row.
+        assert_eq!(
+            records(reporter.sink().as_bytes()),
+            reporter.sent() as usize
+        );
+        assert!(reporter.sent() as usize >= sent);
+    }
+}

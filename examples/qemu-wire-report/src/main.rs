@@ -1,0 +1,131 @@
+//! A sensor loop on an emulated Cortex-M3, profiled with `profile_block!` and reported as
+//! iot-performance wire frames over semihosting: the device half of
+//! `iot-perf record --exec qemu-system-arm ... -kernel <this ELF>`.
+//!
+//! `cargo run --release` prints binary frames on stdout, so pipe it into `iot-perf record -`
+//! (or let `iot-perf record --exec` run QEMU). Under `-icount shift=0,sleep=off` every run
+//! reports the same tick counts; the `slow-filter` feature builds the "regressed" firmware.
+
+#![no_std]
+#![no_main]
+
+use core::sync::atomic::{AtomicU32, Ordering};
+
+use cortex_m::peripheral::syst::SystClkSource;
+use cortex_m_rt::{entry, exception};
+use iot_performance::profile_block;
+use iot_performance::timing;
+use iot_performance::wire::{FnSink, Reporter};
+use semihosting::io::Write as _;
+
+/// mps2-an385 core clock.
+const CORE_CLOCK_HZ: u64 = 25_000_000;
+const RELOAD: u32 = 0x00FF_FFFF;
+const CYCLES: u32 = 200;
+const REPORT_EVERY: u32 = 20;
+
+static WRAPS: AtomicU32 = AtomicU32::new(0);
+
+#[exception]
+fn SysTick() {
+    WRAPS.fetch_add(1, Ordering::Relaxed);
+}
+
+/// Core cycles since start: SysTick's 24-bit down-counter extended by its wrap count.
+fn cycles() -> u64 {
+    // SAFETY: reading SYST's current-value register has no side effect.
+    let syst = unsafe { &*cortex_m::peripheral::SYST::PTR };
+    loop {
+        let before = WRAPS.load(Ordering::Acquire);
+        let current = syst.cvr.read();
+        if WRAPS.load(Ordering::Acquire) == before {
+            return u64::from(before) * (u64::from(RELOAD) + 1) + u64::from(RELOAD - current);
+        }
+    }
+}
+
+fn read_sensor(n: u32) -> i32 {
+    let mut acc = 0i32;
+    for k in 0..32u32 {
+        let x = n.wrapping_add(k).wrapping_mul(2_654_435_761) >> 20;
+        acc += x as i32 % 100;
+    }
+    acc / 32 + 2000
+}
+
+fn filter(window: &mut [i32; 32], n: u32, reading: i32) -> i32 {
+    window[n as usize % window.len()] = reading;
+    if cfg!(feature = "slow-filter") {
+        // The regression: a median by sorting a copy on every reading.
+        let mut sorted = *window;
+        sorted.sort_unstable();
+        sorted[sorted.len() / 2]
+    } else {
+        window.iter().sum::<i32>() / window.len() as i32
+    }
+}
+
+fn publish(buffer: &mut [u8; 48], n: u32, value: i32) -> usize {
+    let mut len = 0;
+    for (i, digit) in [n, value.unsigned_abs()].iter().enumerate() {
+        let mut d = *digit;
+        let start = len;
+        loop {
+            buffer[len] = b'0' + (d % 10) as u8;
+            len += 1;
+            d /= 10;
+            if d == 0 || len >= buffer.len() - 2 {
+                break;
+            }
+        }
+        buffer[start..len].reverse();
+        buffer[len] = if i == 0 { b',' } else { b'\n' };
+        len += 1;
+    }
+    len
+}
+
+#[entry]
+fn main() -> ! {
+    let Some(mut peripherals) = cortex_m::Peripherals::take() else {
+        semihosting::process::exit(100);
+    };
+    peripherals.SYST.set_clock_source(SystClkSource::Core);
+    peripherals.SYST.set_reload(RELOAD);
+    peripherals.SYST.clear_current();
+    peripherals.SYST.enable_interrupt();
+    peripherals.SYST.enable_counter();
+    timing::set_clock(cycles, CORE_CLOCK_HZ);
+
+    let Ok(mut stdout) = semihosting::io::stdout() else {
+        semihosting::process::exit(101);
+    };
+    let mut reporter = Reporter::new(FnSink(|frame: &[u8]| stdout.write_all(frame).is_ok()));
+    reporter.session("qemu-mps2-an385", "qemu-wire-report 0.0.0", CORE_CLOCK_HZ);
+
+    let mut window = [0i32; 32];
+    let mut payload = [0u8; 48];
+    for n in 0..CYCLES {
+        let reading = {
+            let _scope = profile_block!("read_sensor");
+            read_sensor(n)
+        };
+        let value = {
+            let _scope = profile_block!("filter_reading");
+            filter(&mut window, n, reading)
+        };
+        {
+            let _scope = profile_block!("publish");
+            core::hint::black_box(publish(&mut payload, n, value));
+        }
+        if (n + 1) % REPORT_EVERY == 0 {
+            let now_us = cycles() * 1_000_000 / CORE_CLOCK_HZ;
+            // The reporter's own cost shows up in the next table: encoding and sending
+            // every row (COBS, CRC-32, postcard) through semihosting.
+            let _scope = profile_block!("report_scope_table");
+            reporter.scope_table(now_us);
+        }
+    }
+    let dropped = reporter.dropped();
+    semihosting::process::exit(if dropped == 0 { 0 } else { 1 });
+}
