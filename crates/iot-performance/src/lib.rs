@@ -55,6 +55,7 @@ mod stats;
 mod system_monitor;
 mod wrap;
 
+pub mod analysis;
 #[cfg(feature = "std")]
 pub mod host;
 pub mod interrupts;
@@ -72,6 +73,8 @@ pub use provider::{
 pub use stats::RunningStats;
 pub use system_monitor::{SystemMonitor, SystemSample};
 pub use wrap::WrapExtender;
+
+pub use analysis::{PerformanceAnalyzer, PerformanceComparator};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
