@@ -60,6 +60,7 @@ pub mod analysis;
 pub mod host;
 pub mod interrupts;
 pub mod mock;
+pub mod regression;
 
 pub use collector::{MetricStats, MetricsCollection, MetricsCollector};
 pub use config::MonitorConfig;
@@ -75,6 +76,7 @@ pub use system_monitor::{SystemMonitor, SystemSample};
 pub use wrap::WrapExtender;
 
 pub use analysis::{PerformanceAnalyzer, PerformanceComparator};
+pub use regression::{Regression, RegressionConfig, RegressionDetector};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
