@@ -56,6 +56,7 @@ mod system_monitor;
 mod wrap;
 
 pub mod analysis;
+pub mod baseline;
 #[cfg(feature = "std")]
 pub mod host;
 pub mod interrupts;
@@ -76,6 +77,7 @@ pub use system_monitor::{SystemMonitor, SystemSample};
 pub use wrap::WrapExtender;
 
 pub use analysis::{PerformanceAnalyzer, PerformanceComparator};
+pub use baseline::{BaselineManager, PerformanceBaseline};
 pub use regression::{Regression, RegressionConfig, RegressionDetector};
 
 /// The README's examples, compiled and run as doc tests.

@@ -29,6 +29,7 @@ mod metric;
 pub mod student_t;
 mod trend;
 
+pub(crate) use compare::welch;
 pub use compare::{ComparisonReport, MetricComparison, PerformanceComparator, Verdict};
 pub use metric::{Metric, MetricKind, Quantity, Unit};
 pub use trend::{PerformanceAnalyzer, Trend, TrendAnalysis, TrendDirection, TrendPoint, fit_trend};
