@@ -34,6 +34,8 @@
 
 #[cfg(feature = "serde")]
 pub mod codec;
+#[cfg(feature = "flash-analysis")]
+pub mod flash;
 mod manager;
 mod record;
 
