@@ -59,6 +59,7 @@ pub mod analysis;
 pub mod baseline;
 #[cfg(feature = "std")]
 pub mod host;
+pub mod insights;
 pub mod interrupts;
 pub mod mock;
 pub mod regression;

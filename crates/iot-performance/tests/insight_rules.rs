@@ -1,0 +1,398 @@
+//! Every insight rule: one input that triggers it, one close to it that does not.
+
+use iot_performance::analysis::{Metric, Trend, Unit};
+use iot_performance::insights::{
+    HeapInput, InsightInput, InsightSeverity, InsightThresholds, IsrInput, Rule, ScopeInput,
+    StackInput, analyze,
+};
+use iot_performance::mock::MockMetrics;
+use iot_performance::regression::{RegressionKind, Severity};
+use iot_performance::{PerformanceMonitor, Regression};
+
+fn rules(input: &InsightInput<'_>) -> Vec<(Rule, InsightSeverity, Option<&'static str>)> {
+    analyze(input, &InsightThresholds::default())
+        .items
+        .iter()
+        .map(|i| (i.rule, i.severity, i.subject))
+        .collect()
+}
+
+fn fires(input: &InsightInput<'_>, rule: Rule) -> bool {
+    rules(input).iter().any(|(r, _, _)| *r == rule)
+}
+
+fn heap(used: usize, total: usize, fragmentation: Option<f32>) -> Option<HeapInput> {
+    Some(HeapInput {
+        used,
+        total,
+        fragmentation,
+    })
+}
+
+#[test]
+fn heap_fragmentation() {
+    let on = InsightInput {
+        heap: heap(30_000, 64_000, Some(0.62)),
+        ..Default::default()
+    };
+    let off = InsightInput {
+        heap: heap(30_000, 64_000, Some(0.45)),
+        ..Default::default()
+    };
+    let unmeasured = InsightInput {
+        heap: heap(30_000, 64_000, None),
+        ..Default::default()
+    };
+    assert_eq!(
+        rules(&on),
+        [(Rule::HeapFragmentation, InsightSeverity::Warning, None)]
+    );
+    assert!(!fires(&off, Rule::HeapFragmentation));
+    assert!(!fires(&unmeasured, Rule::HeapFragmentation));
+    let severe = InsightInput {
+        heap: heap(30_000, 64_000, Some(0.8)),
+        ..Default::default()
+    };
+    assert_eq!(rules(&severe)[0].1, InsightSeverity::Critical);
+}
+
+fn trend(slope: f64, ci: f64) -> Option<Trend> {
+    Some(Trend {
+        unit: Unit::Bytes,
+        points: 60,
+        slope_per_hour: Some(slope),
+        confidence_95_per_hour: Some(ci),
+        latest_fit: None,
+    })
+}
+
+#[test]
+fn suspected_leak() {
+    let h = heap(20_000, 64_000, None);
+    let on = InsightInput {
+        heap: h,
+        heap_trend: trend(1_228.8, 100.0),
+        ..Default::default()
+    };
+    assert_eq!(
+        rules(&on),
+        [(Rule::SuspectedLeak, InsightSeverity::Warning, None)]
+    );
+    // Rising but not surely faster than 64 B/h, or just noise: no leak.
+    let slow = InsightInput {
+        heap: h,
+        heap_trend: trend(100.0, 60.0),
+        ..Default::default()
+    };
+    let noise = InsightInput {
+        heap: h,
+        heap_trend: trend(500.0, 600.0),
+        ..Default::default()
+    };
+    assert!(!fires(&slow, Rule::SuspectedLeak));
+    assert!(!fires(&noise, Rule::SuspectedLeak));
+    // Full within a day: critical.
+    let fast = InsightInput {
+        heap: h,
+        heap_trend: trend(4_000.0, 100.0),
+        ..Default::default()
+    };
+    assert_eq!(rules(&fast)[0].1, InsightSeverity::Critical);
+}
+
+#[test]
+fn stack_near_limit() {
+    let tasks = [
+        StackInput {
+            name: "wifi_task",
+            high_water: 3_900,
+            size: 4_096,
+        },
+        StackInput {
+            name: "sensor_task",
+            high_water: 2_000,
+            size: 4_096,
+        },
+    ];
+    let on = InsightInput {
+        task_stacks: &tasks,
+        ..Default::default()
+    };
+    assert_eq!(
+        rules(&on),
+        [(
+            Rule::StackNearLimit,
+            InsightSeverity::Critical,
+            Some("wifi_task")
+        )]
+    );
+    let main = InsightInput {
+        main_stack: Some(StackInput {
+            name: "main",
+            high_water: 7_000,
+            size: 8_192,
+        }),
+        ..Default::default()
+    };
+    assert_eq!(
+        rules(&main),
+        [(Rule::StackNearLimit, InsightSeverity::Warning, Some("main"))]
+    );
+    let off = InsightInput {
+        task_stacks: &tasks[1..],
+        ..Default::default()
+    };
+    assert!(!fires(&off, Rule::StackNearLimit));
+}
+
+fn scope(name: &'static str, busy_us: u64, p50: f64, p99: f64) -> ScopeInput {
+    ScopeInput {
+        name,
+        busy_us,
+        calls: 100,
+        p50_us: Some(p50),
+        p99_us: Some(p99),
+    }
+}
+
+#[test]
+fn dominant_scope() {
+    let on = [
+        scope("sensor_fusion", 700, 7.0, 8.0),
+        scope("mqtt", 300, 30.0, 35.0),
+    ];
+    let off = [
+        scope("a", 400, 4.0, 5.0),
+        scope("b", 350, 3.0, 4.0),
+        scope("c", 250, 2.0, 3.0),
+    ];
+    let input = InsightInput {
+        scopes: &on,
+        ..Default::default()
+    };
+    assert_eq!(
+        rules(&input),
+        [(
+            Rule::DominantScope,
+            InsightSeverity::Info,
+            Some("sensor_fusion")
+        )]
+    );
+    assert!(!fires(
+        &InsightInput {
+            scopes: &off,
+            ..Default::default()
+        },
+        Rule::DominantScope
+    ));
+    // A single scope dominates nothing.
+    assert!(!fires(
+        &InsightInput {
+            scopes: &on[..1],
+            ..Default::default()
+        },
+        Rule::DominantScope
+    ));
+}
+
+#[test]
+fn long_isr() {
+    let isrs = [
+        IsrInput {
+            name: "UART0",
+            max_us: 120,
+            total_us: 2_000,
+            window_us: 1_000_000,
+        },
+        IsrInput {
+            name: "TIMER1",
+            max_us: 10,
+            total_us: 150_000,
+            window_us: 1_000_000,
+        },
+        IsrInput {
+            name: "GPIO",
+            max_us: 8,
+            total_us: 5_000,
+            window_us: 1_000_000,
+        },
+    ];
+    let input = InsightInput {
+        isrs: &isrs,
+        ..Default::default()
+    };
+    let got = rules(&input);
+    assert_eq!(got.len(), 2);
+    assert!(got.contains(&(Rule::LongIsr, InsightSeverity::Warning, Some("UART0"))));
+    assert!(got.contains(&(Rule::LongIsr, InsightSeverity::Warning, Some("TIMER1"))));
+    assert!(!fires(
+        &InsightInput {
+            isrs: &isrs[2..],
+            ..Default::default()
+        },
+        Rule::LongIsr
+    ));
+}
+
+#[test]
+fn cpu_saturation() {
+    let at = |cpu| InsightInput {
+        cpu_utilization: Some(cpu),
+        ..Default::default()
+    };
+    assert_eq!(
+        rules(&at(93.0)),
+        [(Rule::CpuSaturation, InsightSeverity::Warning, None)]
+    );
+    assert_eq!(
+        rules(&at(99.5)),
+        [(Rule::CpuSaturation, InsightSeverity::Critical, None)]
+    );
+    assert!(!fires(&at(85.0), Rule::CpuSaturation));
+}
+
+#[test]
+fn timing_jitter() {
+    let on = [scope("flash_write", 10, 100.0, 900.0)];
+    let off = [scope("flash_write", 10, 100.0, 250.0)];
+    let no_histogram = [ScopeInput {
+        p99_us: None,
+        ..on[0]
+    }];
+    assert_eq!(
+        rules(&InsightInput {
+            scopes: &on,
+            ..Default::default()
+        }),
+        [(
+            Rule::TimingJitter,
+            InsightSeverity::Warning,
+            Some("flash_write")
+        )]
+    );
+    assert!(!fires(
+        &InsightInput {
+            scopes: &off,
+            ..Default::default()
+        },
+        Rule::TimingJitter
+    ));
+    assert!(!fires(
+        &InsightInput {
+            scopes: &no_histogram,
+            ..Default::default()
+        },
+        Rule::TimingJitter
+    ));
+}
+
+#[test]
+fn regression_against_baseline() {
+    let r = Regression {
+        metric: Metric::Scope("mqtt_publish"),
+        baseline_value: 2_000.0,
+        current_value: 2_600.0,
+        severity: Severity::Minor,
+        kind: RegressionKind::Relative {
+            threshold_percent: 20.0,
+            windows: 3,
+        },
+    };
+    let regs = [r];
+    let input = InsightInput {
+        regressions: &regs,
+        ..Default::default()
+    };
+    let found = analyze(&input, &InsightThresholds::default());
+    let i = &found.items[0];
+    assert_eq!(
+        (i.rule, i.subject),
+        (Rule::RegressionAgainstBaseline, Some("mqtt_publish"))
+    );
+    assert_eq!((i.evidence.value, i.evidence.threshold), (2_600.0, 2_400.0));
+    assert!(!fires(
+        &InsightInput::default(),
+        Rule::RegressionAgainstBaseline
+    ));
+}
+
+#[test]
+fn oversized_static_data() {
+    let on = InsightInput {
+        static_bytes: Some(250_000),
+        ram_bytes: Some(400_000),
+        ..Default::default()
+    };
+    let off = InsightInput {
+        static_bytes: Some(100_000),
+        ram_bytes: Some(400_000),
+        ..Default::default()
+    };
+    let unknown_ram = InsightInput {
+        static_bytes: Some(250_000),
+        ..Default::default()
+    };
+    assert_eq!(
+        rules(&on),
+        [(Rule::OversizedStaticData, InsightSeverity::Warning, None)]
+    );
+    assert!(!fires(&off, Rule::OversizedStaticData));
+    assert!(!fires(&unknown_ram, Rule::OversizedStaticData));
+}
+
+#[test]
+fn snapshot_input_and_ordering_and_text() {
+    let mock = MockMetrics::new_with_defaults();
+    mock.set_fragmentation_ratio(0.9);
+    mock.set_cpu_utilization(92.0);
+    mock.set_stack_usage(2_000, 6_000);
+    let snapshot = futures_executor::block_on(async {
+        PerformanceMonitor::with_provider(&mock)
+            .await?
+            .current_metrics()
+            .await
+    })
+    .unwrap();
+    let input = InsightInput {
+        ram_bytes: Some(20_000),
+        ..InsightInput::from_snapshot(&snapshot)
+    };
+    let got = rules(&input);
+    // Critical first, then warnings; the healthy stack says nothing.
+    assert_eq!(
+        got,
+        [
+            (Rule::HeapFragmentation, InsightSeverity::Critical, None),
+            (Rule::CpuSaturation, InsightSeverity::Warning, None),
+            (Rule::OversizedStaticData, InsightSeverity::Warning, None),
+        ]
+    );
+    let text = analyze(&input, &InsightThresholds::default()).items[0].to_string();
+    assert!(
+        text.starts_with(
+            "[critical] HeapFragmentation: fragmentation_ratio = 0.900 (threshold 0.500). "
+        ),
+        "{text}"
+    );
+}
+
+#[test]
+fn overflow_keeps_the_most_urgent_and_counts_the_rest() {
+    let stacks: Vec<StackInput> = (0..40)
+        .map(|i| StackInput {
+            name: "task",
+            high_water: if i == 39 { 4_000 } else { 3_600 },
+            size: 4_096,
+        })
+        .collect();
+    let found = analyze(
+        &InsightInput {
+            task_stacks: &stacks,
+            ..Default::default()
+        },
+        &InsightThresholds::default(),
+    );
+    assert_eq!(found.items.len(), 32);
+    assert_eq!(found.dropped, 8);
+    assert_eq!(found.items[0].severity, InsightSeverity::Critical);
+}
