@@ -16,7 +16,12 @@ const TARGETS: &[(&str, bool)] = &[
 ];
 
 /// Feature sets every target must build with.
-const FEATURE_SETS: &[&str] = &["", "alloc", "alloc,serde,defmt"];
+const FEATURE_SETS: &[&str] = &[
+    "",
+    "alloc",
+    "alloc,serde,defmt",
+    "macros,detailed-profiling",
+];
 
 fn main() -> ExitCode {
     let task = env::args().nth(1);

@@ -43,6 +43,8 @@
 
 #[cfg(feature = "alloc")]
 extern crate alloc;
+// Lets `#[profile_function]`'s `::iot_performance::` paths resolve inside this crate too.
+extern crate self as iot_performance;
 
 mod collector;
 mod config;
@@ -63,6 +65,7 @@ pub mod insights;
 pub mod interrupts;
 pub mod mock;
 pub mod regression;
+pub mod timing;
 
 pub use collector::{MetricStats, MetricsCollection, MetricsCollector};
 pub use config::MonitorConfig;
@@ -75,11 +78,18 @@ pub use provider::{
 };
 pub use stats::RunningStats;
 pub use system_monitor::{SystemMonitor, SystemSample};
+pub use timing::{TimingProfiler, TimingReport};
 pub use wrap::WrapExtender;
 
 pub use analysis::{PerformanceAnalyzer, PerformanceComparator};
 pub use baseline::{BaselineManager, PerformanceBaseline};
 pub use regression::{Regression, RegressionConfig, RegressionDetector};
+
+/// Times a function: `#[profile_function]` or `#[profile_function("name")]`, on sync
+/// functions, methods, generic functions and `async fn`s (busy time, wall time and polls).
+/// See [`timing`].
+#[cfg(feature = "macros")]
+pub use iot_performance_macros::profile_function;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

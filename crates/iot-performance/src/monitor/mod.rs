@@ -89,6 +89,7 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// [`crate::Error::InvalidConfig`] for a config out of range.
     pub async fn with_provider_and_config(provider: P, config: MonitorConfig) -> Result<Self> {
         config.validate()?;
+        crate::timing::set_enabled(config.timing_profiling);
         Ok(Self {
             cell: portable_atomic_util::Arc::new(MonitorCell::new(provider, config)),
         })
@@ -106,14 +107,38 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         self.cell.with_state(|s| s.config)
     }
 
-    /// Replaces the configuration.
+    /// Replaces the configuration (`timing_profiling` switches the scope profiler,
+    /// which is global, on or off: see [`crate::timing::set_enabled`]).
     ///
     /// # Errors
     /// [`crate::Error::InvalidConfig`]; the old configuration stays in force.
     pub fn set_config(&self, config: MonitorConfig) -> Result<()> {
         config.validate()?;
         self.cell.with_state(|s| s.config = config);
+        crate::timing::set_enabled(config.timing_profiling);
         Ok(())
+    }
+
+    /// Opens a timing scope named `name` until the returned guard is dropped, like
+    /// [`crate::profile_block!`] but with a name chosen at run time: each call looks the
+    /// name up among the registered scopes (a short critical section), so prefer the
+    /// macro in tight loops.
+    ///
+    /// ```
+    /// use iot_performance::mock::MockMetrics;
+    /// use iot_performance::{PerformanceMonitor, timing};
+    ///
+    /// # futures_executor::block_on(async {
+    /// let monitor = PerformanceMonitor::with_provider(MockMetrics::new_with_defaults()).await?;
+    /// {
+    ///     let _timer = monitor.profile_block("doc_monitor_scope");
+    /// }
+    /// assert_eq!(timing::scope("doc_monitor_scope").unwrap().calls, 1);
+    /// # Ok::<(), iot_performance::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn profile_block(&self, name: &'static str) -> crate::timing::ScopeGuard {
+        crate::timing::ScopeGuard::enter_named(name)
     }
 
     /// Marks the monitor as running and takes a first sample, which also starts the CPU
@@ -277,7 +302,9 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// # Errors
     /// [`crate::Error::InvalidConfig`] when the cell's config is out of range.
     pub fn from_static(cell: &'static MonitorCell<P>) -> Result<Self> {
-        cell.with_state(|s| s.config.validate())?;
+        let config = cell.with_state(|s| s.config);
+        config.validate()?;
+        crate::timing::set_enabled(config.timing_profiling);
         Ok(Self { cell })
     }
 }

@@ -1,0 +1,236 @@
+//! One scope's live counters, updated from the hot path.
+//!
+//! Two implementations with one API, chosen by what the target's atomics can do:
+//! - with native 64-bit atomics (hosts, 64-bit chips): lock-free `fetch_add`s, and min/max
+//!   that only touch the cache line when they change;
+//! - without them (Cortex-M, 32-bit RISC-V): one short critical section per update, which
+//!   on a single-core MCU is a few cycles of masked interrupts and cheaper than several
+//!   emulated 64-bit atomics. It is also what makes the update safe from interrupts.
+
+/// A log2 histogram: bucket `i` counts durations `d` with `ilog2(d) == i - 1`, bucket 0
+/// counts `d == 0`; the last bucket also takes everything longer.
+#[cfg(feature = "detailed-profiling")]
+pub(crate) const HISTOGRAM_BUCKETS: usize = 40;
+
+/// The bucket of a duration.
+#[cfg(feature = "detailed-profiling")]
+#[inline(always)]
+pub(crate) fn bucket_of(ticks: u64) -> usize {
+    let b = (u64::BITS - ticks.leading_zeros()) as usize;
+    if b >= HISTOGRAM_BUCKETS {
+        HISTOGRAM_BUCKETS - 1
+    } else {
+        b
+    }
+}
+
+/// A consistent-enough copy of one scope's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Totals {
+    pub(crate) calls: u64,
+    pub(crate) total: u64,
+    pub(crate) min: u64,
+    pub(crate) max: u64,
+    pub(crate) busy: u64,
+    pub(crate) polls: u64,
+    #[cfg(feature = "detailed-profiling")]
+    pub(crate) self_ticks: u64,
+    #[cfg(feature = "detailed-profiling")]
+    pub(crate) histogram: [u32; HISTOGRAM_BUCKETS],
+}
+
+impl Totals {
+    pub(crate) const EMPTY: Totals = Totals {
+        calls: 0,
+        total: 0,
+        min: u64::MAX,
+        max: 0,
+        busy: 0,
+        polls: 0,
+        #[cfg(feature = "detailed-profiling")]
+        self_ticks: 0,
+        #[cfg(feature = "detailed-profiling")]
+        histogram: [0; HISTOGRAM_BUCKETS],
+    };
+}
+
+impl core::fmt::Debug for SlotCounters {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let t = self.totals();
+        f.debug_struct("SlotCounters")
+            .field("calls", &t.calls)
+            .field("total", &t.total)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(target_has_atomic = "64")]
+pub(crate) use lock_free::SlotCounters;
+#[cfg(not(target_has_atomic = "64"))]
+pub(crate) use masked::SlotCounters;
+
+#[cfg(target_has_atomic = "64")]
+mod lock_free {
+    use super::Totals;
+    use portable_atomic::{AtomicU64, Ordering::Relaxed};
+
+    #[cfg(feature = "detailed-profiling")]
+    use super::{HISTOGRAM_BUCKETS, bucket_of};
+    #[cfg(feature = "detailed-profiling")]
+    use portable_atomic::AtomicU32;
+
+    pub(crate) struct SlotCounters {
+        calls: AtomicU64,
+        total: AtomicU64,
+        min: AtomicU64,
+        max: AtomicU64,
+        busy: AtomicU64,
+        polls: AtomicU64,
+        #[cfg(feature = "detailed-profiling")]
+        self_ticks: AtomicU64,
+        #[cfg(feature = "detailed-profiling")]
+        histogram: [AtomicU32; HISTOGRAM_BUCKETS],
+    }
+
+    impl SlotCounters {
+        pub(crate) const fn new() -> Self {
+            Self {
+                calls: AtomicU64::new(0),
+                total: AtomicU64::new(0),
+                min: AtomicU64::new(u64::MAX),
+                max: AtomicU64::new(0),
+                busy: AtomicU64::new(0),
+                polls: AtomicU64::new(0),
+                #[cfg(feature = "detailed-profiling")]
+                self_ticks: AtomicU64::new(0),
+                #[cfg(feature = "detailed-profiling")]
+                histogram: [const { AtomicU32::new(0) }; HISTOGRAM_BUCKETS],
+            }
+        }
+
+        /// One completed call that took `ticks`.
+        #[inline(always)]
+        pub(crate) fn record_call(&self, ticks: u64) {
+            self.calls.fetch_add(1, Relaxed);
+            self.total.fetch_add(ticks, Relaxed);
+            if ticks < self.min.load(Relaxed) {
+                self.min.fetch_min(ticks, Relaxed);
+            }
+            if ticks > self.max.load(Relaxed) {
+                self.max.fetch_max(ticks, Relaxed);
+            }
+            #[cfg(feature = "detailed-profiling")]
+            self.histogram[bucket_of(ticks)].fetch_add(1, Relaxed);
+        }
+
+        /// One poll of an async scope that kept the CPU `ticks`.
+        #[inline(always)]
+        pub(crate) fn record_poll(&self, ticks: u64) {
+            self.polls.fetch_add(1, Relaxed);
+            self.busy.fetch_add(ticks, Relaxed);
+        }
+
+        /// Time of one frame not spent in nested scopes.
+        #[cfg(feature = "detailed-profiling")]
+        #[inline(always)]
+        pub(crate) fn record_self(&self, ticks: u64) {
+            self.self_ticks.fetch_add(ticks, Relaxed);
+        }
+
+        pub(crate) fn totals(&self) -> Totals {
+            Totals {
+                calls: self.calls.load(Relaxed),
+                total: self.total.load(Relaxed),
+                min: self.min.load(Relaxed),
+                max: self.max.load(Relaxed),
+                busy: self.busy.load(Relaxed),
+                polls: self.polls.load(Relaxed),
+                #[cfg(feature = "detailed-profiling")]
+                self_ticks: self.self_ticks.load(Relaxed),
+                #[cfg(feature = "detailed-profiling")]
+                histogram: core::array::from_fn(|i| self.histogram[i].load(Relaxed)),
+            }
+        }
+
+        /// Zeroes every counter. Updates racing with the reset may survive it.
+        pub(crate) fn reset(&self) {
+            let e = Totals::EMPTY;
+            self.calls.store(e.calls, Relaxed);
+            self.total.store(e.total, Relaxed);
+            self.min.store(e.min, Relaxed);
+            self.max.store(e.max, Relaxed);
+            self.busy.store(e.busy, Relaxed);
+            self.polls.store(e.polls, Relaxed);
+            #[cfg(feature = "detailed-profiling")]
+            {
+                self.self_ticks.store(0, Relaxed);
+                for b in &self.histogram {
+                    b.store(0, Relaxed);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(not(target_has_atomic = "64"))]
+mod masked {
+    use super::Totals;
+    use core::cell::RefCell;
+    use critical_section::Mutex;
+
+    #[cfg(feature = "detailed-profiling")]
+    use super::bucket_of;
+
+    pub(crate) struct SlotCounters(Mutex<RefCell<Totals>>);
+
+    impl SlotCounters {
+        pub(crate) const fn new() -> Self {
+            Self(Mutex::new(RefCell::new(Totals::EMPTY)))
+        }
+
+        #[inline(always)]
+        fn update(&self, f: impl FnOnce(&mut Totals)) {
+            critical_section::with(|cs| f(&mut self.0.borrow_ref_mut(cs)));
+        }
+
+        /// One completed call that took `ticks`.
+        #[inline(always)]
+        pub(crate) fn record_call(&self, ticks: u64) {
+            self.update(|t| {
+                t.calls = t.calls.wrapping_add(1);
+                t.total = t.total.wrapping_add(ticks);
+                t.min = t.min.min(ticks);
+                t.max = t.max.max(ticks);
+                #[cfg(feature = "detailed-profiling")]
+                {
+                    let b = &mut t.histogram[bucket_of(ticks)];
+                    *b = b.saturating_add(1);
+                }
+            });
+        }
+
+        /// One poll of an async scope that kept the CPU `ticks`.
+        #[inline(always)]
+        pub(crate) fn record_poll(&self, ticks: u64) {
+            self.update(|t| {
+                t.polls = t.polls.wrapping_add(1);
+                t.busy = t.busy.wrapping_add(ticks);
+            });
+        }
+
+        /// Time of one frame not spent in nested scopes.
+        #[cfg(feature = "detailed-profiling")]
+        #[inline(always)]
+        pub(crate) fn record_self(&self, ticks: u64) {
+            self.update(|t| t.self_ticks = t.self_ticks.wrapping_add(ticks));
+        }
+
+        pub(crate) fn totals(&self) -> Totals {
+            critical_section::with(|cs| *self.0.borrow_ref(cs))
+        }
+
+        pub(crate) fn reset(&self) {
+            self.update(|t| *t = Totals::EMPTY);
+        }
+    }
+}

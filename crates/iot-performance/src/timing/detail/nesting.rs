@@ -1,0 +1,146 @@
+//! The per-context nesting stack that splits a scope's time into self time and the time of
+//! the scopes nested in it, and records caller → callee edges.
+//!
+//! A context is a thread under `std`; on firmware it is the whole CPU, shared by thread
+//! mode and interrupt handlers under a critical section (an interrupt's scopes open and
+//! close before the interrupted code resumes, so the stack stays last-in first-out).
+//! A scope that ends out of order (a guard held across an `.await` while another task
+//! ran scopes, or moved to another thread) is found by its frame id and removed; one that
+//! cannot be found is counted in [`super::unbalanced`] and gets no self time.
+
+use super::accum::Accum;
+use super::edges;
+use crate::timing::counters::SlotCounters;
+
+/// How deep scopes may nest per context; deeper scopes are timed but not split.
+pub const MAX_DEPTH: usize = 16;
+
+/// Identifies an open frame on its context's stack; 0 = not on a stack.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Frame(u32);
+
+impl Frame {
+    pub(crate) const UNTRACKED: Frame = Frame(0);
+}
+
+#[derive(Clone, Copy)]
+struct Open {
+    id: u32,
+    index: u16,
+    children: u64,
+}
+
+pub(crate) struct Stack {
+    frames: [Open; MAX_DEPTH],
+    len: usize,
+    next_id: u32,
+}
+
+impl Stack {
+    pub(crate) const fn new() -> Self {
+        Self {
+            frames: [Open {
+                id: 0,
+                index: 0,
+                children: 0,
+            }; MAX_DEPTH],
+            len: 0,
+            next_id: 1,
+        }
+    }
+
+    fn push(&mut self, index: usize) -> Frame {
+        if self.len == MAX_DEPTH {
+            TOO_DEEP.add(1);
+            return Frame::UNTRACKED;
+        }
+        let id = self.next_id;
+        self.next_id = self.next_id.wrapping_add(1).max(1);
+        self.frames[self.len] = Open {
+            id,
+            index: index as u16,
+            children: 0,
+        };
+        self.len += 1;
+        Frame(id)
+    }
+
+    /// Removes `frame`, charging `ticks` to its parent; returns the self time and parent.
+    fn pop(&mut self, frame: Frame, ticks: u64) -> Option<(u64, Option<usize>)> {
+        let pos = self.frames[..self.len]
+            .iter()
+            .rposition(|f| f.id == frame.0)?;
+        let open = self.frames[pos];
+        self.frames.copy_within(pos + 1..self.len, pos);
+        self.len -= 1;
+        let parent = if pos > 0 {
+            let p = &mut self.frames[pos - 1];
+            p.children = p.children.saturating_add(ticks);
+            Some(usize::from(p.index))
+        } else {
+            None
+        };
+        Some((ticks.saturating_sub(open.children), parent))
+    }
+}
+
+static TOO_DEEP: Accum = Accum::new();
+static UNBALANCED: Accum = Accum::new();
+
+/// Scopes that nested deeper than [`MAX_DEPTH`] (timed, not split into self time).
+pub(crate) fn too_deep() -> u64 {
+    TOO_DEEP.get()
+}
+
+/// Scopes that ended where their frame could not be found (no self time recorded).
+pub(crate) fn unbalanced() -> u64 {
+    UNBALANCED.get()
+}
+
+pub(crate) fn reset() {
+    TOO_DEEP.clear();
+    UNBALANCED.clear();
+}
+
+#[cfg(feature = "std")]
+fn with_stack<R>(f: impl FnOnce(&mut Stack) -> R) -> Option<R> {
+    std::thread_local! {
+        static STACK: core::cell::RefCell<Stack> = const { core::cell::RefCell::new(Stack::new()) };
+    }
+    // `try_with`: scopes dropped while the thread is being torn down are simply not split.
+    STACK
+        .try_with(|s| s.try_borrow_mut().ok().map(|mut s| f(&mut s)))
+        .ok()
+        .flatten()
+}
+
+#[cfg(not(feature = "std"))]
+fn with_stack<R>(f: impl FnOnce(&mut Stack) -> R) -> Option<R> {
+    static STACK: critical_section::Mutex<core::cell::RefCell<Stack>> =
+        critical_section::Mutex::new(core::cell::RefCell::new(Stack::new()));
+    critical_section::with(|cs| Some(f(&mut STACK.borrow_ref_mut(cs))))
+}
+
+/// Opens a frame for slot `index` on this context's stack.
+#[inline]
+pub(crate) fn enter(index: usize) -> Frame {
+    with_stack(|s| s.push(index)).unwrap_or(Frame::UNTRACKED)
+}
+
+/// Closes `frame` of slot `slot`/`index` after `ticks`: records its self time and the
+/// edge from its parent.
+#[inline]
+pub(crate) fn exit(frame: Frame, index: usize, slot: &SlotCounters, ticks: u64) {
+    if frame == Frame::UNTRACKED {
+        return;
+    }
+    match with_stack(|s| s.pop(frame, ticks)).flatten() {
+        Some((self_ticks, parent)) => {
+            slot.record_self(self_ticks);
+            if let Some(parent) = parent {
+                edges::add(parent, index, ticks);
+            }
+        }
+        None => UNBALANCED.add(1),
+    }
+}

@@ -1,0 +1,86 @@
+//! [`ProfiledFuture`]: busy time, wall time and polls of an `async fn`.
+
+use core::future::Future;
+use core::pin::Pin;
+use core::task::{Context, Poll};
+
+use super::counters::SlotCounters;
+use super::registry::CallSite;
+use super::{clock, is_enabled};
+
+pin_project_lite::pin_project! {
+    /// Wraps a future so that its scope records, per call, the wall time from first poll to
+    /// completion (as the call's duration), and per poll the time the poll kept the CPU
+    /// (busy time) and a poll count.
+    ///
+    /// `#[profile_function]` on an `async fn` builds one of these; build one yourself with
+    /// [`profile_future`] to time a future you did not write.
+    ///
+    /// ```
+    /// use iot_performance::timing::{self, CallSite, profile_future};
+    ///
+    /// static SITE: CallSite = CallSite::new_async("doc_fetch");
+    /// let answer = futures_executor::block_on(profile_future(&SITE, async { 42 }));
+    /// assert_eq!(answer, 42);
+    /// let s = timing::scope("doc_fetch").unwrap();
+    /// assert_eq!((s.calls, s.polls), (1, Some(1)));
+    /// ```
+    #[derive(Debug)]
+    #[must_use = "futures do nothing unless awaited"]
+    pub struct ProfiledFuture<F> {
+        #[pin]
+        inner: F,
+        site: &'static CallSite,
+        // The slot, looked up at the first poll (`None` when disabled or dropped).
+        slot: Option<&'static SlotCounters>,
+        index: usize,
+        first_poll: Option<u64>,
+    }
+}
+
+/// Times `future` as the scope of `site` (see [`ProfiledFuture`]).
+pub fn profile_future<F: Future>(site: &'static CallSite, future: F) -> ProfiledFuture<F> {
+    ProfiledFuture {
+        inner: future,
+        site,
+        slot: None,
+        index: 0,
+        first_poll: None,
+    }
+}
+
+impl<F: Future> Future for ProfiledFuture<F> {
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let inner = this.inner;
+
+        if this.first_poll.is_none() {
+            if is_enabled()
+                && let Some(index) = this.site.slot()
+            {
+                *this.slot = super::registry::counters(index);
+                *this.index = index;
+            }
+            *this.first_poll = Some(clock::now());
+        }
+        let Some(slot) = *this.slot else {
+            return inner.poll(cx);
+        };
+        #[cfg(feature = "detailed-profiling")]
+        let frame = super::detail::nesting::enter(*this.index);
+        let start = clock::now();
+        let result = inner.poll(cx);
+        let end = clock::now();
+        let busy = end.wrapping_sub(start);
+        slot.record_poll(busy);
+        #[cfg(feature = "detailed-profiling")]
+        super::detail::nesting::exit(frame, *this.index, slot, busy);
+        if result.is_ready() {
+            let first = this.first_poll.unwrap_or(start);
+            slot.record_call(end.wrapping_sub(first));
+        }
+        result
+    }
+}

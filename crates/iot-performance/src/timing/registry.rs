@@ -1,0 +1,194 @@
+//! The static scope registry: one slot per scope name, fixed capacity, overflow counted.
+//!
+//! Each call site owns a [`CallSite`] `static` that caches its slot index after the first
+//! call, so the hot path is one relaxed load. Registration (first call of a site, or every
+//! call through a run-time name) takes a short critical section and never allocates. Two
+//! call sites with the same name share one slot: a report is by name.
+
+use core::cell::RefCell;
+
+use critical_section::Mutex;
+use portable_atomic::{AtomicU32, Ordering};
+
+use super::counters::SlotCounters;
+
+/// How many distinct scope names the registry holds. Call sites beyond it are counted in
+/// [`super::dropped`] and cost one load and a branch; existing slots are never touched.
+pub const SCOPE_CAPACITY: usize = 64;
+
+const UNREGISTERED: u32 = 0;
+const DROPPED: u32 = u32::MAX;
+
+/// Names and kinds of the registered scopes, and what did not fit.
+struct Table {
+    names: [&'static str; SCOPE_CAPACITY],
+    is_async: [bool; SCOPE_CAPACITY],
+    len: usize,
+    dropped_sites: u32,
+    dropped_calls: u64,
+}
+
+static TABLE: Mutex<RefCell<Table>> = Mutex::new(RefCell::new(Table {
+    names: [""; SCOPE_CAPACITY],
+    is_async: [false; SCOPE_CAPACITY],
+    len: 0,
+    dropped_sites: 0,
+    dropped_calls: 0,
+}));
+
+static SLOTS: [SlotCounters; SCOPE_CAPACITY] = [const { SlotCounters::new() }; SCOPE_CAPACITY];
+
+/// One instrumented place in the code. `profile_block!` and `#[profile_function]` declare
+/// one as a `static`; you rarely name this type yourself.
+#[derive(Debug)]
+pub struct CallSite {
+    name: &'static str,
+    is_async: bool,
+    /// `slot index + 1`, [`UNREGISTERED`], or [`DROPPED`].
+    slot: AtomicU32,
+}
+
+impl CallSite {
+    /// A site for a synchronous scope called `name`.
+    pub const fn new(name: &'static str) -> Self {
+        Self {
+            name,
+            is_async: false,
+            slot: AtomicU32::new(UNREGISTERED),
+        }
+    }
+
+    /// A site for an `async fn` called `name` (its report adds busy time, wall time, polls).
+    pub const fn new_async(name: &'static str) -> Self {
+        Self {
+            name,
+            is_async: true,
+            slot: AtomicU32::new(UNREGISTERED),
+        }
+    }
+
+    /// The scope's name.
+    pub const fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// The slot index, registering on first use; `None` when the registry was full.
+    #[inline(always)]
+    pub(crate) fn slot(&self) -> Option<usize> {
+        let cached = self.slot.load(Ordering::Relaxed);
+        if cached != UNREGISTERED && cached != DROPPED {
+            return Some((cached - 1) as usize);
+        }
+        self.slot_slow(cached)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn slot_slow(&self, cached: u32) -> Option<usize> {
+        if cached == DROPPED {
+            count_dropped_call();
+            return None;
+        }
+        let found = register(self.name, self.is_async, true);
+        // A racing first call stores the same value: the slot of a name never changes.
+        let code = found.map_or(DROPPED, |i| i as u32 + 1);
+        self.slot.store(code, Ordering::Relaxed);
+        found
+    }
+}
+
+/// The counters of slot `index` (an index returned by the registry).
+#[inline(always)]
+pub(crate) fn counters(index: usize) -> Option<&'static SlotCounters> {
+    SLOTS.get(index)
+}
+
+/// Finds or creates the slot for `name`. `new_site` says whether a failure counts as a
+/// dropped call site (cached by the site) or only as a dropped call (run-time names).
+pub(crate) fn register(name: &'static str, is_async: bool, new_site: bool) -> Option<usize> {
+    critical_section::with(|cs| {
+        let mut t = TABLE.borrow_ref_mut(cs);
+        let len = t.len;
+        if let Some(i) = t.names[..len]
+            .iter()
+            .position(|n| core::ptr::eq(*n, name) || *n == name)
+        {
+            t.is_async[i] |= is_async;
+            return Some(i);
+        }
+        if len < SCOPE_CAPACITY {
+            t.names[len] = name;
+            t.is_async[len] = is_async;
+            t.len = len + 1;
+            return Some(len);
+        }
+        if new_site {
+            t.dropped_sites = t.dropped_sites.saturating_add(1);
+        }
+        t.dropped_calls = t.dropped_calls.saturating_add(1);
+        None
+    })
+}
+
+fn count_dropped_call() {
+    critical_section::with(|cs| {
+        let mut t = TABLE.borrow_ref_mut(cs);
+        t.dropped_calls = t.dropped_calls.saturating_add(1);
+    });
+}
+
+/// Number of registered scopes.
+pub(crate) fn len() -> usize {
+    critical_section::with(|cs| TABLE.borrow_ref(cs).len)
+}
+
+/// Name and kind of slot `index`, if registered.
+pub(crate) fn entry(index: usize) -> Option<(&'static str, bool)> {
+    critical_section::with(|cs| {
+        let t = TABLE.borrow_ref(cs);
+        (index < t.len).then(|| (t.names[index], t.is_async[index]))
+    })
+}
+
+/// The slot index of an already registered name.
+pub(crate) fn find(name: &str) -> Option<usize> {
+    critical_section::with(|cs| {
+        let t = TABLE.borrow_ref(cs);
+        t.names[..t.len].iter().position(|n| *n == name)
+    })
+}
+
+/// What did not fit in the registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Dropped {
+    /// Call sites that found the registry full (a run-time name that finds it full is
+    /// counted in `calls` only: it has no site to remember it).
+    pub scopes: u32,
+    /// Calls of those scopes, which were not measured.
+    pub calls: u64,
+}
+
+/// Scopes and calls the full registry could not take since start-up (or the last reset).
+pub fn dropped() -> Dropped {
+    critical_section::with(|cs| {
+        let t = TABLE.borrow_ref(cs);
+        Dropped {
+            scopes: t.dropped_sites,
+            calls: t.dropped_calls,
+        }
+    })
+}
+
+/// Zeroes every scope's counters and the dropped-call count. Registrations stay (call
+/// sites cache their slots), so the same names keep the same slots.
+pub(crate) fn reset_counters() {
+    let len = len();
+    for slot in &SLOTS[..len] {
+        slot.reset();
+    }
+    critical_section::with(|cs| TABLE.borrow_ref_mut(cs).dropped_calls = 0);
+    #[cfg(feature = "detailed-profiling")]
+    super::detail::reset();
+}

@@ -1,0 +1,29 @@
+//! Building a profiler clock from a 32-bit hardware counter.
+
+use core::cell::RefCell;
+
+use critical_section::Mutex;
+
+use crate::WrapExtender;
+
+static EXTENDER: Mutex<RefCell<Option<WrapExtender>>> = Mutex::new(RefCell::new(None));
+
+/// Extends successive readings of one wrapping 32-bit counter (DWT `CYCCNT`, a SysTick
+/// tick count, the low word of a timer) to a 64-bit tick count that starts at 0 at the
+/// first reading. Meant for the body of the function given to [`super::set_clock`]; it
+/// must run at least once per counter period (every scope and every monitor sample
+/// reads the clock), and only one counter may be extended this way per program.
+///
+/// ```
+/// use iot_performance::timing::extend_u32;
+///
+/// assert_eq!(extend_u32(u32::MAX - 9), 0);
+/// assert_eq!(extend_u32(5), 15); // across the wrap
+/// ```
+pub fn extend_u32(raw: u32) -> u64 {
+    critical_section::with(|cs| {
+        let mut ext = EXTENDER.borrow_ref_mut(cs);
+        ext.get_or_insert_with(|| WrapExtender::starting_at(raw))
+            .extend(raw)
+    })
+}
