@@ -150,6 +150,7 @@ fn baseline(n: &str, generation: u64) -> iot_performance::Result<PerformanceBase
         sample_count: (generation % 1000) as u32,
         stats,
         scopes: heapless::Vec::new(),
+        scopes_dropped: 0,
     };
     if generation.is_multiple_of(3) {
         let mut t = RunningStats::new();

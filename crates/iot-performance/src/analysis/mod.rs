@@ -26,10 +26,12 @@
 
 mod compare;
 mod metric;
+mod scope_sampler;
 pub mod student_t;
 mod trend;
 
 pub(crate) use compare::welch;
 pub use compare::{ComparisonReport, MetricComparison, PerformanceComparator, Verdict};
 pub use metric::{Metric, MetricKind, Quantity, Unit};
+pub use scope_sampler::ScopeSampler;
 pub use trend::{PerformanceAnalyzer, Trend, TrendAnalysis, TrendDirection, TrendPoint, fit_trend};

@@ -114,6 +114,7 @@ mod tests {
             sample_count: 3,
             stats,
             scopes: heapless::Vec::new(),
+            scopes_dropped: 0,
         };
         let mut t = RunningStats::new();
         t.push(812.5);

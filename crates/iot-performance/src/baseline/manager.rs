@@ -1,10 +1,24 @@
 //! [`BaselineManager`]: a fixed-capacity table of named baselines fed by a monitor.
 
-use super::record::{BaselineComparison, PerformanceBaseline, name};
+use super::record::{BaselineComparison, MAX_SCOPES, PerformanceBaseline, name};
+use crate::analysis::ScopeSampler;
 use crate::monitor::HandleBound;
 use crate::platform::DefaultPlatform;
 use crate::regression::{DetectorOptions, RegressionConfig};
-use crate::{Error, MetricsCollection, PerformanceMonitor, PlatformMetrics, Result, RunningStats};
+use crate::{
+    Error, MetricsCollection, MetricsCollector, PerformanceMonitor, PlatformMetrics, Result,
+    RunningStats,
+};
+
+/// Per-interval mean call durations of the scopes seen in a window, µs.
+type WindowScopes = heapless::Vec<(&'static str, RunningStats), MAX_SCOPES>;
+
+/// One sampled window: snapshot statistics, scope timing, scopes that did not fit.
+struct Window {
+    collection: MetricsCollection,
+    scopes: WindowScopes,
+    scopes_dropped: u32,
+}
 
 /// Records, compares, lists, removes, exports and imports up to `N` named baselines.
 ///
@@ -127,17 +141,49 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> BaselineManager<P, N> {
         })
     }
 
-    async fn collect(&mut self) -> Result<MetricsCollection> {
+    /// Samples the monitor for the window at its sampling interval, and the timing
+    /// profiler's scopes between samples (see [`ScopeSampler`]).
+    async fn collect(&mut self) -> Result<Window> {
         let monitor = self.monitor().await?;
-        let collection = monitor
-            .collect_metrics_for_duration(self.window_secs)
-            .await?;
+        let config = monitor.config();
+        let interval = config.sampling_interval_ms;
+        let samples = (u64::from(self.window_secs) * 1_000 / u64::from(interval)).max(1);
+        let mut collector = MetricsCollector::with_memory_tracking(config.memory_tracking);
+        let mut sampler = ScopeSampler::<{ 2 * MAX_SCOPES }>::new();
+        let mut scopes = WindowScopes::new();
+        let mut scopes_dropped = 0u32;
+        sampler.prime();
+        for i in 0..samples {
+            if i > 0 {
+                monitor.provider().delay_ms(interval).await;
+            }
+            match monitor.snapshot().await {
+                Ok(snapshot) => collector.record(&snapshot),
+                Err(_) => collector.record_failure(),
+            }
+            sampler.sample(|scope, us| {
+                if let Some((_, s)) = scopes.iter_mut().find(|(n, _)| *n == scope) {
+                    s.push(us);
+                } else {
+                    let mut s = RunningStats::new();
+                    s.push(us);
+                    if scopes.push((scope, s)).is_err() {
+                        scopes_dropped = scopes_dropped.saturating_add(1);
+                    }
+                }
+            });
+        }
+        let collection = collector.finish();
         if collection.sample_count == 0 {
             return Err(Error::Provider {
                 what: "no sample could be taken in the window",
             });
         }
-        Ok(collection)
+        Ok(Window {
+            collection,
+            scopes,
+            scopes_dropped: scopes_dropped.saturating_add(sampler.dropped()),
+        })
     }
 
     /// Samples one window and stores it as baseline `name` (replacing one of that name).
@@ -154,15 +200,23 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> BaselineManager<P, N> {
                 capacity: N,
             });
         }
-        let c = self.collect().await?;
-        self.insert(PerformanceBaseline {
+        let w = self.collect().await?;
+        let c = &w.collection;
+        let mut baseline = PerformanceBaseline {
             name: key,
             recorded_at_us: c.started_us,
             duration_ms: c.duration_ms(),
             sample_count: c.sample_count,
             stats: c.stats,
             scopes: heapless::Vec::new(),
-        })
+            scopes_dropped: w.scopes_dropped,
+        };
+        for (scope, stats) in &w.scopes {
+            if baseline.set_scope(scope, *stats).is_err() {
+                baseline.scopes_dropped = baseline.scopes_dropped.saturating_add(1);
+            }
+        }
+        self.insert(baseline)
     }
 
     /// Stores `baseline`, replacing one of the same name.
@@ -261,8 +315,15 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> BaselineManager<P, N> {
         baseline_name: &str,
     ) -> Result<BaselineComparison> {
         self.get(baseline_name)?;
-        let c = self.collect().await?;
-        self.compare_collection(baseline_name, &c)
+        let w = self.collect().await?;
+        let b = self.get(baseline_name)?;
+        Ok(BaselineComparison::new(
+            b,
+            &w.collection.stats,
+            w.scopes.iter().copied(),
+            &self.config,
+            &self.options,
+        ))
     }
 
     /// Compares an existing collection with baseline `name` (no sampling).

@@ -63,8 +63,11 @@ pub struct PerformanceBaseline {
     pub sample_count: u32,
     /// Statistics per snapshot metric.
     pub stats: MetricStats,
-    /// Statistics per scope.
+    /// Statistics per scope: one value per sampling interval, the mean duration of the
+    /// scope's calls in it (busy time for `async fn`s), µs.
     pub scopes: heapless::Vec<ScopeBaseline, MAX_SCOPES>,
+    /// Scopes seen in the window that did not fit in [`MAX_SCOPES`].
+    pub scopes_dropped: u32,
 }
 
 impl PerformanceBaseline {

@@ -20,6 +20,11 @@ pub(crate) struct MonitorState {
     pub(crate) regression: crate::regression::RegressionTracker,
     /// Samples in the regression tracker's open window.
     pub(crate) regression_samples: u32,
+    /// Scope totals between regression samples.
+    pub(crate) scope_sampler: crate::analysis::ScopeSampler,
+    /// State of [`crate::PerformanceMonitor::validate_task_performance`].
+    pub(crate) task_checks:
+        heapless::Vec<crate::regression::TaskCheck, { crate::regression::TASK_CHECK_CAPACITY }>,
 }
 
 /// A provider and the monitor's state, shared by every clone of a handle.
@@ -55,6 +60,8 @@ impl<P> MonitorCell<P> {
                 },
                 regression: crate::regression::RegressionTracker::const_default(),
                 regression_samples: 0,
+                scope_sampler: crate::analysis::ScopeSampler::new(),
+                task_checks: heapless::Vec::new(),
             })),
         }
     }

@@ -1,7 +1,7 @@
 //! [`RegressionDetector`]: a [`RegressionTracker`] fed by a monitor, window by window.
 
 use super::{DetectorOptions, Regression, RegressionConfig, RegressionTracker};
-use crate::analysis::Metric;
+use crate::analysis::{Metric, ScopeSampler};
 use crate::monitor::HandleBound;
 use crate::platform::DefaultPlatform;
 use crate::{Error, PerformanceMonitor, PlatformMetrics, Result};
@@ -10,12 +10,16 @@ use crate::{Error, PerformanceMonitor, PlatformMetrics, Result};
 /// baseline (see the [module documentation](super) for the rules).
 ///
 /// Each [`RegressionDetector::check_for_regression`] takes one window of
-/// `window_samples` samples, `sampling_interval_ms` of the provider's clock apart.
+/// `window_samples` samples, `sampling_interval_ms` of the provider's clock apart; the
+/// timing profiler's scopes are sampled with them (mean call duration per interval, see
+/// [`ScopeSampler`]), and [`RegressionDetector::record_timing`] adds durations measured
+/// by other means.
 pub struct RegressionDetector<P: PlatformMetrics + HandleBound = DefaultPlatform> {
     monitor: Option<PerformanceMonitor<P>>,
     #[cfg(feature = "std")]
     open_default: Option<fn() -> Result<P>>,
     tracker: RegressionTracker,
+    sampler: ScopeSampler,
     invalid: Option<Error>,
 }
 
@@ -42,6 +46,7 @@ impl RegressionDetector<DefaultPlatform> {
             monitor: None,
             open_default: Some(crate::host::HostMetrics::new),
             tracker,
+            sampler: ScopeSampler::new(),
             invalid,
         }
     }
@@ -58,6 +63,7 @@ impl<P: PlatformMetrics + HandleBound> RegressionDetector<P> {
             #[cfg(feature = "std")]
             open_default: None,
             tracker: RegressionTracker::new(config, DetectorOptions::DEFAULT)?,
+            sampler: ScopeSampler::new(),
             invalid: None,
         })
     }
@@ -144,6 +150,9 @@ impl<P: PlatformMetrics + HandleBound> RegressionDetector<P> {
             if let Ok(snapshot) = monitor.snapshot().await {
                 self.tracker.observe_snapshot(&snapshot);
             }
+            let tracker = &mut self.tracker;
+            self.sampler
+                .sample(|name, us| tracker.observe(Metric::Scope(name), us));
         }
         Ok(())
     }

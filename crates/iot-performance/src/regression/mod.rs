@@ -36,11 +36,14 @@
 
 mod detector;
 mod monitor_ext;
+mod task_validation;
 mod tracker;
 
 use core::fmt;
 
 pub use detector::RegressionDetector;
+pub(crate) use task_validation::TaskCheck;
+pub use task_validation::{TASK_CHECK_CAPACITY, TaskValidation, TaskVerdict};
 pub use tracker::RegressionTracker;
 
 use crate::analysis::{Metric, MetricKind};

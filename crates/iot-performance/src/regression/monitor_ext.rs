@@ -18,7 +18,18 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
             return Ok(None);
         }
         let snapshot = self.snapshot().await?;
+        // Read the scope registry outside the monitor's critical section.
+        let mut sampler = self.cell.with_state(|s| s.scope_sampler.clone());
+        let mut scope_means = heapless::Vec::<(&'static str, f64), 16>::new();
+        sampler.sample(|name, us| {
+            // Beyond 16 scopes per sample the tracker's table is full anyway.
+            let _ = scope_means.push((name, us));
+        });
         Ok(self.cell.with_state(|s| {
+            s.scope_sampler = sampler;
+            for (name, us) in &scope_means {
+                s.regression.observe(Metric::Scope(name), *us);
+            }
             s.regression.observe_snapshot(&snapshot);
             s.regression_samples += 1;
             if s.regression_samples < s.regression.options().window_samples {
@@ -63,6 +74,33 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     pub fn set_hard_limit(&self, metric: Metric, limit: Option<f64>) -> Result<()> {
         self.cell
             .with_state(|s| s.regression.set_hard_limit(metric, limit))
+    }
+
+    /// Uses a recorded baseline for [`PerformanceMonitor::check_regression`] and
+    /// [`PerformanceMonitor::validate_task_performance`]: heap, stack and CPU, and every
+    /// scope of the baseline that has registered with the profiler. Returns how many
+    /// metrics were set; scopes that have not run yet are skipped (call again later).
+    ///
+    /// # Errors
+    /// [`crate::Error::CapacityExceeded`] when the tracker's table is full.
+    pub fn use_baseline(&self, baseline: &crate::baseline::PerformanceBaseline) -> Result<usize> {
+        let mut set = 0;
+        for metric in [Metric::HeapUsed, Metric::StackUsed, Metric::CpuUtilization] {
+            if let Some(stats) = baseline.metric(metric).filter(|s| s.count() > 0) {
+                self.set_regression_baseline(metric, *stats)?;
+                set += 1;
+            }
+        }
+        for scope in &baseline.scopes {
+            let registered = crate::timing::scope(&scope.name).map(|s| s.name);
+            if let Some(name) = registered
+                && scope.duration_us.count() > 0
+            {
+                self.set_regression_baseline(Metric::Scope(name), scope.duration_us)?;
+                set += 1;
+            }
+        }
+        Ok(set)
     }
 
     /// Adds one measured duration of a task or scope to the open regression window.
