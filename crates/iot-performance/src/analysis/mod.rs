@@ -9,7 +9,7 @@
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! let mock = MockMetrics::new_with_defaults();
 //! let monitor = PerformanceMonitor::with_provider(&mock).await?;
-//! let analyzer: PerformanceAnalyzer = PerformanceAnalyzer::new();
+//! let analyzer = PerformanceAnalyzer::new();
 //! analyzer.enable_historical_tracking().await?;
 //! for minute in 0..60 {
 //!     // A leak of 20 bytes a minute: 1.2 KiB an hour.

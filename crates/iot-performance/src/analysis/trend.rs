@@ -183,9 +183,16 @@ pub struct PerformanceAnalyzer<const N: usize = 128> {
     history: Mutex<RefCell<History<N>>>,
 }
 
-impl<const N: usize> PerformanceAnalyzer<N> {
-    /// An analyzer with historical tracking off.
+impl PerformanceAnalyzer {
+    /// An analyzer keeping the last 128 points, with historical tracking off.
     pub const fn new() -> Self {
+        Self::with_history_capacity()
+    }
+}
+
+impl<const N: usize> PerformanceAnalyzer<N> {
+    /// An analyzer keeping the last `N` points, with historical tracking off.
+    pub const fn with_history_capacity() -> Self {
         Self {
             history: Mutex::new(RefCell::new(History {
                 enabled: false,
@@ -276,7 +283,7 @@ impl<const N: usize> PerformanceAnalyzer<N> {
 
 impl<const N: usize> Default for PerformanceAnalyzer<N> {
     fn default() -> Self {
-        Self::new()
+        Self::with_history_capacity()
     }
 }
 
@@ -347,7 +354,7 @@ mod tests {
 
     #[test]
     fn analyzer_refuses_without_tracking_and_keeps_a_ring() {
-        let a = PerformanceAnalyzer::<4>::new();
+        let a = PerformanceAnalyzer::<4>::with_history_capacity();
         let r = futures_executor::block_on(a.analyze_trends());
         assert!(matches!(r, Err(Error::InvalidConfig { .. })));
         futures_executor::block_on(a.enable_historical_tracking()).unwrap();

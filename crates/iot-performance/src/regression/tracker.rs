@@ -47,12 +47,22 @@ pub struct RegressionTracker<const M: usize = 16> {
     dropped_metrics: u32,
 }
 
-impl<const M: usize> RegressionTracker<M> {
-    /// A tracker with no history.
+impl RegressionTracker {
+    /// A tracker of up to 16 metrics with no history.
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for thresholds or options out of range.
     pub fn new(config: RegressionConfig, options: DetectorOptions) -> Result<Self> {
+        Self::with_capacity(config, options)
+    }
+}
+
+impl<const M: usize> RegressionTracker<M> {
+    /// A tracker of up to `M` metrics with no history.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for thresholds or options out of range.
+    pub fn with_capacity(config: RegressionConfig, options: DetectorOptions) -> Result<Self> {
         config.validate()?;
         options.validate()?;
         Ok(Self {
@@ -288,7 +298,8 @@ mod tests {
     use super::*;
 
     fn tracker() -> RegressionTracker<4> {
-        RegressionTracker::new(RegressionConfig::default(), DetectorOptions::default()).unwrap()
+        RegressionTracker::with_capacity(RegressionConfig::default(), DetectorOptions::default())
+            .unwrap()
     }
 
     /// Feeds `windows` windows of a constant value; the regressions reported.
@@ -372,11 +383,11 @@ mod tests {
             cpu_threshold_percent: 0.0,
             ..RegressionConfig::default()
         };
-        assert!(RegressionTracker::<4>::new(bad, DetectorOptions::default()).is_err());
+        assert!(RegressionTracker::<4>::with_capacity(bad, DetectorOptions::default()).is_err());
         let k0 = DetectorOptions {
             consecutive_windows: 0,
             ..DetectorOptions::default()
         };
-        assert!(RegressionTracker::<4>::new(RegressionConfig::default(), k0).is_err());
+        assert!(RegressionTracker::<4>::with_capacity(RegressionConfig::default(), k0).is_err());
     }
 }
