@@ -3,7 +3,8 @@
 //! A worker thread plays the firmware: it samples a "sensor" (a noisy signal), filters it,
 //! batches readings into heap buffers and, every few seconds, goes through a busy phase
 //! (a calibration pass) and a buffering phase (holding a backlog in memory). The main
-//! thread samples the real process metrics twice a second and prints them.
+//! thread samples the real process metrics twice a second and prints them; at the end it
+//! prints the timing report of the worker's profiled scopes.
 //!
 //! ```text
 //! cargo run --release -p iot-performance --example sensor_node -- [seconds]
@@ -14,7 +15,11 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use iot_performance::{MonitorConfig, PerformanceMonitor, PerformanceSnapshot};
+use iot_performance::timing::SortKey;
+use iot_performance::{
+    MonitorConfig, PerformanceMonitor, PerformanceSnapshot, TimingProfiler, profile_block,
+    profile_function,
+};
 
 /// What the simulated firmware is doing, by second of its run.
 fn phase(elapsed: Duration) -> &'static str {
@@ -26,6 +31,7 @@ fn phase(elapsed: Duration) -> &'static str {
 }
 
 /// One reading of the simulated sensor: a slow sine with deterministic noise.
+#[profile_function]
 fn read_sensor(n: u64) -> f32 {
     let noise = ((n.wrapping_mul(2_654_435_761) >> 16) % 1000) as f32 / 1000.0 - 0.5;
     20.0 + 5.0 * (n as f32 / 200.0).sin() + noise
@@ -38,8 +44,10 @@ fn sensor_worker(stop: Arc<AtomicBool>, readings: Arc<AtomicU64>) {
     let mut batch = Vec::with_capacity(64);
     let mut n = 0u64;
     while !stop.load(Ordering::Relaxed) {
+        let _cycle = profile_block!("sensor_cycle");
         match phase(start.elapsed()) {
             "calibrating" => {
+                let _pass = profile_block!("calibration_pass");
                 // A CPU-heavy pass: least-squares fit over a window, repeated.
                 let mut acc = 0.0f64;
                 for i in 0..200_000u64 {
@@ -49,6 +57,7 @@ fn sensor_worker(stop: Arc<AtomicBool>, readings: Arc<AtomicU64>) {
             }
             "buffering" => {
                 // The uplink is down: keep batches in memory (about 1 MiB per second).
+                let _hold = profile_block!("buffer_backlog");
                 backlog.push(vec![filtered; 16 * 1024]);
                 thread::sleep(Duration::from_millis(60));
             }
@@ -143,6 +152,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             stats.cpu_utilization.mean().unwrap_or(0.0),
             stats.cpu_utilization.max().unwrap_or(0.0)
         );
+        let report = TimingProfiler::new().generate_report().await?;
+        println!("\n{}", report.sorted_by(SortKey::TotalTime));
         Ok(())
     })
 }

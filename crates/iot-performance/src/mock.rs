@@ -98,6 +98,8 @@ struct MockState {
     system: SystemMetrics,
     memory_error: Option<Error>,
     system_error: Option<Error>,
+    /// Advances also move the profiler's clock (see `drive_profiler_clock`).
+    drives_profiler: bool,
     noise: Option<Noise>,
 }
 
@@ -141,6 +143,7 @@ impl MockMetrics {
                 memory_error: None,
                 system_error: None,
                 noise: None,
+                drives_profiler: false,
             })),
         }
     }
@@ -230,7 +233,37 @@ impl MockMetrics {
 
     /// Moves the clock forward by `ticks`.
     pub fn advance_ticks(&self, ticks: u64) {
-        self.with_state(|s| s.now_ticks = s.now_ticks.saturating_add(ticks));
+        let drives = self.with_state(|s| {
+            s.now_ticks = s.now_ticks.saturating_add(ticks);
+            s.drives_profiler
+        });
+        if drives {
+            crate::timing::ManualClock::set(self.now_ticks());
+        }
+    }
+
+    /// Makes this mock's clock the timing profiler's clock: scopes opened by
+    /// `profile_block!` and `#[profile_function]` then measure mock time, which moves only
+    /// when the test (or a monitor's delay) advances it. Only one mock can drive the
+    /// profiler at a time; the last one asked wins.
+    ///
+    /// ```
+    /// use iot_performance::mock::MockMetrics;
+    /// use iot_performance::{profile_block, timing};
+    ///
+    /// let mock = MockMetrics::new_with_defaults();
+    /// mock.drive_profiler_clock();
+    /// {
+    ///     let _timer = profile_block!("doc_mock_driven");
+    ///     mock.advance_ms(3);
+    /// }
+    /// assert_eq!(timing::scope("doc_mock_driven").unwrap().total_ticks, 3_000);
+    /// # timing::reset_clock();
+    /// ```
+    pub fn drive_profiler_clock(&self) {
+        self.with_state(|s| s.drives_profiler = true);
+        crate::timing::ManualClock::set(self.now_ticks());
+        crate::timing::ManualClock::install(self.ticks_per_second);
     }
 
     /// Moves the clock forward by `us` microseconds.

@@ -5,7 +5,8 @@
 //! in their constructors; under `std` the default is the host's calibrated CPU cycle
 //! counter ([`crate::host::HostClock`]). Without `std` and before `set_clock`, [`now`]
 //! reads 0 and [`ticks_per_second`] is 0: calls are counted but no time is measured, and
-//! reports say so instead of inventing durations.
+//! reports say so instead of inventing durations. In tests, [`ManualClock`] or
+//! [`crate::mock::MockMetrics::drive_profiler_clock`] make durations exact.
 //!
 //! ```
 //! use iot_performance::timing;

@@ -234,3 +234,39 @@ mod masked {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_max_total_and_polls() {
+        let c = SlotCounters::new();
+        assert_eq!(c.totals(), Totals::EMPTY);
+        for t in [5, 2, 9] {
+            c.record_call(t);
+        }
+        c.record_poll(4);
+        c.record_poll(1);
+        let t = c.totals();
+        assert_eq!((t.calls, t.total, t.min, t.max), (3, 16, 2, 9));
+        assert_eq!((t.polls, t.busy), (2, 5));
+        c.reset();
+        assert_eq!(c.totals(), Totals::EMPTY);
+    }
+
+    #[cfg(feature = "detailed-profiling")]
+    #[test]
+    fn log2_buckets() {
+        assert_eq!(bucket_of(0), 0);
+        assert_eq!(bucket_of(1), 1);
+        assert_eq!((bucket_of(2), bucket_of(3)), (2, 2));
+        assert_eq!((bucket_of(1023), bucket_of(1024)), (10, 11));
+        assert_eq!(bucket_of(u64::MAX), HISTOGRAM_BUCKETS - 1);
+        let c = SlotCounters::new();
+        c.record_call(3);
+        c.record_call(1 << 50);
+        let h = c.totals().histogram;
+        assert_eq!((h[2], h[HISTOGRAM_BUCKETS - 1]), (1, 1));
+    }
+}

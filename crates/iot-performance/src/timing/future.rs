@@ -14,7 +14,9 @@ pin_project_lite::pin_project! {
     /// (busy time) and a poll count.
     ///
     /// `#[profile_function]` on an `async fn` builds one of these; build one yourself with
-    /// [`profile_future`] to time a future you did not write.
+    /// [`profile_future`] to time a future you did not write. A future dropped before it
+    /// completes (a cancelled call, the losing branch of a `select`) keeps the busy time
+    /// and polls it used but is not counted as a call.
     ///
     /// ```
     /// use iot_performance::timing::{self, CallSite, profile_future};
@@ -34,6 +36,7 @@ pin_project_lite::pin_project! {
         // The slot, looked up at the first poll (`None` when disabled or dropped).
         slot: Option<&'static SlotCounters>,
         index: usize,
+        started: bool,
         first_poll: Option<u64>,
     }
 }
@@ -45,6 +48,7 @@ pub fn profile_future<F: Future>(site: &'static CallSite, future: F) -> Profiled
         site,
         slot: None,
         index: 0,
+        started: false,
         first_poll: None,
     }
 }
@@ -56,14 +60,14 @@ impl<F: Future> Future for ProfiledFuture<F> {
         let this = self.project();
         let inner = this.inner;
 
-        if this.first_poll.is_none() {
+        if !*this.started {
+            *this.started = true;
             if is_enabled()
                 && let Some(index) = this.site.slot()
             {
                 *this.slot = super::registry::counters(index);
                 *this.index = index;
             }
-            *this.first_poll = Some(clock::now());
         }
         let Some(slot) = *this.slot else {
             return inner.poll(cx);
@@ -71,6 +75,8 @@ impl<F: Future> Future for ProfiledFuture<F> {
         #[cfg(feature = "detailed-profiling")]
         let frame = super::detail::nesting::enter(*this.index);
         let start = clock::now();
+        // The first measured poll starts the wall-clock time.
+        let first_poll = *this.first_poll.get_or_insert(start);
         let result = inner.poll(cx);
         let end = clock::now();
         let busy = end.wrapping_sub(start);
@@ -78,8 +84,7 @@ impl<F: Future> Future for ProfiledFuture<F> {
         #[cfg(feature = "detailed-profiling")]
         super::detail::nesting::exit(frame, *this.index, slot, busy);
         if result.is_ready() {
-            let first = this.first_poll.unwrap_or(start);
-            slot.record_call(end.wrapping_sub(first));
+            slot.record_call(end.wrapping_sub(first_poll));
         }
         result
     }

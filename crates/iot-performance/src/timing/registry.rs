@@ -12,9 +12,7 @@ use portable_atomic::{AtomicU32, Ordering};
 
 use super::counters::SlotCounters;
 
-/// How many distinct scope names the registry holds. Call sites beyond it are counted in
-/// [`super::dropped`] and cost one load and a branch; existing slots are never touched.
-pub const SCOPE_CAPACITY: usize = 64;
+include!(concat!(env!("OUT_DIR"), "/scope_capacity.rs"));
 
 const UNREGISTERED: u32 = 0;
 const DROPPED: u32 = u32::MAX;

@@ -59,6 +59,8 @@ impl TimingProfiler {
 
 /// One scope of a [`TimingReport`].
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ScopeTiming {
     /// Name, calls, total, mean, min and max in microseconds (wall time for async).
     pub metrics: TimingMetrics,
@@ -111,6 +113,8 @@ impl ScopeTiming {
 
 /// What [`TimingReport::sort_by`] orders by (largest first, names A to Z).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum SortKey {
     /// Total time in the scope.
     TotalTime,
@@ -130,6 +134,8 @@ pub enum SortKey {
 
 /// Timings of every registered scope at one moment.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct TimingReport {
     /// Frequency of the clock the ticks were counted in.
     pub ticks_per_second: u64,
@@ -196,21 +202,45 @@ impl TimingReport {
     }
 }
 
-/// A fixed-width table, one scope per line; `-` where a column does not apply.
+/// Microseconds from ticks, with decimals where a whole number would hide the value:
+/// 3 below 10 µs, 1 below 1000 µs; `-` for a column that does not apply.
+struct Micros {
+    ticks: Option<u64>,
+    hz: u64,
+}
+
+impl fmt::Display for Micros {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use core::fmt::Write;
+        let Some(ticks) = self.ticks else {
+            return f.pad("-");
+        };
+        let us = ticks as f64 * 1e6 / self.hz.max(1) as f64;
+        let mut text = heapless::String::<32>::new();
+        let written = if us < 10.0 {
+            write!(text, "{us:.3}")
+        } else if us < 1_000.0 {
+            write!(text, "{us:.1}")
+        } else {
+            write!(text, "{us:.0}")
+        };
+        match written {
+            Ok(()) => f.pad(&text),
+            // More than 32 characters: only for absurd values; print them unpadded.
+            Err(_) => write!(f, "{us:.0}"),
+        }
+    }
+}
+
+/// A fixed-width table, one scope per line, times in microseconds; `-` where a column
+/// does not apply (self time and p99 need `detailed-profiling`, busy time and polls are
+/// for async scopes).
 impl fmt::Display for TimingReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        struct Opt(Option<u64>);
-        impl fmt::Display for Opt {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                match self.0 {
-                    Some(v) => fmt::Display::fmt(&v, f),
-                    None => f.pad("-"),
-                }
-            }
-        }
+        const ROW: usize = 28;
         writeln!(
             f,
-            "{:<28} {:>8} {:>12} {:>10} {:>10} {:>10} {:>12} {:>12} {:>7} {:>10}",
+            "{:<ROW$} {:>9} {:>12} {:>10} {:>10} {:>10} {:>12} {:>12} {:>7} {:>10}",
             "scope (times in us)",
             "calls",
             "total",
@@ -222,21 +252,28 @@ impl fmt::Display for TimingReport {
             "polls",
             "p99"
         )?;
+        let hz = self.ticks_per_second;
         for s in &self.scopes {
-            let m = &s.metrics;
+            let st = &s.stats;
+            let us = |ticks: Option<u64>| Micros { ticks, hz };
+            #[cfg(feature = "detailed-profiling")]
+            let p99 = st.percentile_ticks(99.0);
+            #[cfg(not(feature = "detailed-profiling"))]
+            let p99 = None;
+            let polls = PlainOpt(st.polls);
             writeln!(
                 f,
-                "{:<28} {:>8} {:>12} {:>10} {:>10} {:>10} {:>12} {:>12} {:>7} {:>10}",
-                m.function_name,
-                m.call_count,
-                m.execution_time_us,
-                m.average_time_us,
-                m.min_time_us,
-                m.max_time_us,
-                Opt(s.self_time_us),
-                Opt(s.busy_time_us),
-                Opt(s.polls),
-                Opt(s.p99_us),
+                "{:<ROW$} {:>9} {:>12} {:>10} {:>10} {:>10} {:>12} {:>12} {:>7} {:>10}",
+                st.name,
+                st.calls,
+                us(Some(st.total_ticks)),
+                us(st.mean_ticks()),
+                us(st.min_ticks),
+                us((st.calls > 0).then_some(st.max_ticks)),
+                us(st.self_ticks),
+                us(st.busy_ticks),
+                polls,
+                us(p99),
             )?;
         }
         if self.dropped != Dropped::default() {
@@ -247,5 +284,37 @@ impl fmt::Display for TimingReport {
             )?;
         }
         Ok(())
+    }
+}
+
+struct PlainOpt(Option<u64>);
+
+impl fmt::Display for PlainOpt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(v) => fmt::Display::fmt(&v, f),
+            None => f.pad("-"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(ticks: Option<u64>, hz: u64) -> String {
+        format!("{:>8}", Micros { ticks, hz })
+    }
+
+    #[test]
+    fn micros_keep_small_values_visible() {
+        assert_eq!(shown(Some(11), 1_000_000_000), "   0.011");
+        assert_eq!(shown(Some(12_340), 1_000_000_000), "    12.3");
+        assert_eq!(shown(Some(5_000), 1_000_000), "    5000");
+        assert_eq!(shown(None, 1_000_000), "       -");
+        assert_eq!(
+            shown(Some(u64::MAX), 1),
+            format!("{:.0}", u64::MAX as f64 * 1e6)
+        );
     }
 }

@@ -9,6 +9,8 @@ use super::registry;
 /// `min_ticks` and `max_ticks` are wall time (what the caller waited), while
 /// [`ScopeStats::busy_ticks`] is the time its polls actually kept the CPU.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct ScopeStats {
     /// The name given at the call site (or the function's name).
     pub name: &'static str,
@@ -31,7 +33,14 @@ pub struct ScopeStats {
     /// Async scopes: number of polls; `None` for synchronous scopes.
     pub polls: Option<u64>,
     #[cfg(feature = "detailed-profiling")]
+    #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_buckets"))]
     pub(crate) histogram: [u32; super::counters::HISTOGRAM_BUCKETS],
+}
+
+/// serde implements arrays only up to 32 elements: write the buckets as a sequence.
+#[cfg(all(feature = "serde", feature = "detailed-profiling"))]
+fn serialize_buckets<S: serde::Serializer>(buckets: &[u32], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(buckets)
 }
 
 impl ScopeStats {

@@ -10,6 +10,8 @@ use crate::{Error, Result};
 
 /// One scope on a [`CriticalPath`].
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct PathStep {
     /// The scope.
     pub name: &'static str,
@@ -23,6 +25,8 @@ pub struct PathStep {
 
 /// The chain of nested scopes that accounts for most of a root scope's time.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct CriticalPath {
     /// The root scope.
     pub root: &'static str,

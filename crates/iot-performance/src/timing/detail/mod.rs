@@ -11,6 +11,8 @@ pub use nesting::MAX_DEPTH;
 
 /// What the detailed profiler could not attribute, since start-up or the last reset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct DetailLosses {
     /// Scopes nested deeper than [`MAX_DEPTH`]: timed, but with no self time or edge.
     pub too_deep: u64,

@@ -15,17 +15,21 @@ use crate::timing::counters::SlotCounters;
 /// How deep scopes may nest per context; deeper scopes are timed but not split.
 pub const MAX_DEPTH: usize = 16;
 
-/// Identifies an open frame on its context's stack; 0 = not on a stack.
+/// Identifies an open frame: the address of its context's stack and an id unique on that
+/// stack (0 = not on a stack). A guard dropped on another thread finds another stack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Frame(u32);
+pub(crate) struct Frame {
+    stack: usize,
+    id: u64,
+}
 
 impl Frame {
-    pub(crate) const UNTRACKED: Frame = Frame(0);
+    pub(crate) const UNTRACKED: Frame = Frame { stack: 0, id: 0 };
 }
 
 #[derive(Clone, Copy)]
 struct Open {
-    id: u32,
+    id: u64,
     index: u16,
     children: u64,
 }
@@ -33,7 +37,9 @@ struct Open {
 pub(crate) struct Stack {
     frames: [Open; MAX_DEPTH],
     len: usize,
-    next_id: u32,
+    /// 0 until first used; then `stack generation << 32 | frame count`, so that a
+    /// thread-local stack reusing a dead thread's address never reuses its ids.
+    next_id: u64,
 }
 
 impl Stack {
@@ -45,7 +51,7 @@ impl Stack {
                 children: 0,
             }; MAX_DEPTH],
             len: 0,
-            next_id: 1,
+            next_id: 0,
         }
     }
 
@@ -53,6 +59,9 @@ impl Stack {
         if self.len == MAX_DEPTH {
             TOO_DEEP.add(1);
             return Frame::UNTRACKED;
+        }
+        if self.next_id == 0 {
+            self.next_id = (u64::from(next_generation()) << 32) | 1;
         }
         let id = self.next_id;
         self.next_id = self.next_id.wrapping_add(1).max(1);
@@ -62,14 +71,24 @@ impl Stack {
             children: 0,
         };
         self.len += 1;
-        Frame(id)
+        Frame {
+            stack: self.address(),
+            id,
+        }
+    }
+
+    fn address(&self) -> usize {
+        core::ptr::from_ref(self) as usize
     }
 
     /// Removes `frame`, charging `ticks` to its parent; returns the self time and parent.
     fn pop(&mut self, frame: Frame, ticks: u64) -> Option<(u64, Option<usize>)> {
+        if frame.stack != self.address() {
+            return None;
+        }
         let pos = self.frames[..self.len]
             .iter()
-            .rposition(|f| f.id == frame.0)?;
+            .rposition(|f| f.id == frame.id)?;
         let open = self.frames[pos];
         self.frames.copy_within(pos + 1..self.len, pos);
         self.len -= 1;
@@ -82,6 +101,13 @@ impl Stack {
         };
         Some((ticks.saturating_sub(open.children), parent))
     }
+}
+
+/// A number per stack put to use (wraps after 2^32 threads).
+fn next_generation() -> u32 {
+    use portable_atomic::{AtomicU32, Ordering};
+    static GENERATION: AtomicU32 = AtomicU32::new(1);
+    GENERATION.fetch_add(1, Ordering::Relaxed)
 }
 
 static TOO_DEEP: Accum = Accum::new();
