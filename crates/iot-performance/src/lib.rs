@@ -63,6 +63,7 @@ pub mod baseline;
 pub mod host;
 pub mod insights;
 pub mod interrupts;
+pub mod memory;
 pub mod mock;
 pub mod regression;
 pub mod timing;
@@ -90,6 +91,7 @@ pub use regression::{Regression, RegressionConfig, RegressionDetector};
 /// See [`timing`].
 #[cfg(feature = "macros")]
 pub use iot_performance_macros::profile_function;
+pub use memory::{MemoryAnalysis, MemoryAnalysisConfig, MemoryAnalyzer};
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

@@ -18,6 +18,15 @@ pub type DefaultPlatform = crate::host::HostMetrics;
 #[cfg(not(feature = "std"))]
 pub type DefaultPlatform = NoDefaultPlatform;
 
+/// The backend of [`crate::MemoryAnalyzer::new`]: the process's memory and clock under
+/// `std` (without the process statistics a full [`DefaultPlatform`] opens).
+#[cfg(feature = "std")]
+pub type DefaultMemoryPlatform = crate::host::HostMemory;
+
+/// The backend of [`crate::MemoryAnalyzer::new`]: none on this build.
+#[cfg(not(feature = "std"))]
+pub type DefaultMemoryPlatform = NoDefaultPlatform;
+
 /// Stands for "no default platform" in type defaults; it has no values, so a monitor of
 /// this type can never be built.
 #[derive(Debug, Clone, Copy)]

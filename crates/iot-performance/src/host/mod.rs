@@ -3,8 +3,8 @@
 //! | metric | source |
 //! |---|---|
 //! | clock | the CPU's time-stamp counter, calibrated by `quanta` (monotonic clock where no stable TSC) |
-//! | heap | the C allocator's own accounting (`mallinfo2`, glibc); a tracking allocator replaces it when installed |
-//! | stack | depth of the calling thread's stack within its bounds (`pthread_getattr_np`) |
+//! | heap | the C allocator's own accounting (`mallinfo2`, glibc); a [`crate::memory::TrackingAllocator`] installed as global allocator replaces the in-use figure with its exact count |
+//! | stack | high-water mark of the calling thread's stack once it was painted ([`crate::memory::stack`]), else its current depth within its bounds (`pthread_getattr_np`) |
 //! | static memory | writable loaded segments of the executable (`dl_iterate_phdr`) |
 //! | CPU | process CPU time (`getrusage`) over wall time since the previous reading, as a share of all cores |
 //! | tasks | threads of the process (`sysinfo`) |
@@ -32,6 +32,8 @@ use core::future::Future;
 use std::time::Duration;
 
 pub use clock::HostClock;
+#[cfg(target_os = "linux")]
+pub(crate) use memory::thread_stack_bounds;
 
 use crate::{
     MemoryMetrics, MemoryProvider, Result, SystemInfoProvider, SystemMetrics, TimingProvider,
@@ -77,6 +79,48 @@ impl TimingProvider for HostMetrics {
 }
 
 impl MemoryProvider for HostMetrics {
+    fn memory_metrics(&self) -> Result<MemoryMetrics> {
+        memory::read()
+    }
+}
+
+/// Memory and clock of the current process only: what [`crate::MemoryAnalyzer`] needs,
+/// without opening the process statistics of [`HostMetrics`].
+#[derive(Debug)]
+pub struct HostMemory {
+    clock: HostClock,
+}
+
+impl HostMemory {
+    /// Calibrates the clock.
+    pub fn new() -> Self {
+        Self {
+            clock: HostClock::new(),
+        }
+    }
+}
+
+impl Default for HostMemory {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl TimingProvider for HostMemory {
+    fn now_ticks(&self) -> u64 {
+        self.clock.now_ticks()
+    }
+
+    fn ticks_per_second(&self) -> u64 {
+        self.clock.ticks_per_second()
+    }
+
+    fn delay_ms(&self, ms: u32) -> impl Future<Output = ()> {
+        futures_timer::Delay::new(Duration::from_millis(u64::from(ms)))
+    }
+}
+
+impl MemoryProvider for HostMemory {
     fn memory_metrics(&self) -> Result<MemoryMetrics> {
         memory::read()
     }
