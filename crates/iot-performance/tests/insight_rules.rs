@@ -396,3 +396,71 @@ fn overflow_keeps_the_most_urgent_and_counts_the_rest() {
     assert_eq!(found.dropped, 8);
     assert_eq!(found.items[0].severity, InsightSeverity::Critical);
 }
+
+#[tokio::test]
+async fn memory_analyzer_leak_verdict_feeds_the_leak_rule() -> iot_performance::Result<()> {
+    use iot_performance::{MemoryAnalysisConfig, MemoryAnalyzer};
+    let config = MemoryAnalysisConfig {
+        track_allocations: false,
+        detect_leaks: true,
+        fragmentation_analysis: true,
+    };
+    let analysis_of = |leak_per_cycle: usize| async move {
+        let device = MockMetrics::new_with_defaults();
+        let analyzer = MemoryAnalyzer::with_provider(&device, config);
+        analyzer.start_continuous_monitoring().await?;
+        for cycle in 0..600 {
+            // Buffers come and go every cycle; a leak raises the floor under them.
+            device.set_memory_usage(16_384 + (cycle % 4) * 512 + cycle * leak_per_cycle, 32_768);
+            analyzer.tick().await?;
+        }
+        analyzer.analyze_patterns().await
+    };
+    let leaking = analysis_of(64).await?;
+    assert!(leaking.potential_leak_detected);
+    let input = InsightInput::default().with_memory_analysis(&leaking);
+    assert!(fires(&input, Rule::SuspectedLeak), "{:?}", rules(&input));
+    let stable = analysis_of(0).await?;
+    let input = InsightInput::default().with_memory_analysis(&stable);
+    assert!(!fires(&input, Rule::SuspectedLeak));
+    // The mock's fragmentation (0.125) and static data arrive too.
+    assert_eq!(input.heap.and_then(|h| h.fragmentation), Some(0.125));
+    assert_eq!(input.static_bytes, Some(12_288));
+    Ok(())
+}
+
+#[test]
+fn painted_stack_region_feeds_the_stack_rule() {
+    use iot_performance::memory::stack::{PAINT_WORD, StackRegion};
+    let mut words = vec![PAINT_WORD; 1024]; // a 4 KiB "stack", painted
+    let bottom = words.as_mut_ptr() as usize;
+    // SAFETY: the region is exactly this vector's memory, which nothing else uses and
+    // which outlives every use of the region below.
+    let region = unsafe { StackRegion::from_bounds(bottom, bottom + 4096) };
+    // The task reached 3 600 bytes down from the top: 88 % of its stack.
+    words[1024 - 900..].fill(0);
+    let stacks = [StackInput::from_region("wifi_task", &region)];
+    assert_eq!((stacks[0].high_water, stacks[0].size), (3_600, 4_096));
+    let on = InsightInput {
+        task_stacks: &stacks,
+        ..Default::default()
+    };
+    assert_eq!(
+        rules(&on),
+        [(
+            Rule::StackNearLimit,
+            InsightSeverity::Warning,
+            Some("wifi_task")
+        )]
+    );
+    words.fill(PAINT_WORD);
+    words[1024 - 100..].fill(0);
+    let stacks = [StackInput::from_region("wifi_task", &region)];
+    assert!(!fires(
+        &InsightInput {
+            task_stacks: &stacks,
+            ..Default::default()
+        },
+        Rule::StackNearLimit
+    ));
+}

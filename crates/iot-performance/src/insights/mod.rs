@@ -27,6 +27,8 @@ use core::fmt;
 
 use crate::PerformanceSnapshot;
 use crate::analysis::{Trend, Unit};
+use crate::memory::stack::{StackRegion, high_water_mark};
+use crate::memory::{LeakEvidence, MemoryAnalysis};
 use crate::regression::Regression;
 
 pub use rules::analyze;
@@ -51,6 +53,18 @@ pub struct StackInput {
     pub high_water: usize,
     /// Size of the stack, bytes.
     pub size: usize,
+}
+
+impl StackInput {
+    /// The high-water mark and size of a painted stack region
+    /// (see [`crate::memory::stack::paint`]).
+    pub fn from_region(name: &'static str, region: &StackRegion) -> Self {
+        Self {
+            name,
+            high_water: high_water_mark(region),
+            size: region.size(),
+        }
+    }
 }
 
 /// One profiled scope or task.
@@ -89,6 +103,8 @@ pub struct InsightInput<'a> {
     pub heap: Option<HeapInput>,
     /// Trend of heap use (from [`crate::PerformanceAnalyzer`]).
     pub heap_trend: Option<Trend>,
+    /// The heap floor's trend from [`crate::MemoryAnalyzer`]'s leak detector.
+    pub leak: Option<LeakEvidence>,
     /// The main stack.
     pub main_stack: Option<StackInput>,
     /// Task stacks.
@@ -129,13 +145,31 @@ impl InsightInput<'_> {
     }
 }
 
+impl<'a> InsightInput<'a> {
+    /// Adds what a [`crate::MemoryAnalyzer`] found: heap use and size, fragmentation, the
+    /// leak detector's evidence and static memory.
+    pub fn with_memory_analysis(self, analysis: &MemoryAnalysis) -> Self {
+        let m = &analysis.current;
+        Self {
+            heap: Some(HeapInput {
+                used: m.heap_used,
+                total: m.heap_total,
+                fragmentation: analysis.fragmentation_ratio,
+            }),
+            leak: analysis.leak_evidence,
+            static_bytes: Some(m.static_memory),
+            ..self
+        }
+    }
+}
+
 /// Which rule produced an insight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Rule {
     /// Free heap split into small pieces.
     HeapFragmentation,
-    /// Heap use rising steadily.
+    /// Heap use (or its floor) rising steadily.
     SuspectedLeak,
     /// A stack's high-water mark close to its size.
     StackNearLimit,

@@ -92,12 +92,26 @@ fn fragmentation(input: &InsightInput<'_>, t: &InsightThresholds) -> Option<Insi
     ))
 }
 
-fn leak(input: &InsightInput<'_>, t: &InsightThresholds) -> Option<Insight> {
+/// Growth of the heap, bytes per hour, when a leak is established: by the memory
+/// analyzer's floor detector, or by a trend whose whole 95 % interval is above the
+/// threshold.
+fn leak_rate(input: &InsightInput<'_>, t: &InsightThresholds) -> Option<f64> {
+    if let Some(e) = input.leak
+        && e.leak_suspected
+    {
+        let per_hour = f64::from(e.growth_rate_bytes_per_sec) * 3600.0;
+        if per_hour >= t.leak_bytes_per_hour {
+            return Some(per_hour);
+        }
+    }
     let trend = input.heap_trend?;
     let (slope, ci) = (trend.slope_per_hour?, trend.confidence_95_per_hour?);
-    if trend.direction() != TrendDirection::Rising || slope - ci < t.leak_bytes_per_hour {
-        return None;
-    }
+    (trend.direction() == TrendDirection::Rising && slope - ci >= t.leak_bytes_per_hour)
+        .then_some(slope)
+}
+
+fn leak(input: &InsightInput<'_>, t: &InsightThresholds) -> Option<Insight> {
+    let slope = leak_rate(input, t)?;
     // Critical when the heap would be full within a day at this rate.
     let severity = match input.heap {
         Some(h) if (h.total.saturating_sub(h.used) as f64) < slope * 24.0 => {
