@@ -98,6 +98,7 @@ pub fn largest_allocatable_block<A: GlobalAlloc + ?Sized>(heap: &A, upper_bound:
     })
 }
 
+#[cfg(feature = "alloc")]
 impl<A: HeapIntrospection> HeapIntrospection for super::TrackingAllocator<A> {
     fn total_free(&self) -> usize {
         self.inner().total_free()
@@ -181,6 +182,7 @@ mod tests {
 }
 
 #[cfg(all(test, feature = "embedded-alloc"))]
+#[allow(clippy::unwrap_used)] // test helpers fail loudly
 mod embedded_alloc_tests {
     use core::mem::MaybeUninit;
 

@@ -120,8 +120,8 @@ impl StackRegion {
         // main stack (`_stack_end` below `_stack_start`); only their addresses are taken.
         unsafe {
             Self::from_bounds(
-                core::ptr::addr_of!(_stack_end) as usize,
-                core::ptr::addr_of!(_stack_start) as usize,
+                &raw const _stack_end as usize,
+                &raw const _stack_start as usize,
             )
         }
     }
@@ -137,8 +137,8 @@ impl StackRegion {
         // and `_stack_start`; only the symbols' addresses are taken.
         unsafe {
             Self::from_bounds(
-                core::ptr::addr_of!(__estack) as usize,
-                core::ptr::addr_of!(_stack_start) as usize,
+                &raw const __estack as usize,
+                &raw const _stack_start as usize,
             )
         }
     }

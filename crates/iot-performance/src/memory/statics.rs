@@ -36,16 +36,14 @@ mod imp {
             static __sbss: u8;
             static __ebss: u8;
         }
-        // SAFETY: cortex-m-rt's and riscv-rt's linker scripts define these four symbols
-        // as the bounds of `.data` and `.bss`; only their addresses are taken.
-        let (sdata, edata, sbss, ebss) = unsafe {
-            (
-                core::ptr::addr_of!(__sdata) as usize,
-                core::ptr::addr_of!(__edata) as usize,
-                core::ptr::addr_of!(__sbss) as usize,
-                core::ptr::addr_of!(__ebss) as usize,
-            )
-        };
+        // cortex-m-rt's and riscv-rt's linker scripts define these four symbols as the
+        // bounds of `.data` and `.bss`; only their addresses are taken, never their values.
+        let (sdata, edata, sbss, ebss) = (
+            &raw const __sdata as usize,
+            &raw const __edata as usize,
+            &raw const __sbss as usize,
+            &raw const __ebss as usize,
+        );
         Ok(edata.saturating_sub(sdata) + ebss.saturating_sub(sbss))
     }
 }

@@ -132,13 +132,18 @@ impl Counters {
         if !self.active.load(Relaxed) {
             self.active.store(true, Relaxed);
         }
-        self.largest_request.fetch_max(size, Relaxed);
+        // A plain load first: the read-modify-write is needed only for a new record.
+        if size > self.largest_request.load(Relaxed) {
+            self.largest_request.fetch_max(size, Relaxed);
+        }
     }
 
     #[inline]
     fn grow(&self, bytes: usize) {
         let now = self.in_use.fetch_add(bytes, Relaxed).wrapping_add(bytes);
-        self.peak.fetch_max(now, Relaxed);
+        if now > self.peak.load(Relaxed) {
+            self.peak.fetch_max(now, Relaxed);
+        }
     }
 
     #[inline]
