@@ -464,3 +464,32 @@ fn painted_stack_region_feeds_the_stack_rule() {
         Rule::StackNearLimit
     ));
 }
+
+#[test]
+fn profiled_scope_feeds_the_jitter_and_dominance_rules() {
+    use iot_performance::timing::{self, ManualClock};
+    ManualClock::install(1_000_000); // 1 tick = 1 µs; only this test uses the clock here
+    for i in 0..100 {
+        let _timer = iot_performance::profile_block!("ir_flash_write");
+        ManualClock::advance(if i % 10 == 0 { 5_000 } else { 100 });
+    }
+    let stats = timing::scope("ir_flash_write").unwrap();
+    let scope = ScopeInput::from_stats(&stats);
+    assert_eq!((scope.calls, scope.busy_us), (100, 10 * 5_000 + 90 * 100));
+    let input = InsightInput {
+        scopes: std::slice::from_ref(&scope),
+        ..Default::default()
+    };
+    #[cfg(feature = "detailed-profiling")]
+    {
+        // Histogram bucket bounds: p50 in the 64..=127 µs bucket, p99 capped at the max.
+        assert_eq!((scope.p50_us, scope.p99_us), (Some(127.0), Some(5_000.0)));
+        assert!(fires(&input, Rule::TimingJitter));
+    }
+    #[cfg(not(feature = "detailed-profiling"))]
+    {
+        assert_eq!((scope.p50_us, scope.p99_us), (None, None));
+        assert!(!fires(&input, Rule::TimingJitter));
+    }
+    timing::reset_clock();
+}

@@ -154,6 +154,17 @@ fn baselines_hold_scopes_and_compare_them() -> Result<()> {
             .expect("the scope is in the baseline");
         assert!(scope.count() >= 50, "{} intervals", scope.count());
         assert!((scope.mean().unwrap() - 800.0).abs() < 20.0);
+        let recorded = &baseline.scopes[0];
+        #[cfg(feature = "detailed-profiling")]
+        {
+            // 760..840 µs calls all fall in the 512..=1023 µs histogram bucket, whose bound
+            // is capped at the longest call.
+            let (p50, p99) = (recorded.p50_us.unwrap(), recorded.p99_us.unwrap());
+            assert_eq!(p50, p99);
+            assert!((760.0..=840.0).contains(&p50), "{p50}");
+        }
+        #[cfg(not(feature = "detailed-profiling"))]
+        assert_eq!((recorded.p50_us, recorded.p99_us), (None, None));
 
         let done = Cell::new(false);
         let (comparison, ()) = tokio::join!(

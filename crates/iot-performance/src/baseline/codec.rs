@@ -16,8 +16,10 @@ use crate::{Error, Result};
 pub const MAGIC: [u8; 4] = *b"IPBL";
 /// Version of the frame layout and payload written by this build.
 pub const VERSION: u8 = 1;
-/// Upper bound of one frame's size: buffers of this size always fit one baseline.
-pub const MAX_FRAME_LEN: usize = 1024;
+/// Upper bound of one frame's size: buffers of this size always fit one baseline (the
+/// largest one the test below can build is about 1 KiB; the rest is room for sample counts
+/// beyond 2³² in the varints).
+pub const MAX_FRAME_LEN: usize = 1280;
 
 const HEADER_LEN: usize = MAGIC.len() + 1 + 2;
 const CRC_LEN: usize = 4;
@@ -145,14 +147,24 @@ mod tests {
                 .push(crate::baseline::ScopeBaseline {
                     name: name(scope).unwrap(),
                     duration_us: t,
+                    p50_us: Some(f64::MAX),
+                    p99_us: Some(f64::MAX),
                 })
                 .ok();
         }
         b.recorded_at_us = u64::MAX;
         b.duration_ms = u64::MAX;
         b.sample_count = u32::MAX;
+        b.scopes_dropped = u32::MAX;
+        for s in [&mut b.stats.heap_used, &mut b.stats.temperature] {
+            s.push(f64::MAX);
+        }
         let mut buf = [0u8; MAX_FRAME_LEN];
-        assert!(encode(&b, &mut buf).is_ok());
+        let n = encode(&b, &mut buf).unwrap();
+        assert!(
+            n > MAX_FRAME_LEN * 3 / 4,
+            "{n}: the bound is needlessly loose"
+        );
     }
 
     #[test]

@@ -18,6 +18,42 @@ struct Window {
     collection: MetricsCollection,
     scopes: WindowScopes,
     scopes_dropped: u32,
+    /// p50 and p99 of each scope's calls in the window, µs (`detailed-profiling`).
+    percentiles: heapless::Vec<(&'static str, Option<f64>, Option<f64>), MAX_SCOPES>,
+}
+
+/// Registry state of the scopes when a window starts, for window percentiles.
+#[cfg(feature = "detailed-profiling")]
+type ScopeStart = heapless::Vec<crate::timing::ScopeStats, { 2 * MAX_SCOPES }>;
+
+#[cfg(feature = "detailed-profiling")]
+fn scope_start() -> ScopeStart {
+    let mut v = ScopeStart::new();
+    for s in crate::timing::scopes() {
+        if v.push(s).is_err() {
+            break;
+        }
+    }
+    v
+}
+
+/// p50 and p99 of the calls made since `start`, from the difference of the histograms.
+#[cfg(feature = "detailed-profiling")]
+fn window_percentiles(start: &ScopeStart, scope: &'static str) -> (Option<f64>, Option<f64>) {
+    let Some(mut end) = crate::timing::scope(scope) else {
+        return (None, None);
+    };
+    if let Some(before) = start.iter().find(|s| s.name == scope) {
+        for (e, b) in end.histogram.iter_mut().zip(before.histogram.iter()) {
+            *e = e.saturating_sub(*b);
+        }
+    }
+    let hz = crate::timing::ticks_per_second();
+    let us = |t: u64| crate::provider::ticks_to_us(t, hz) as f64;
+    (
+        end.percentile_ticks(50.0).map(us),
+        end.percentile_ticks(99.0).map(us),
+    )
 }
 
 /// Records, compares, lists, removes, exports and imports up to `N` named baselines.
@@ -152,6 +188,8 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> BaselineManager<P, N> {
         let mut sampler = ScopeSampler::<{ 2 * MAX_SCOPES }>::new();
         let mut scopes = WindowScopes::new();
         let mut scopes_dropped = 0u32;
+        #[cfg(feature = "detailed-profiling")]
+        let start = scope_start();
         sampler.prime();
         for i in 0..samples {
             if i > 0 {
@@ -179,10 +217,19 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> BaselineManager<P, N> {
                 what: "no sample could be taken in the window",
             });
         }
+        #[allow(unused_mut)]
+        let mut percentiles = heapless::Vec::new();
+        #[cfg(feature = "detailed-profiling")]
+        for (scope, _) in &scopes {
+            let (p50, p99) = window_percentiles(&start, scope);
+            // Same capacity as `scopes`: the push cannot fail.
+            let _ = percentiles.push((*scope, p50, p99));
+        }
         Ok(Window {
             collection,
             scopes,
             scopes_dropped: scopes_dropped.saturating_add(sampler.dropped()),
+            percentiles,
         })
     }
 
@@ -214,6 +261,15 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> BaselineManager<P, N> {
         for (scope, stats) in &w.scopes {
             if baseline.set_scope(scope, *stats).is_err() {
                 baseline.scopes_dropped = baseline.scopes_dropped.saturating_add(1);
+            }
+        }
+        for (scope, p50, p99) in &w.percentiles {
+            if let Some(s) = baseline
+                .scopes
+                .iter_mut()
+                .find(|s| s.name.as_str() == *scope)
+            {
+                (s.p50_us, s.p99_us) = (*p50, *p99);
             }
         }
         self.insert(baseline)

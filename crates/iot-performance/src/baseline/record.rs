@@ -42,6 +42,11 @@ pub struct ScopeBaseline {
     pub name: Name,
     /// Per-call duration, µs.
     pub duration_us: RunningStats,
+    /// Median call duration over the window, µs: from the profiler's log2 histogram
+    /// (bucket upper bound, at most 2× high) under `detailed-profiling`, else `None`.
+    pub p50_us: Option<f64>,
+    /// 99th-percentile call duration over the window, µs; as `p50_us`.
+    pub p99_us: Option<f64>,
 }
 
 /// A named record of how the system performed over one window: per metric count, mean,
@@ -101,6 +106,8 @@ impl PerformanceBaseline {
             .push(ScopeBaseline {
                 name: name(scope)?,
                 duration_us,
+                p50_us: None,
+                p99_us: None,
             })
             .map_err(|_| Error::CapacityExceeded {
                 what: "scopes of a baseline",

@@ -29,7 +29,9 @@ use crate::PerformanceSnapshot;
 use crate::analysis::{Trend, Unit};
 use crate::memory::stack::{StackRegion, high_water_mark};
 use crate::memory::{LeakEvidence, MemoryAnalysis};
+use crate::provider::ticks_to_us;
 use crate::regression::Regression;
+use crate::timing::ScopeStats;
 
 pub use rules::analyze;
 
@@ -80,6 +82,30 @@ pub struct ScopeInput {
     pub p50_us: Option<f64>,
     /// 99th-percentile duration of a call, µs, when a histogram exists.
     pub p99_us: Option<f64>,
+}
+
+impl ScopeInput {
+    /// The figures of a profiled scope since start-up (or the last `timing::reset()`):
+    /// busy time (poll time for `async fn`s), calls, and under `detailed-profiling` the
+    /// p50 / p99 of its log2 histogram (bucket upper bounds, so at most 2× high).
+    pub fn from_stats(stats: &ScopeStats) -> Self {
+        let hz = crate::timing::ticks_per_second();
+        let us = |ticks: u64| ticks_to_us(ticks, hz) as f64;
+        #[cfg(feature = "detailed-profiling")]
+        let (p50_us, p99_us) = (
+            stats.percentile_ticks(50.0).map(us),
+            stats.percentile_ticks(99.0).map(us),
+        );
+        #[cfg(not(feature = "detailed-profiling"))]
+        let (p50_us, p99_us) = (None, None);
+        Self {
+            name: stats.name,
+            busy_us: us(stats.busy_ticks.unwrap_or(stats.total_ticks)) as u64,
+            calls: u32::try_from(stats.calls).unwrap_or(u32::MAX),
+            p50_us,
+            p99_us,
+        }
+    }
 }
 
 /// One interrupt handler.
