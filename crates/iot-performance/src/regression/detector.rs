@@ -116,7 +116,9 @@ impl<P: PlatformMetrics + HandleBound> RegressionDetector<P> {
         })
     }
 
-    /// Starts the monitor and learns the baseline: `baseline_windows` windows.
+    /// Starts the monitor and learns the baseline: `baseline_windows` windows, which
+    /// takes `baseline_windows × window_samples × sampling_interval_ms` of the provider's
+    /// clock (50 s with the defaults and a 1 s interval; no real time on the mock).
     ///
     /// # Errors
     /// An invalid config; the provider's error when the monitor cannot start.
