@@ -155,10 +155,21 @@ fn several_threads_balance_exactly() {
     assert!(after.peak_bytes >= before.bytes_in_use + THREADS * per_thread);
 }
 
+fn the_host_backend_reports_the_tracked_heap() {
+    use iot_performance::MemoryProvider;
+    let host = iot_performance::host::HostMetrics::new().unwrap();
+    let _kept = vec![0u8; 100_000];
+    let metrics = host.memory_metrics().unwrap();
+    // Reading the metrics allocates nothing through the global allocator.
+    assert_eq!(metrics.heap_used, stats().bytes_in_use);
+    assert!(metrics.heap_used >= 100_000);
+}
+
 #[test]
 fn bookkeeping_is_exact() {
     alloc_realloc_dealloc_are_counted_exactly();
     collections_through_the_global_allocator();
     a_refused_allocation_is_counted_and_nothing_changes();
     several_threads_balance_exactly();
+    the_host_backend_reports_the_tracked_heap();
 }

@@ -14,10 +14,15 @@
 //! the largest block is measured the way an application would find it: the largest
 //! request that succeeds, found by a binary search of allocate-and-free pairs inside one
 //! critical section ([`largest_allocatable_block`], about 2·log₂(free) heap operations).
-//! That is exactly "the biggest buffer I could allocate right now". (Tested on the host
-//! with both heaps; note that with `embedded-alloc` 0.7 a *second* `TlsfHeap` in one
-//! program broke the first one's `free()` — an overflow in `rlsf`'s block walk — so use
-//! one `TlsfHeap` per program, as firmware does.)
+//! That is exactly "the biggest buffer I could allocate right now".
+//!
+//! **`TlsfHeap` alignment.** `embedded-alloc` 0.7's `TlsfHeap::free()` walks the heap's
+//! blocks over the length given to `init`, while the allocator itself trimmed the region
+//! to its granularity (4 × `usize`: 16 bytes on 32-bit chips, 32 on 64-bit hosts). When
+//! the heap's start or end is not a multiple of that, the walk overflows: a panic in
+//! debug builds, a wrong figure in release. Give a `TlsfHeap` memory aligned to 16 (32 on
+//! 64-bit) with a size that is a multiple of it, e.g. a `#[repr(align(16))]` wrapper
+//! around the `static` array. `LlffHeap` has no such requirement.
 //!
 //! ```
 //! use iot_performance::memory::{fragmentation_ratio, HeapIntrospection};
@@ -191,11 +196,13 @@ mod embedded_alloc_tests {
     const HEAP: usize = 8 * 1024;
     const BLOCK: usize = 128;
 
-    /// Leaked, word-aligned memory for one heap.
+    /// Leaked memory for one heap, aligned as `TlsfHeap::free()` needs (module docs).
     fn memory() -> (usize, usize) {
-        let words = std::vec![MaybeUninit::<u64>::uninit(); HEAP / 8].into_boxed_slice();
-        let mem = std::boxed::Box::leak(words);
-        (mem.as_mut_ptr() as usize, HEAP)
+        #[repr(C, align(64))]
+        struct Aligned([MaybeUninit<u8>; HEAP]);
+        let mem =
+            std::boxed::Box::leak(std::boxed::Box::new(Aligned([MaybeUninit::uninit(); HEAP])));
+        (mem.0.as_mut_ptr() as usize, HEAP)
     }
 
     /// Allocates up to `count` blocks (fewer if the heap fills), frees those `free`
@@ -247,8 +254,7 @@ mod embedded_alloc_tests {
         ratio
     }
 
-    /// One heap per kind: with embedded-alloc 0.7 a second `TlsfHeap` in the same program
-    /// broke the first one's `free()`; firmware has a single heap anyway.
+    /// Both scenarios on one heap, freeing everything in between.
     fn compact_then_fragmented<H: GlobalAlloc + HeapIntrospection>(
         heap: &H,
         count: usize,

@@ -8,6 +8,7 @@
 //! | [`HeapIntrospection`] | largest free block → fragmentation ratio | `embedded-alloc` heaps, the mock ([`introspection`] says where not) |
 //! | [`stack`] | painting and high-water mark | Cortex-M / RISC-V main stack, host threads |
 //! | [`static_memory`] | `.data` + `.bss` | linker symbols on firmware, loaded segments on the host |
+//! | [`device_memory_metrics`] | all of the above as one `MemoryMetrics`, for firmware backends | everywhere |
 //!
 //! ## Finding a leak
 //! ```
@@ -38,9 +39,37 @@
 //! ```
 //!
 //! How the verdict is reached, and how fast, is in [`LeakDetectionSettings`].
+//!
+//! ## On the host, as the spec writes it
+//! `MemoryAnalyzer::new(config)` samples the current process (there is no argument-less
+//! `new()`: use [`MemoryAnalyzer::default`] for everything on).
+//!
+//! ```
+//! use iot_performance::{MemoryAnalysisConfig, MemoryAnalyzer};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let config = MemoryAnalysisConfig {
+//!     track_allocations: true,
+//!     detect_leaks: true,
+//!     fragmentation_analysis: true,
+//! };
+//! let analyzer = MemoryAnalyzer::new(config);
+//! analyzer.start_continuous_monitoring().await?;
+//! let metrics = analyzer.current_metrics().await?;
+//! assert!(metrics.heap_used > 0 && metrics.static_memory > 0);
+//!
+//! let analysis = analyzer.analyze_patterns().await?;
+//! if analysis.potential_leak_detected {
+//!     println!("Warning: Potential memory leak detected");
+//! }
+//! assert_eq!(analysis.fragmentation_ratio, None); // glibc cannot tell
+//! # Ok::<(), iot_performance::Error>(())
+//! # }).unwrap();
+//! ```
 
 mod analyzer;
 mod config;
+mod device;
 pub mod introspection;
 mod slope;
 pub mod stack;
@@ -54,6 +83,7 @@ mod tracking;
 
 pub use analyzer::{MemoryAnalysis, MemoryAnalyzer};
 pub use config::{LeakDetectionSettings, MemoryAnalysisConfig};
+pub use device::device_memory_metrics;
 pub use introspection::{HeapIntrospection, fragmentation_ratio, largest_allocatable_block};
 #[cfg(all(feature = "alloc", feature = "detailed-profiling"))]
 pub use size_classes::{SIZE_CLASSES, SizeClass, SizeClassSet, live_by_size_class, size_class};

@@ -6,7 +6,7 @@
 //! word and reports the deepest use since painting, in bytes from the top.
 //!
 //! Regions:
-//! - [`StackRegion::main_stack`]: the main stack of firmware linked with `cortex-m-rt`
+//! - `StackRegion::main_stack()`: the main stack of firmware linked with `cortex-m-rt`
 //!   (feature `link-cortex-m-rt`, bounds `_stack_end`..`_stack_start`) or `riscv-rt`
 //!   (feature `link-riscv-rt`, bounds `__estack`..`_stack_start`; hart 0 of a single-hart
 //!   build). Paint it early in `main`; interrupt handlers run on the same stack and are
