@@ -42,6 +42,19 @@ pub enum Error {
         /// What kind of thing was looked up.
         what: &'static str,
     },
+    /// Stored or received data is truncated, corrupt or of an unknown version; nothing of it
+    /// was used.
+    InvalidData {
+        /// What was being read, e.g. `"baseline frame"`.
+        what: &'static str,
+        /// What is wrong with it, e.g. `"checksum mismatch"`.
+        reason: &'static str,
+    },
+    /// Persistent storage (flash) failed or is full.
+    Storage {
+        /// What failed, e.g. `"flash is full"`.
+        what: &'static str,
+    },
 }
 
 impl fmt::Display for Error {
@@ -58,6 +71,8 @@ impl fmt::Display for Error {
                 write!(f, "{what} is full ({capacity} entries)")
             }
             Error::NotFound { what } => write!(f, "{what} not found"),
+            Error::InvalidData { what, reason } => write!(f, "invalid {what}: {reason}"),
+            Error::Storage { what } => write!(f, "storage failed: {what}"),
         }
     }
 }

@@ -107,11 +107,15 @@ pub mod esp32c3;
 #[cfg(feature = "riscv")]
 pub mod riscv;
 
+pub mod analysis;
+pub mod baseline;
 #[cfg(feature = "std")]
 pub mod host;
+pub mod insights;
 pub mod interrupts;
 pub mod memory;
 pub mod mock;
+pub mod regression;
 pub mod timing;
 #[cfg(feature = "wire")]
 pub mod wire;
@@ -130,7 +134,10 @@ pub use system_monitor::{SystemMonitor, SystemSample};
 pub use timing::{TimingProfiler, TimingReport};
 pub use wrap::WrapExtender;
 
+pub use analysis::{PerformanceAnalyzer, PerformanceComparator};
+pub use baseline::{BaselineManager, PerformanceBaseline};
 pub use memory::{MemoryAnalysis, MemoryAnalysisConfig, MemoryAnalyzer};
+pub use regression::{Regression, RegressionConfig, RegressionDetector};
 
 /// Times a function: `#[profile_function]` or `#[profile_function("name")]`, on sync
 /// functions, methods, generic functions and `async fn`s (busy time, wall time and polls).

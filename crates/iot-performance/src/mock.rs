@@ -100,6 +100,27 @@ struct MockState {
     system_error: Option<Error>,
     /// Advances also move the profiler's clock (see `drive_profiler_clock`).
     drives_profiler: bool,
+    noise: Option<Noise>,
+}
+
+/// Seeded multiplicative noise on heap, stack and CPU readings (SplitMix64 generator).
+#[derive(Debug, Clone, Copy)]
+struct Noise {
+    state: u64,
+    percent: f64,
+}
+
+impl Noise {
+    /// A factor uniformly distributed in `1 ± percent / 100`.
+    fn factor(&mut self) -> f64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let unit = (z >> 11) as f64 / (1u64 << 53) as f64; // [0, 1)
+        1.0 + (unit * 2.0 - 1.0) * self.percent / 100.0
+    }
 }
 
 /// The mock backend. Every setter takes `&self`, so a test can change figures while a
@@ -125,6 +146,7 @@ impl MockMetrics {
                 system: config.system,
                 memory_error: None,
                 system_error: None,
+                noise: None,
                 drives_profiler: false,
             })),
         }
@@ -201,6 +223,18 @@ impl MockMetrics {
         self.with_state(|s| s.system_error = error);
     }
 
+    /// Adds seeded, uniformly distributed noise of ±`percent` % to every heap-used, stack-used
+    /// and CPU reading (each reading draws anew; the set values stay the centre). The same
+    /// seed gives the same readings. `percent` 0 turns the noise off.
+    pub fn set_noise(&self, seed: u64, percent: f32) {
+        self.with_state(|s| {
+            s.noise = (percent > 0.0).then_some(Noise {
+                state: seed,
+                percent: f64::from(percent),
+            });
+        });
+    }
+
     /// Moves the clock forward by `ticks`.
     pub fn advance_ticks(&self, ticks: u64) {
         let drives = self.with_state(|s| {
@@ -269,7 +303,14 @@ impl MemoryProvider for MockMetrics {
     fn memory_metrics(&self) -> Result<MemoryMetrics> {
         self.with_state(|s| match s.memory_error {
             Some(e) => Err(e),
-            None => Ok(s.memory.clone()),
+            None => {
+                let mut m = s.memory.clone();
+                if let Some(noise) = &mut s.noise {
+                    m.heap_used = (m.heap_used as f64 * noise.factor()) as usize;
+                    m.stack_used = (m.stack_used as f64 * noise.factor()) as usize;
+                }
+                Ok(m)
+            }
         })
     }
 }
@@ -279,10 +320,17 @@ impl SystemInfoProvider for MockMetrics {
         let hz = self.ticks_per_second;
         self.with_state(|s| match s.system_error {
             Some(e) => Err(e),
-            None => Ok(SystemMetrics {
-                uptime_ms: ticks_to_us(s.now_ticks, hz) / 1_000,
-                ..s.system.clone()
-            }),
+            None => {
+                let mut cpu = s.system.cpu_utilization;
+                if let Some(noise) = &mut s.noise {
+                    cpu = (f64::from(cpu) * noise.factor()) as f32;
+                }
+                Ok(SystemMetrics {
+                    uptime_ms: ticks_to_us(s.now_ticks, hz) / 1_000,
+                    cpu_utilization: cpu,
+                    ..s.system.clone()
+                })
+            }
         })
     }
 }
@@ -307,6 +355,7 @@ impl Future for YieldOnce {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     #[test]
@@ -340,6 +389,25 @@ mod tests {
         m.advance_ms(2_500);
         assert_eq!(m.system_metrics().unwrap().uptime_ms, 3_500);
         assert_eq!(m.now_us(), 3_500_000);
+    }
+
+    #[test]
+    fn noise_is_seeded_bounded_and_centred() {
+        let read = |seed| {
+            let m = MockMetrics::new_with_defaults();
+            m.set_memory_usage(10_000, 0);
+            m.set_noise(seed, 5.0);
+            (0..2000)
+                .map(|_| m.memory_metrics().unwrap().heap_used as f64)
+                .collect::<std::vec::Vec<_>>()
+        };
+        let (a, b) = (read(1), read(1));
+        assert_eq!(a, b);
+        assert_ne!(a, read(2));
+        assert!(a.iter().all(|v| (9_500.0..=10_500.0).contains(v)));
+        let mean = a.iter().sum::<f64>() / a.len() as f64;
+        assert!((mean - 10_000.0).abs() < 30.0, "{mean}");
+        assert!(a.iter().any(|v| *v < 9_600.0) && a.iter().any(|v| *v > 10_400.0));
     }
 
     #[test]

@@ -37,7 +37,7 @@ use crate::{
 /// [`PerformanceMonitor::run`] future (an Embassy task, a tokio task, or
 /// `spawn_sampler` on a host thread).
 pub struct PerformanceMonitor<P: PlatformMetrics + HandleBound = DefaultPlatform> {
-    cell: CellRef<P>,
+    pub(crate) cell: CellRef<P>,
 }
 
 impl<P: PlatformMetrics + HandleBound> Clone for PerformanceMonitor<P> {

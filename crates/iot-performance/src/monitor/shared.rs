@@ -16,6 +16,15 @@ pub(crate) struct MonitorState {
     pub(crate) failed_samples: u32,
     pub(crate) last: Option<PerformanceSnapshot>,
     pub(crate) stats: MetricStats,
+    /// State of [`crate::PerformanceMonitor::check_regression`].
+    pub(crate) regression: crate::regression::RegressionTracker,
+    /// Samples in the regression tracker's open window.
+    pub(crate) regression_samples: u32,
+    /// Scope totals between regression samples.
+    pub(crate) scope_sampler: crate::analysis::ScopeSampler,
+    /// State of [`crate::PerformanceMonitor::validate_task_performance`].
+    pub(crate) task_checks:
+        heapless::Vec<crate::regression::TaskCheck, { crate::regression::TASK_CHECK_CAPACITY }>,
 }
 
 /// A provider and the monitor's state, shared by every clone of a handle.
@@ -49,6 +58,10 @@ impl<P> MonitorCell<P> {
                     task_count: crate::RunningStats::new(),
                     temperature: crate::RunningStats::new(),
                 },
+                regression: crate::regression::RegressionTracker::const_default(),
+                regression_samples: 0,
+                scope_sampler: crate::analysis::ScopeSampler::new(),
+                task_checks: heapless::Vec::new(),
             })),
         }
     }

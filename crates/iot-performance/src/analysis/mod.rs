@@ -1,0 +1,37 @@
+//! Turning samples into judgements: metric names and units, trends over time, and A/B
+//! comparison of two collections.
+//!
+//! ```
+//! use iot_performance::analysis::{PerformanceAnalyzer, TrendDirection};
+//! use iot_performance::mock::MockMetrics;
+//! use iot_performance::PerformanceMonitor;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let mock = MockMetrics::new_with_defaults();
+//! let monitor = PerformanceMonitor::with_provider(&mock).await?;
+//! let analyzer = PerformanceAnalyzer::new();
+//! analyzer.enable_historical_tracking().await?;
+//! for minute in 0..60 {
+//!     // A leak of 20 bytes a minute: 1.2 KiB an hour.
+//!     mock.set_memory_usage(16_384 + minute * 20, 40_000);
+//!     analyzer.sample(&monitor).await?;
+//!     mock.advance_ms(60_000);
+//! }
+//! let trends = analyzer.analyze_trends().await?;
+//! assert_eq!(trends.memory_trend.direction(), TrendDirection::Rising);
+//! assert_eq!(trends.memory_trend.to_string(), "rising 1.2 KiB/h ± 0.0");
+//! # Ok::<(), iot_performance::Error>(())
+//! # }).unwrap();
+//! ```
+
+mod compare;
+mod metric;
+mod scope_sampler;
+pub mod student_t;
+mod trend;
+
+pub(crate) use compare::welch;
+pub use compare::{ComparisonReport, MetricComparison, PerformanceComparator, Verdict};
+pub use metric::{Metric, MetricKind, Quantity, Unit};
+pub use scope_sampler::ScopeSampler;
+pub use trend::{PerformanceAnalyzer, Trend, TrendAnalysis, TrendDirection, TrendPoint, fit_trend};
