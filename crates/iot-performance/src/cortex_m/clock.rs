@@ -1,10 +1,13 @@
 //! The Cortex-M clock: DWT `CYCCNT` where it advances, SysTick otherwise.
 
+#[cfg(target_has_atomic = "32")]
 use core::cell::Cell;
+use core::sync::atomic::compiler_fence;
 
 use cortex_m::peripheral::{SCB, SYST};
+#[cfg(target_has_atomic = "32")]
 use critical_section::Mutex;
-use portable_atomic::{AtomicU8, Ordering};
+use portable_atomic::{AtomicU8, AtomicU32, Ordering};
 
 use super::counter::systick_ticks;
 #[cfg(target_has_atomic = "32")]
@@ -25,16 +28,24 @@ const DWT: u8 = 1;
 const SYSTICK: u8 = 2;
 
 static SOURCE: AtomicU8 = AtomicU8::new(NONE);
-static SYSTICK_WRAPS: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
+/// SysTick cycles of the wraps counted so far (the sum of their periods), as two words
+/// that only [`systick_wrapped`] writes, inside a critical section: a reader at any
+/// priority sees either the old or the new pair, and a reader that the SysTick handler
+/// interrupts notices it by the low word changing and reads again.
+static SYSTICK_BASE_LO: AtomicU32 = AtomicU32::new(0);
+static SYSTICK_BASE_HI: AtomicU32 = AtomicU32::new(0);
 #[cfg(target_has_atomic = "32")]
 static DWT_EXTENDER: Mutex<Cell<Option<WrapExtender>>> = Mutex::new(Cell::new(None));
 
 /// Counts one SysTick wrap; in DWT mode, refreshes the 64-bit extension.
 pub(super) fn systick_wrapped() {
     match SOURCE.load(Ordering::Relaxed) {
-        SYSTICK => critical_section::with(|cs| {
-            let wraps = SYSTICK_WRAPS.borrow(cs);
-            wraps.set(wraps.get() + 1);
+        SYSTICK => critical_section::with(|_| {
+            let base = (u64::from(SYSTICK_BASE_HI.load(Ordering::Relaxed)) << 32)
+                | u64::from(SYSTICK_BASE_LO.load(Ordering::Relaxed));
+            let base = base.wrapping_add(u64::from(SYST::get_reload()) + 1);
+            SYSTICK_BASE_LO.store(base as u32, Ordering::Relaxed);
+            SYSTICK_BASE_HI.store((base >> 32) as u32, Ordering::Relaxed);
         }),
         DWT => {
             now_ticks();
@@ -95,17 +106,33 @@ pub fn now_ticks() -> u64 {
             cell.set(Some(ext));
             now
         }),
-        SYSTICK => critical_section::with(|cs| {
-            let wraps = SYSTICK_WRAPS.borrow(cs).get();
-            let reload = SYST::get_reload();
-            let mut current = SYST::get_current();
-            // A wrap whose exception has not run yet: re-read after it to stay consistent.
-            let pending = SCB::is_pendst_pending();
-            if pending {
-                current = SYST::get_current();
-            }
-            systick_ticks(wraps, pending, reload, current)
-        }),
+        SYSTICK => systick_now(),
         _ => 0,
+    }
+}
+
+/// The SysTick clock without a critical section: the counted base, the down-counter, and
+/// a re-read when the SysTick handler ran in between (it can only run once per period,
+/// so the loop ends at the second pass).
+#[inline(always)]
+fn systick_now() -> u64 {
+    loop {
+        let lo = SYSTICK_BASE_LO.load(Ordering::Relaxed);
+        let hi = SYSTICK_BASE_HI.load(Ordering::Relaxed);
+        // Keep the register reads between the two reads of the low word.
+        compiler_fence(Ordering::SeqCst);
+        let reload = SYST::get_reload();
+        let mut current = SYST::get_current();
+        // A wrap whose exception has not run yet (the reader masks interrupts or
+        // outranks SysTick): re-read after it, and count its period.
+        let pending = SCB::is_pendst_pending();
+        if pending {
+            current = SYST::get_current();
+        }
+        compiler_fence(Ordering::SeqCst);
+        if SYSTICK_BASE_LO.load(Ordering::Relaxed) == lo {
+            let base = (u64::from(hi) << 32) | u64::from(lo);
+            return systick_ticks(base, pending, reload, current);
+        }
     }
 }

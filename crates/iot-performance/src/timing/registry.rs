@@ -17,9 +17,10 @@ include!(concat!(env!("OUT_DIR"), "/scope_capacity.rs"));
 const UNREGISTERED: u32 = 0;
 const DROPPED: u32 = u32::MAX;
 
-/// Names and kinds of the registered scopes, and what did not fit.
+/// Names and kinds of the registered scopes, and what did not fit. Every field starts at
+/// zero (`None` names), so the table lands in `.bss` and costs no flash.
 struct Table {
-    names: [&'static str; SCOPE_CAPACITY],
+    names: [Option<&'static str>; SCOPE_CAPACITY],
     is_async: [bool; SCOPE_CAPACITY],
     len: usize,
     dropped_sites: u32,
@@ -27,7 +28,7 @@ struct Table {
 }
 
 static TABLE: Mutex<RefCell<Table>> = Mutex::new(RefCell::new(Table {
-    names: [""; SCOPE_CAPACITY],
+    names: [None; SCOPE_CAPACITY],
     is_async: [false; SCOPE_CAPACITY],
     len: 0,
     dropped_sites: 0,
@@ -109,13 +110,13 @@ pub(crate) fn register(name: &'static str, is_async: bool, new_site: bool) -> Op
         let len = t.len;
         if let Some(i) = t.names[..len]
             .iter()
-            .position(|n| core::ptr::eq(*n, name) || *n == name)
+            .position(|n| n.is_some_and(|n| core::ptr::eq(n, name) || n == name))
         {
             t.is_async[i] |= is_async;
             return Some(i);
         }
         if len < SCOPE_CAPACITY {
-            t.names[len] = name;
+            t.names[len] = Some(name);
             t.is_async[len] = is_async;
             t.len = len + 1;
             return Some(len);
@@ -144,7 +145,8 @@ pub(crate) fn len() -> usize {
 pub(crate) fn entry(index: usize) -> Option<(&'static str, bool)> {
     critical_section::with(|cs| {
         let t = TABLE.borrow_ref(cs);
-        (index < t.len).then(|| (t.names[index], t.is_async[index]))
+        let name = t.names[..t.len].get(index).copied().flatten()?;
+        Some((name, t.is_async[index]))
     })
 }
 
@@ -152,7 +154,7 @@ pub(crate) fn entry(index: usize) -> Option<(&'static str, bool)> {
 pub(crate) fn find(name: &str) -> Option<usize> {
     critical_section::with(|cs| {
         let t = TABLE.borrow_ref(cs);
-        t.names[..t.len].iter().position(|n| *n == name)
+        t.names[..t.len].iter().position(|n| *n == Some(name))
     })
 }
 
