@@ -27,25 +27,34 @@ const NONE: u8 = 0;
 const DWT: u8 = 1;
 const SYSTICK: u8 = 2;
 
-static SOURCE: AtomicU8 = AtomicU8::new(NONE);
-/// SysTick cycles of the wraps counted so far (the sum of their periods), as two words
-/// that only [`systick_wrapped`] writes, inside a critical section: a reader at any
-/// priority sees either the old or the new pair, and a reader that the SysTick handler
-/// interrupts notices it by the low word changing and reads again.
-static SYSTICK_BASE_LO: AtomicU32 = AtomicU32::new(0);
-static SYSTICK_BASE_HI: AtomicU32 = AtomicU32::new(0);
+/// The clock's state, in one `static` so that a read materialises one address.
+struct ClockState {
+    source: AtomicU8,
+    /// SysTick cycles of the wraps counted so far (the sum of their periods), as two
+    /// words that only [`systick_wrapped`] writes, inside a critical section: a reader at
+    /// any priority sees either the old or the new pair, and a reader that the SysTick
+    /// handler interrupts notices it by the low word changing and reads again.
+    base_lo: AtomicU32,
+    base_hi: AtomicU32,
+}
+
+static STATE: ClockState = ClockState {
+    source: AtomicU8::new(NONE),
+    base_lo: AtomicU32::new(0),
+    base_hi: AtomicU32::new(0),
+};
 #[cfg(target_has_atomic = "32")]
 static DWT_EXTENDER: Mutex<Cell<Option<WrapExtender>>> = Mutex::new(Cell::new(None));
 
 /// Counts one SysTick wrap; in DWT mode, refreshes the 64-bit extension.
 pub(super) fn systick_wrapped() {
-    match SOURCE.load(Ordering::Relaxed) {
+    match STATE.source.load(Ordering::Relaxed) {
         SYSTICK => critical_section::with(|_| {
-            let base = (u64::from(SYSTICK_BASE_HI.load(Ordering::Relaxed)) << 32)
-                | u64::from(SYSTICK_BASE_LO.load(Ordering::Relaxed));
+            let base = (u64::from(STATE.base_hi.load(Ordering::Relaxed)) << 32)
+                | u64::from(STATE.base_lo.load(Ordering::Relaxed));
             let base = base.wrapping_add(u64::from(SYST::get_reload()) + 1);
-            SYSTICK_BASE_LO.store(base as u32, Ordering::Relaxed);
-            SYSTICK_BASE_HI.store((base >> 32) as u32, Ordering::Relaxed);
+            STATE.base_lo.store(base as u32, Ordering::Relaxed);
+            STATE.base_hi.store((base >> 32) as u32, Ordering::Relaxed);
         }),
         DWT => {
             now_ticks();
@@ -80,7 +89,7 @@ pub(super) fn try_dwt() -> bool {
             .borrow(cs)
             .set(Some(WrapExtender::starting_at(Dwt::cycle_count())));
     });
-    SOURCE.store(DWT, Ordering::Relaxed);
+    STATE.source.store(DWT, Ordering::Relaxed);
     true
 }
 
@@ -92,12 +101,12 @@ pub(super) fn try_dwt() -> bool {
 
 /// Uses SysTick as the clock.
 pub(super) fn use_systick() {
-    SOURCE.store(SYSTICK, Ordering::Relaxed);
+    STATE.source.store(SYSTICK, Ordering::Relaxed);
 }
 
 /// Cycles since the backend was created (SysTick: since SysTick was started).
 pub fn now_ticks() -> u64 {
-    match SOURCE.load(Ordering::Relaxed) {
+    match STATE.source.load(Ordering::Relaxed) {
         #[cfg(target_has_atomic = "32")]
         DWT => critical_section::with(|cs| {
             let cell = DWT_EXTENDER.borrow(cs);
@@ -117,22 +126,28 @@ pub fn now_ticks() -> u64 {
 #[inline(always)]
 fn systick_now() -> u64 {
     loop {
-        let lo = SYSTICK_BASE_LO.load(Ordering::Relaxed);
-        let hi = SYSTICK_BASE_HI.load(Ordering::Relaxed);
+        let lo = STATE.base_lo.load(Ordering::Relaxed);
+        let hi = STATE.base_hi.load(Ordering::Relaxed);
         // Keep the register reads between the two reads of the low word.
         compiler_fence(Ordering::SeqCst);
         let reload = SYST::get_reload();
-        let mut current = SYST::get_current();
-        // A wrap whose exception has not run yet (the reader masks interrupts or
-        // outranks SysTick): re-read after it, and count its period.
+        let current = SYST::get_current();
         let pending = SCB::is_pendst_pending();
-        if pending {
-            current = SYST::get_current();
-        }
         compiler_fence(Ordering::SeqCst);
-        if SYSTICK_BASE_LO.load(Ordering::Relaxed) == lo {
+        if STATE.base_lo.load(Ordering::Relaxed) == lo {
             let base = (u64::from(hi) << 32) | u64::from(lo);
-            return systick_ticks(base, pending, reload, current);
+            if pending {
+                return systick_now_pending(base, reload);
+            }
+            return systick_ticks(base, false, reload, current);
         }
     }
+}
+
+/// A wrap whose exception has not run yet (the reader masks interrupts or outranks
+/// SysTick): re-read the counter after it, and count the wrap's period.
+#[cold]
+#[inline(never)]
+fn systick_now_pending(base: u64, reload: u32) -> u64 {
+    systick_ticks(base, true, reload, SYST::get_current())
 }

@@ -312,6 +312,33 @@ mod tests {
         assert_eq!(c.totals(), Totals::EMPTY);
     }
 
+    /// The bytes of a value with no padding (every counter type here is `u64`/`u32`
+    /// fields or atomics of them).
+    fn bytes_of<T>(value: &T) -> &[u8] {
+        // SAFETY: `value` is a live reference to `size_of::<T>()` initialised bytes (the
+        // types passed here have no padding), borrowed for the slice's lifetime.
+        unsafe {
+            core::slice::from_raw_parts(
+                core::ptr::from_ref(value).cast::<u8>(),
+                core::mem::size_of::<T>(),
+            )
+        }
+    }
+
+    #[test]
+    fn fresh_counters_are_all_zero_so_the_table_lands_in_bss() {
+        assert!(bytes_of(&SlotCounters::new()).iter().all(|b| *b == 0));
+        assert!(
+            bytes_of(&masked::SlotCounters::new())
+                .iter()
+                .all(|b| *b == 0)
+        );
+        let reset = masked::SlotCounters::new();
+        reset.record_call(3);
+        reset.reset();
+        assert!(bytes_of(&reset).iter().all(|b| *b == 0));
+    }
+
     fn check_counters(c: &SlotCounters) {
         assert_eq!(c.totals(), Totals::EMPTY);
         for t in [5, 2, 9] {

@@ -1,21 +1,18 @@
 //! The static scope registry: one slot per scope name, fixed capacity, overflow counted.
 //!
-//! Each call site owns a [`CallSite`] `static` that caches its slot index after the first
-//! call, so the hot path is one relaxed load. Registration (first call of a site, or every
+//! Each call site owns a [`CallSite`] `static` that caches a pointer to its slot's counters
+//! after the first call, so the hot path is one relaxed load and a null test. Registration (first call of a site, or every
 //! call through a run-time name) takes a short critical section and never allocates. Two
 //! call sites with the same name share one slot: a report is by name.
 
 use core::cell::RefCell;
 
 use critical_section::Mutex;
-use portable_atomic::{AtomicU32, Ordering};
+use portable_atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use super::counters::SlotCounters;
 
 include!(concat!(env!("OUT_DIR"), "/scope_capacity.rs"));
-
-const UNREGISTERED: u32 = 0;
-const DROPPED: u32 = u32::MAX;
 
 /// Names and kinds of the registered scopes, and what did not fit. Every field starts at
 /// zero (`None` names), so the table lands in `.bss` and costs no flash.
@@ -43,8 +40,11 @@ static SLOTS: [SlotCounters; SCOPE_CAPACITY] = [const { SlotCounters::new() }; S
 pub struct CallSite {
     name: &'static str,
     is_async: bool,
-    /// `slot index + 1`, [`UNREGISTERED`], or [`DROPPED`].
-    slot: AtomicU32,
+    /// The counters of the site's slot once registered; null before, or when the registry
+    /// was full.
+    counters: AtomicPtr<SlotCounters>,
+    /// The registry was full at the site's first call: its calls count as dropped.
+    dropped: AtomicBool,
 }
 
 impl CallSite {
@@ -53,7 +53,8 @@ impl CallSite {
         Self {
             name,
             is_async: false,
-            slot: AtomicU32::new(UNREGISTERED),
+            counters: AtomicPtr::new(core::ptr::null_mut()),
+            dropped: AtomicBool::new(false),
         }
     }
 
@@ -62,7 +63,8 @@ impl CallSite {
         Self {
             name,
             is_async: true,
-            slot: AtomicU32::new(UNREGISTERED),
+            counters: AtomicPtr::new(core::ptr::null_mut()),
+            dropped: AtomicBool::new(false),
         }
     }
 
@@ -71,28 +73,39 @@ impl CallSite {
         self.name
     }
 
-    /// The slot index, registering on first use; `None` when the registry was full.
+    /// The counters of the site's slot, registering on first use; `None` when the
+    /// registry was full.
     #[inline(always)]
-    pub(crate) fn slot(&self) -> Option<usize> {
-        let cached = self.slot.load(Ordering::Relaxed);
-        if cached != UNREGISTERED && cached != DROPPED {
-            return Some((cached - 1) as usize);
+    pub(crate) fn counters(&self) -> Option<&'static SlotCounters> {
+        let cached = self.counters.load(Ordering::Relaxed);
+        if cached.is_null() {
+            return self.counters_slow();
         }
-        self.slot_slow(cached)
+        // SAFETY: the only non-null value ever stored is `&SLOTS[i]` (in `counters_slow`),
+        // a shared reference to a `static`, valid for `'static`.
+        Some(unsafe { &*cached })
+    }
+
+    /// The slot index, registering on first use; `None` when the registry was full.
+    pub(crate) fn slot(&self) -> Option<usize> {
+        self.counters().map(index_of)
     }
 
     #[cold]
     #[inline(never)]
-    fn slot_slow(&self, cached: u32) -> Option<usize> {
-        if cached == DROPPED {
+    fn counters_slow(&self) -> Option<&'static SlotCounters> {
+        if self.dropped.load(Ordering::Relaxed) {
             count_dropped_call();
             return None;
         }
-        let found = register(self.name, self.is_async, true);
+        let Some(found) = register(self.name, self.is_async, true).and_then(counters) else {
+            self.dropped.store(true, Ordering::Relaxed);
+            return None;
+        };
         // A racing first call stores the same value: the slot of a name never changes.
-        let code = found.map_or(DROPPED, |i| i as u32 + 1);
-        self.slot.store(code, Ordering::Relaxed);
-        found
+        self.counters
+            .store(core::ptr::from_ref(found).cast_mut(), Ordering::Relaxed);
+        Some(found)
     }
 }
 
@@ -100,6 +113,13 @@ impl CallSite {
 #[inline(always)]
 pub(crate) fn counters(index: usize) -> Option<&'static SlotCounters> {
     SLOTS.get(index)
+}
+
+/// The index of a slot's counters in the table.
+#[inline]
+pub(crate) fn index_of(counters: &'static SlotCounters) -> usize {
+    let offset = core::ptr::from_ref(counters) as usize - SLOTS.as_ptr() as usize;
+    offset / core::mem::size_of::<SlotCounters>().max(1)
 }
 
 /// Finds or creates the slot for `name`. `new_site` says whether a failure counts as a
