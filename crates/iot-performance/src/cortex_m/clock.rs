@@ -7,7 +7,10 @@ use core::sync::atomic::compiler_fence;
 use cortex_m::peripheral::{SCB, SYST};
 #[cfg(target_has_atomic = "32")]
 use critical_section::Mutex;
-use portable_atomic::{AtomicU8, AtomicU32, Ordering};
+// Load/store-only atomics come from `core`: every target has them natively
+// (`target_has_atomic_load_store`), while portable-atomic on a core without
+// compare-and-swap (thumbv6m) wraps even a plain load in a critical section.
+use core::sync::atomic::{AtomicU8, AtomicU32, Ordering};
 
 use super::counter::systick_ticks;
 #[cfg(target_has_atomic = "32")]

@@ -1,9 +1,7 @@
 //! The task table behind the Embassy trace hooks: plain data, no registers, no globals,
 //! so that every transition is tested on the host.
 
-/// How many tasks the table follows at once; more are counted in
-/// [`ExecutorSummary::untracked_tasks`].
-pub const TASK_CAPACITY: usize = 8;
+include!(concat!(env!("OUT_DIR"), "/task_capacity.rs"));
 
 /// What the hooks measured for one task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,10 @@
 use core::cell::RefCell;
 
 use critical_section::Mutex;
-use portable_atomic::{AtomicBool, AtomicPtr, Ordering};
+// Load/store-only atomics come from `core`: every target has them natively
+// (`target_has_atomic_load_store`), while portable-atomic on a core without
+// compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use super::counters::SlotCounters;
 
