@@ -111,22 +111,39 @@ pub(super) fn use_systick() {
 pub fn now_ticks() -> u64 {
     match STATE.source.load(Ordering::Relaxed) {
         #[cfg(target_has_atomic = "32")]
-        DWT => critical_section::with(|cs| {
-            let cell = DWT_EXTENDER.borrow(cs);
-            let mut ext = cell.get().unwrap_or_default();
-            let now = ext.extend(cortex_m::peripheral::DWT::cycle_count());
-            cell.set(Some(ext));
-            now
-        }),
+        DWT => dwt_now(),
         SYSTICK => systick_now(),
         _ => 0,
     }
 }
 
+/// The read function of `source` (what [`now_ticks`] dispatches to), for clients that
+/// call the clock often and know the source: the profiler.
+pub(super) fn read_fn(source: ClockSource) -> fn() -> u64 {
+    match source {
+        #[cfg(target_has_atomic = "32")]
+        ClockSource::DwtCycleCounter => dwt_now,
+        #[cfg(not(target_has_atomic = "32"))]
+        ClockSource::DwtCycleCounter => now_ticks,
+        ClockSource::SysTick => systick_now,
+    }
+}
+
+/// The DWT cycle counter extended to 64 bits.
+#[cfg(target_has_atomic = "32")]
+fn dwt_now() -> u64 {
+    critical_section::with(|cs| {
+        let cell = DWT_EXTENDER.borrow(cs);
+        let mut ext = cell.get().unwrap_or_default();
+        let now = ext.extend(cortex_m::peripheral::DWT::cycle_count());
+        cell.set(Some(ext));
+        now
+    })
+}
+
 /// The SysTick clock without a critical section: the counted base, the down-counter, and
 /// a re-read when the SysTick handler ran in between (it can only run once per period,
 /// so the loop ends at the second pass).
-#[inline(always)]
 fn systick_now() -> u64 {
     loop {
         let lo = STATE.base_lo.load(Ordering::Relaxed);
