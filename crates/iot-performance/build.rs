@@ -2,6 +2,7 @@
 //! (the way `defmt-rtt` sizes its buffer with `DEFMT_RTT_BUFFER_SIZE`):
 //!
 //! - `IOT_PERF_MAX_SCOPES` (default 64, 1..=4096): distinct scope names the registry holds.
+//! - `IOT_PERF_MAX_TASKS` (default 8, 1..=1024): Embassy tasks the trace hooks follow at once.
 
 use std::env;
 use std::fs;
@@ -9,21 +10,27 @@ use std::path::PathBuf;
 
 const DEFAULT_SCOPES: usize = 64;
 const MAX_SCOPES: usize = 4096;
+const DEFAULT_TASKS: usize = 8;
+const MAX_TASKS: usize = 1024;
 
-fn main() {
-    println!("cargo::rerun-if-env-changed=IOT_PERF_MAX_SCOPES");
-    let scopes = match env::var("IOT_PERF_MAX_SCOPES") {
-        Err(_) => DEFAULT_SCOPES,
+/// The value of the size variable `name`: `default` when unset, an error when out of range.
+fn capacity(name: &str, default: usize, max: usize) -> usize {
+    println!("cargo::rerun-if-env-changed={name}");
+    match env::var(name) {
+        Err(_) => default,
         Ok(text) => match text.trim().parse::<usize>() {
-            Ok(n) if (1..=MAX_SCOPES).contains(&n) => n,
+            Ok(n) if (1..=max).contains(&n) => n,
             _ => {
-                println!(
-                    "cargo::error=IOT_PERF_MAX_SCOPES={text:?} is not a number from 1 to {MAX_SCOPES}"
-                );
-                DEFAULT_SCOPES
+                println!("cargo::error={name}={text:?} is not a number from 1 to {max}");
+                default
             }
         },
-    };
+    }
+}
+
+fn main() {
+    let scopes = capacity("IOT_PERF_MAX_SCOPES", DEFAULT_SCOPES, MAX_SCOPES);
+    let tasks = capacity("IOT_PERF_MAX_TASKS", DEFAULT_TASKS, MAX_TASKS);
     let Some(out) = env::var_os("OUT_DIR").map(PathBuf::from) else {
         println!("cargo::error=OUT_DIR is not set: build this crate with cargo");
         return;
@@ -37,5 +44,14 @@ fn main() {
     );
     if let Err(e) = fs::write(out.join("scope_capacity.rs"), code) {
         println!("cargo::error=cannot write scope_capacity.rs to OUT_DIR: {e}");
+    }
+    let code = format!(
+        "/// How many tasks the table follows at once (set at build time with the\n\
+         /// `IOT_PERF_MAX_TASKS` environment variable; default {DEFAULT_TASKS}); more are\n\
+         /// counted in [`ExecutorSummary::untracked_tasks`]. Each costs about 64 bytes of RAM.\n\
+         pub const TASK_CAPACITY: usize = {tasks};\n"
+    );
+    if let Err(e) = fs::write(out.join("task_capacity.rs"), code) {
+        println!("cargo::error=cannot write task_capacity.rs to OUT_DIR: {e}");
     }
 }

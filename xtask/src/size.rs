@@ -3,8 +3,9 @@
 //! or RISC-V backend, monitor snapshot, 16 profiled scopes, Embassy hooks, ISR timing) and
 //! the same probe without it. Release profile: opt-level "s", LTO, one codegen unit.
 //!
-//! The probe is measured with the profiler's default scope capacity and with
-//! `IOT_PERF_MAX_SCOPES=16`, the capacity its 16 scopes need.
+//! The probe is measured with the library's default table sizes (64 scopes, 8 Embassy
+//! tasks) and with tables sized for it: `IOT_PERF_MAX_SCOPES=16` for its 16 scopes,
+//! `IOT_PERF_MAX_TASKS=4` for its 4 tasks (`main` and three workload tasks).
 //!
 //! Flash = every loaded section (`.vector_table`, `.text`, `.rodata`, `.data`' s initial
 //! values, ...); RAM = `.data` + `.bss` + `.uninit`. The stack and heap regions are not
@@ -20,9 +21,9 @@ const PROBES: &[(&str, &str)] = &[
     ("qemu-riscv", "riscv32imc-unknown-none-elf"),
 ];
 
-/// Profiler scope capacities measured: the default, and one sized for the probe's 16
-/// scopes (`IOT_PERF_MAX_SCOPES`, read by the library's build script).
-const SCOPE_CAPACITIES: &[Option<u32>] = &[None, Some(16)];
+/// Table sizes measured, as (scopes, tasks): the defaults, and sized for the probe
+/// (`IOT_PERF_MAX_SCOPES`, `IOT_PERF_MAX_TASKS`, read by the library's build script).
+const CAPACITIES: &[Option<(u32, u32)>] = &[None, Some((16, 4))];
 
 /// Sizes of one ELF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -37,17 +38,19 @@ pub fn run() -> Result<(), String> {
     let mut rows = Vec::new();
     for (example, target) in PROBES {
         let without = measure(&llvm_size, example, target, false, None)?;
-        for capacity in SCOPE_CAPACITIES {
+        for capacity in CAPACITIES {
             let with = measure(&llvm_size, example, target, true, *capacity)?;
             rows.push((target, capacity, with, without));
         }
     }
     println!(
-        "| target | scope capacity | flash with | flash without | library flash | RAM with | RAM without | library RAM |"
+        "| target | scopes / tasks | flash with | flash without | library flash | RAM with | RAM without | library RAM |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     for (target, capacity, with, without) in rows {
-        let capacity = capacity.map_or("64 (default)".to_owned(), |c| c.to_string());
+        let capacity = capacity.map_or("64 / 8 (default)".to_owned(), |(scopes, tasks)| {
+            format!("{scopes} / {tasks}")
+        });
         println!(
             "| {target} | {capacity} | {} | {} | {} | {} | {} | {} |",
             with.flash,
@@ -66,12 +69,16 @@ fn measure(
     example: &str,
     target: &str,
     with_library: bool,
-    scope_capacity: Option<u32>,
+    capacity: Option<(u32, u32)>,
 ) -> Result<Footprint, String> {
     let mut build = cargo_in(example);
-    match scope_capacity {
-        Some(capacity) => build.env("IOT_PERF_MAX_SCOPES", capacity.to_string()),
-        None => build.env_remove("IOT_PERF_MAX_SCOPES"),
+    match capacity {
+        Some((scopes, tasks)) => build
+            .env("IOT_PERF_MAX_SCOPES", scopes.to_string())
+            .env("IOT_PERF_MAX_TASKS", tasks.to_string()),
+        None => build
+            .env_remove("IOT_PERF_MAX_SCOPES")
+            .env_remove("IOT_PERF_MAX_TASKS"),
     };
     build.args([
         "build",

@@ -23,7 +23,10 @@
 
 use core::future::Future;
 
-use portable_atomic::{AtomicUsize, Ordering};
+// Load/store-only atomics come from `core`: every target has them natively
+// (`target_has_atomic_load_store`), while portable-atomic on a core without
+// compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
+use core::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::firmware_system::SystemSampler;
 use crate::memory::stack::{self, StackRegion};

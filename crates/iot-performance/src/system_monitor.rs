@@ -53,7 +53,8 @@ impl<P: SystemInfoProvider + TimingProvider> SystemMonitor<P> {
         let now = self.provider.now_us();
         let rate = |prev: u64, cur: u64, prev_us: u64| {
             let dt = now.saturating_sub(prev_us);
-            (dt > 0).then(|| (cur.saturating_sub(prev) as f64 * 1e6 / dt as f64) as f32)
+            // f32 arithmetic: no f64 division (soft-float) on firmware.
+            (dt > 0).then(|| cur.saturating_sub(prev) as f32 * 1e6 / dt as f32)
         };
         let (interrupts_per_second, context_switches_per_second) = match &self.previous {
             Some((t, p)) => (

@@ -120,7 +120,7 @@ async fn main(spawner: Spawner) {
             iot_performance::cortex_m::now_ticks,
         );
         println!(
-            "overhead: {clock_read} instructions per clock read (SysTick, in a critical section)"
+            "overhead: {clock_read} instructions per clock read (SysTick)"
         );
         println!("overhead: {overhead} instructions per profile_block! enter+exit");
         let failed = checks::run(

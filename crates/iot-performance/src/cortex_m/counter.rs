@@ -1,19 +1,20 @@
 //! Arithmetic of the SysTick-derived clock, free of registers so that it is tested on the
 //! host.
 
-/// Cycles since the clock started, from a SysTick that counts down from `reload` to 0 and
-/// has wrapped `wraps` times (plus one more if its exception is `pending` but not yet
-/// handled), currently showing `current`.
+/// Cycles since the clock started, from a SysTick that counts down from `reload` to 0,
+/// whose handled wraps add up to `base` cycles (the sum of their periods), plus one more
+/// period if a wrap is `pending` (its exception not yet handled), currently showing
+/// `current`. Integer additions only: no multiplication on the read path.
 ///
 /// ```text
-/// ticks = (wraps + pending) · (reload + 1) + (reload − current)
+/// ticks = base + pending · (reload + 1) + (reload − current)
 /// ```
-pub(crate) fn systick_ticks(wraps: u64, pending: bool, reload: u32, current: u32) -> u64 {
-    let period = u64::from(reload) + 1;
-    let elapsed_in_period = u64::from(reload.saturating_sub(current.min(reload)));
-    (wraps + u64::from(pending))
-        .wrapping_mul(period)
-        .wrapping_add(elapsed_in_period)
+#[inline(always)]
+pub(crate) fn systick_ticks(base: u64, pending: bool, reload: u32, current: u32) -> u64 {
+    let elapsed_in_period = reload - current.min(reload);
+    let pending_period = if pending { u64::from(reload) + 1 } else { 0 };
+    base.wrapping_add(pending_period)
+        .wrapping_add(u64::from(elapsed_in_period))
 }
 
 /// The core clock implied by SysTick firing `systick_hz` times a second with `reload`:
@@ -30,14 +31,14 @@ mod tests {
     fn counts_down_within_a_period() {
         assert_eq!(systick_ticks(0, false, 24_999, 24_999), 0);
         assert_eq!(systick_ticks(0, false, 24_999, 0), 24_999);
-        assert_eq!(systick_ticks(3, false, 24_999, 24_989), 75_010);
+        assert_eq!(systick_ticks(3 * 25_000, false, 24_999, 24_989), 75_010);
     }
 
     #[test]
     fn pending_wrap_is_counted_once() {
         // The counter reloaded (current is high again) but the exception has not run yet.
-        let before = systick_ticks(7, false, 999, 1);
-        let after = systick_ticks(7, true, 999, 998);
+        let before = systick_ticks(7_000, false, 999, 1);
+        let after = systick_ticks(7_000, true, 999, 998);
         assert_eq!(after - before, 3);
     }
 
@@ -46,7 +47,7 @@ mod tests {
         let mut last = 0;
         for wraps in 0..2000u64 {
             for current in [999u32, 500, 0] {
-                let now = systick_ticks(wraps, false, 999, current);
+                let now = systick_ticks(wraps * 1000, false, 999, current);
                 assert!(now >= last);
                 last = now;
             }
@@ -54,7 +55,7 @@ mod tests {
         assert_eq!(last, 2000 * 1000 - 1);
         // 64-bit: far past 2^32 ticks without wrapping.
         assert_eq!(
-            systick_ticks(u64::from(u32::MAX), false, 0x00FF_FFFF, 0),
+            systick_ticks(u64::from(u32::MAX) * 0x0100_0000, false, 0x00FF_FFFF, 0),
             u64::from(u32::MAX) * 0x0100_0000 + 0x00FF_FFFF
         );
     }

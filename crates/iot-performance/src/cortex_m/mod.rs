@@ -133,7 +133,9 @@ impl CortexMMetrics {
             clock::use_systick();
             ClockSource::SysTick
         };
-        crate::device_clock::register_everywhere(now_ticks, core_clock_hz);
+        // The profiler gets the chosen source's read itself, not `now_ticks`' dispatch
+        // on the source: two scope clock reads saved that test per scope.
+        crate::device_clock::register_everywhere(clock::read_fn(source), core_clock_hz);
         let stack = StackRegion::main_stack();
         stack::paint(&stack)?;
         let static_memory = crate::memory::static_memory()?;

@@ -33,6 +33,11 @@
 //! Durations are in ticks of the clock the firmware backend registered when it was
 //! created; before that, hooks count polls but measure nothing. Each hook is a short
 //! critical section.
+//!
+//! The table follows [`TASK_CAPACITY`] tasks at once (8, about 64 bytes of RAM each, in
+//! `.bss`); set `IOT_PERF_MAX_TASKS` at build time to size it for your firmware
+//! (`IOT_PERF_MAX_TASKS=4 cargo build --release`). Tasks beyond it are counted in
+//! [`ExecutorSummary::untracked_tasks`] and in `task_count`, not followed.
 
 mod table;
 

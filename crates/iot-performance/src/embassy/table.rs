@@ -1,9 +1,7 @@
 //! The task table behind the Embassy trace hooks: plain data, no registers, no globals,
 //! so that every transition is tested on the host.
 
-/// How many tasks the table follows at once; more are counted in
-/// [`ExecutorSummary::untracked_tasks`].
-pub const TASK_CAPACITY: usize = 8;
+include!(concat!(env!("OUT_DIR"), "/task_capacity.rs"));
 
 /// What the hooks measured for one task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,8 +57,12 @@ pub struct ExecutorSummary {
     pub untracked_tasks: u32,
 }
 
+/// One row of the table. An explicit `used` flag rather than `Option<Slot>`: `None` of
+/// an `Option<Slot>` is encoded in a niche of `ended` (not zero), which would put the
+/// whole table in `.data` and cost its size in flash too; an all-zero row is an unused one.
 #[derive(Debug, Clone, Copy)]
 struct Slot {
+    used: bool,
     stats: TaskStats,
     /// Low 32 bits of the clock when the task was woken, while it waits to run.
     ready_since: Option<u32>,
@@ -72,7 +74,7 @@ struct Slot {
 /// cannot collide).
 #[derive(Debug)]
 pub(crate) struct TaskTable {
-    slots: [Option<Slot>; TASK_CAPACITY],
+    slots: [Slot; TASK_CAPACITY],
     current: Option<u32>,
     live: usize,
     summary: ExecutorSummary,
@@ -81,7 +83,12 @@ pub(crate) struct TaskTable {
 impl TaskTable {
     pub(crate) const fn new() -> Self {
         Self {
-            slots: [None; TASK_CAPACITY],
+            slots: [Slot {
+                used: false,
+                stats: TaskStats::new(0),
+                ready_since: None,
+                poll_started: 0,
+            }; TASK_CAPACITY],
             current: None,
             live: 0,
             summary: ExecutorSummary {
@@ -95,13 +102,13 @@ impl TaskTable {
     fn slot(&mut self, id: u32) -> Option<&mut Slot> {
         self.slots
             .iter_mut()
-            .flatten()
-            .find(|slot| slot.stats.id == id && !slot.stats.ended)
+            .find(|slot| slot.used && slot.stats.id == id && !slot.stats.ended)
     }
 
     pub(crate) fn task_new(&mut self, id: u32) {
         self.live += 1;
         let fresh = Slot {
+            used: true,
             stats: TaskStats::new(id),
             ready_since: None,
             poll_started: 0,
@@ -109,9 +116,9 @@ impl TaskTable {
         let free = self
             .slots
             .iter_mut()
-            .find(|s| s.is_none_or(|slot| slot.stats.ended || slot.stats.id == id));
+            .find(|slot| !slot.used || slot.stats.ended || slot.stats.id == id);
         match free {
-            Some(entry) => *entry = Some(fresh),
+            Some(entry) => *entry = fresh,
             None => self.summary.untracked_tasks = self.summary.untracked_tasks.saturating_add(1),
         }
     }
@@ -168,7 +175,7 @@ impl TaskTable {
     pub(crate) fn get(&self, index: usize) -> Option<TaskStats> {
         self.slots
             .iter()
-            .flatten()
+            .filter(|slot| slot.used)
             .nth(index)
             .map(|slot| slot.stats)
     }

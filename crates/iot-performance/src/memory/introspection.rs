@@ -63,7 +63,8 @@ pub fn fragmentation_ratio(largest_free_block: usize, total_free: usize) -> f32 
     if total_free == 0 {
         return 0.0;
     }
-    (1.0 - largest_free_block as f64 / total_free as f64).clamp(0.0, 1.0) as f32
+    // f32 arithmetic: no f64 division (soft-float) on firmware.
+    (1.0 - largest_free_block as f32 / total_free as f32).clamp(0.0, 1.0)
 }
 
 /// The largest block of `usize` alignment that `heap` can allocate now, at most

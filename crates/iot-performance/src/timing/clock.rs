@@ -21,7 +21,10 @@
 use core::cell::Cell;
 
 use critical_section::Mutex;
-use portable_atomic::{AtomicPtr, Ordering};
+// Load/store-only atomics come from `core`: every target has them natively
+// (`target_has_atomic_load_store`), while portable-atomic on a core without
+// compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 /// The installed clock function as a type-erased pointer; null means "the default clock".
 static CLOCK_FN: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
@@ -50,7 +53,9 @@ pub fn reset_clock() {
 /// The profiler's current time in ticks.
 #[inline(always)]
 pub fn now() -> u64 {
-    let f = CLOCK_FN.load(Ordering::Acquire);
+    // Relaxed: the pointer is all that is read through it (the frequency has its own
+    // lock), and an acquire load costs a barrier (`dmb`) on every Cortex-M clock read.
+    let f = CLOCK_FN.load(Ordering::Relaxed);
     if f.is_null() {
         default_now()
     } else {

@@ -6,6 +6,10 @@
 //! - without them (Cortex-M, 32-bit RISC-V): one short critical section per update, which
 //!   on a single-core MCU is a few cycles of masked interrupts and cheaper than several
 //!   emulated 64-bit atomics. It is also what makes the update safe from interrupts.
+//!
+//! Both store the minimum bit-inverted (`!min`, so "no call yet" is 0 and the minimum is
+//! a maximum of inverted values): every counter starts at zero, the slot table is
+//! zero-initialised and lands in `.bss`, and costs no flash for an initial image.
 
 /// A log2 histogram: bucket `i` counts durations `d` with `ilog2(d) == i - 1`, bucket 0
 /// counts `d == 0`; the last bucket also takes everything longer.
@@ -84,6 +88,7 @@ mod lock_free {
     pub(crate) struct SlotCounters {
         calls: AtomicU64,
         total: AtomicU64,
+        /// `!min`: 0 until the first call.
         min: AtomicU64,
         max: AtomicU64,
         busy: AtomicU64,
@@ -100,7 +105,7 @@ mod lock_free {
             Self {
                 calls: AtomicU64::new(0),
                 total: AtomicU64::new(0),
-                min: AtomicU64::new(u64::MAX),
+                min: AtomicU64::new(0),
                 max: AtomicU64::new(0),
                 busy: AtomicU64::new(0),
                 polls: AtomicU64::new(0),
@@ -117,8 +122,8 @@ mod lock_free {
         pub(crate) fn record_call(&self, ticks: u64) {
             self.calls.fetch_add(1, Relaxed);
             self.total.fetch_add(ticks, Relaxed);
-            if ticks < self.min.load(Relaxed) {
-                self.min.fetch_min(ticks, Relaxed);
+            if !ticks > self.min.load(Relaxed) {
+                self.min.fetch_max(!ticks, Relaxed);
             }
             if ticks > self.max.load(Relaxed) {
                 self.max.fetch_max(ticks, Relaxed);
@@ -150,7 +155,7 @@ mod lock_free {
             Totals {
                 calls: self.calls.load(Relaxed),
                 total: self.total.load(Relaxed),
-                min: self.min.load(Relaxed),
+                min: !self.min.load(Relaxed),
                 max: self.max.load(Relaxed),
                 busy: self.busy.load(Relaxed),
                 polls: self.polls.load(Relaxed),
@@ -167,7 +172,7 @@ mod lock_free {
             let e = Totals::EMPTY;
             self.calls.store(e.calls, Relaxed);
             self.total.store(e.total, Relaxed);
-            self.min.store(e.min, Relaxed);
+            self.min.store(!e.min, Relaxed);
             self.max.store(e.max, Relaxed);
             self.busy.store(e.busy, Relaxed);
             self.polls.store(e.polls, Relaxed);
@@ -187,22 +192,42 @@ mod lock_free {
 #[cfg(any(not(target_has_atomic = "64"), test))]
 mod masked {
     use super::Totals;
-    use core::cell::RefCell;
-    use critical_section::Mutex;
+    use core::cell::UnsafeCell;
+    use critical_section::{CriticalSection, Mutex};
 
     #[cfg(feature = "detailed-profiling")]
     use super::bucket_of;
 
-    pub(crate) struct SlotCounters(Mutex<RefCell<Totals>>);
+    /// The counters as [`Totals`], except `min`, which holds `!min` (0 before any call).
+    /// An `UnsafeCell` rather than a `RefCell`: no borrow flag to check and set on the
+    /// hot path, and no panic path; exclusivity comes from the critical section alone.
+    pub(crate) struct SlotCounters(Mutex<UnsafeCell<Totals>>);
+
+    const ZERO: Totals = Totals {
+        min: 0,
+        ..Totals::EMPTY
+    };
 
     impl SlotCounters {
         pub(crate) const fn new() -> Self {
-            Self(Mutex::new(RefCell::new(Totals::EMPTY)))
+            Self(Mutex::new(UnsafeCell::new(ZERO)))
         }
 
         #[inline(always)]
         fn update(&self, f: impl FnOnce(&mut Totals)) {
-            critical_section::with(|cs| f(&mut self.0.borrow_ref_mut(cs)));
+            critical_section::with(|cs| f(self.stored(cs)));
+        }
+
+        /// The stored counters, exclusively, for the length of the critical section.
+        #[inline(always)]
+        #[allow(clippy::mut_from_ref)]
+        fn stored<'cs>(&'cs self, cs: CriticalSection<'cs>) -> &'cs mut Totals {
+            // SAFETY: the cell is only reached through this function, which needs a
+            // critical section token, and every caller holds the reference only inside
+            // its `critical_section::with` closure, which calls nothing that could come
+            // back here: no two references to the cell exist at once, on any core or in
+            // any interrupt.
+            unsafe { &mut *self.0.borrow(cs).get() }
         }
 
         /// One completed call that took `ticks`.
@@ -211,7 +236,7 @@ mod masked {
             self.update(|t| {
                 t.calls = t.calls.wrapping_add(1);
                 t.total = t.total.wrapping_add(ticks);
-                t.min = t.min.min(ticks);
+                t.min = t.min.max(!ticks);
                 t.max = t.max.max(ticks);
                 #[cfg(feature = "detailed-profiling")]
                 {
@@ -243,11 +268,15 @@ mod masked {
         }
 
         pub(crate) fn totals(&self) -> Totals {
-            critical_section::with(|cs| *self.0.borrow_ref(cs))
+            let stored = critical_section::with(|cs| *self.stored(cs));
+            Totals {
+                min: !stored.min,
+                ..stored
+            }
         }
 
         pub(crate) fn reset(&self) {
-            self.update(|t| *t = Totals::EMPTY);
+            self.update(|t| *t = ZERO);
         }
     }
 }
@@ -281,6 +310,33 @@ mod tests {
         }
         c.reset();
         assert_eq!(c.totals(), Totals::EMPTY);
+    }
+
+    /// The bytes of a value with no padding (every counter type here is `u64`/`u32`
+    /// fields or atomics of them).
+    fn bytes_of<T>(value: &T) -> &[u8] {
+        // SAFETY: `value` is a live reference to `size_of::<T>()` initialised bytes (the
+        // types passed here have no padding), borrowed for the slice's lifetime.
+        unsafe {
+            core::slice::from_raw_parts(
+                core::ptr::from_ref(value).cast::<u8>(),
+                core::mem::size_of::<T>(),
+            )
+        }
+    }
+
+    #[test]
+    fn fresh_counters_are_all_zero_so_the_table_lands_in_bss() {
+        assert!(bytes_of(&SlotCounters::new()).iter().all(|b| *b == 0));
+        assert!(
+            bytes_of(&masked::SlotCounters::new())
+                .iter()
+                .all(|b| *b == 0)
+        );
+        let reset = masked::SlotCounters::new();
+        reset.record_call(3);
+        reset.reset();
+        assert!(bytes_of(&reset).iter().all(|b| *b == 0));
     }
 
     fn check_counters(c: &SlotCounters) {

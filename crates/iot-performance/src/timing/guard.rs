@@ -61,7 +61,10 @@ impl ScopeGuard {
         if !is_enabled() {
             return Self::DISARMED;
         }
-        Self::arm(site.slot())
+        match site.counters() {
+            Some(slot) => Self::arm(slot),
+            None => Self::DISARMED,
+        }
     }
 
     /// Opens a scope by a run-time name: a lookup over the registered names on every call
@@ -70,17 +73,18 @@ impl ScopeGuard {
         if !is_enabled() {
             return Self::DISARMED;
         }
-        Self::arm(registry::register(name, false, false))
+        match registry::register(name, false, false).and_then(registry::counters) {
+            Some(slot) => Self::arm(slot),
+            None => Self::DISARMED,
+        }
     }
 
     #[inline(always)]
-    fn arm(index: Option<usize>) -> Self {
-        let Some(index) = index else {
-            return Self::DISARMED;
-        };
-        let slot = registry::counters(index);
+    fn arm(slot: &'static SlotCounters) -> Self {
+        #[cfg(feature = "detailed-profiling")]
+        let index = registry::index_of(slot);
         Self {
-            slot,
+            slot: Some(slot),
             #[cfg(feature = "detailed-profiling")]
             frame: super::detail::nesting::enter(index),
             #[cfg(feature = "detailed-profiling")]

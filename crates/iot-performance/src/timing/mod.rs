@@ -76,7 +76,10 @@ mod report;
 mod scope_stats;
 mod wrap_clock;
 
-use portable_atomic::{AtomicBool, Ordering};
+// Load/store-only atomics come from `core`: every target has them natively
+// (`target_has_atomic_load_store`), while portable-atomic on a core without
+// compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
+use core::sync::atomic::{AtomicBool, Ordering};
 
 pub use clock::{ManualClock, now, reset_clock, set_clock, ticks_per_second};
 #[cfg(feature = "detailed-profiling")]

@@ -1,25 +1,26 @@
 //! The static scope registry: one slot per scope name, fixed capacity, overflow counted.
 //!
-//! Each call site owns a [`CallSite`] `static` that caches its slot index after the first
-//! call, so the hot path is one relaxed load. Registration (first call of a site, or every
+//! Each call site owns a [`CallSite`] `static` that caches a pointer to its slot's counters
+//! after the first call, so the hot path is one relaxed load and a null test. Registration (first call of a site, or every
 //! call through a run-time name) takes a short critical section and never allocates. Two
 //! call sites with the same name share one slot: a report is by name.
 
 use core::cell::RefCell;
 
 use critical_section::Mutex;
-use portable_atomic::{AtomicU32, Ordering};
+// Load/store-only atomics come from `core`: every target has them natively
+// (`target_has_atomic_load_store`), while portable-atomic on a core without
+// compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use super::counters::SlotCounters;
 
 include!(concat!(env!("OUT_DIR"), "/scope_capacity.rs"));
 
-const UNREGISTERED: u32 = 0;
-const DROPPED: u32 = u32::MAX;
-
-/// Names and kinds of the registered scopes, and what did not fit.
+/// Names and kinds of the registered scopes, and what did not fit. Every field starts at
+/// zero (`None` names), so the table lands in `.bss` and costs no flash.
 struct Table {
-    names: [&'static str; SCOPE_CAPACITY],
+    names: [Option<&'static str>; SCOPE_CAPACITY],
     is_async: [bool; SCOPE_CAPACITY],
     len: usize,
     dropped_sites: u32,
@@ -27,7 +28,7 @@ struct Table {
 }
 
 static TABLE: Mutex<RefCell<Table>> = Mutex::new(RefCell::new(Table {
-    names: [""; SCOPE_CAPACITY],
+    names: [None; SCOPE_CAPACITY],
     is_async: [false; SCOPE_CAPACITY],
     len: 0,
     dropped_sites: 0,
@@ -42,8 +43,11 @@ static SLOTS: [SlotCounters; SCOPE_CAPACITY] = [const { SlotCounters::new() }; S
 pub struct CallSite {
     name: &'static str,
     is_async: bool,
-    /// `slot index + 1`, [`UNREGISTERED`], or [`DROPPED`].
-    slot: AtomicU32,
+    /// The counters of the site's slot once registered; null before, or when the registry
+    /// was full.
+    counters: AtomicPtr<SlotCounters>,
+    /// The registry was full at the site's first call: its calls count as dropped.
+    dropped: AtomicBool,
 }
 
 impl CallSite {
@@ -52,7 +56,8 @@ impl CallSite {
         Self {
             name,
             is_async: false,
-            slot: AtomicU32::new(UNREGISTERED),
+            counters: AtomicPtr::new(core::ptr::null_mut()),
+            dropped: AtomicBool::new(false),
         }
     }
 
@@ -61,7 +66,8 @@ impl CallSite {
         Self {
             name,
             is_async: true,
-            slot: AtomicU32::new(UNREGISTERED),
+            counters: AtomicPtr::new(core::ptr::null_mut()),
+            dropped: AtomicBool::new(false),
         }
     }
 
@@ -70,28 +76,39 @@ impl CallSite {
         self.name
     }
 
-    /// The slot index, registering on first use; `None` when the registry was full.
+    /// The counters of the site's slot, registering on first use; `None` when the
+    /// registry was full.
     #[inline(always)]
-    pub(crate) fn slot(&self) -> Option<usize> {
-        let cached = self.slot.load(Ordering::Relaxed);
-        if cached != UNREGISTERED && cached != DROPPED {
-            return Some((cached - 1) as usize);
+    pub(crate) fn counters(&self) -> Option<&'static SlotCounters> {
+        let cached = self.counters.load(Ordering::Relaxed);
+        if cached.is_null() {
+            return self.counters_slow();
         }
-        self.slot_slow(cached)
+        // SAFETY: the only non-null value ever stored is `&SLOTS[i]` (in `counters_slow`),
+        // a shared reference to a `static`, valid for `'static`.
+        Some(unsafe { &*cached })
+    }
+
+    /// The slot index, registering on first use; `None` when the registry was full.
+    pub(crate) fn slot(&self) -> Option<usize> {
+        self.counters().map(index_of)
     }
 
     #[cold]
     #[inline(never)]
-    fn slot_slow(&self, cached: u32) -> Option<usize> {
-        if cached == DROPPED {
+    fn counters_slow(&self) -> Option<&'static SlotCounters> {
+        if self.dropped.load(Ordering::Relaxed) {
             count_dropped_call();
             return None;
         }
-        let found = register(self.name, self.is_async, true);
+        let Some(found) = register(self.name, self.is_async, true).and_then(counters) else {
+            self.dropped.store(true, Ordering::Relaxed);
+            return None;
+        };
         // A racing first call stores the same value: the slot of a name never changes.
-        let code = found.map_or(DROPPED, |i| i as u32 + 1);
-        self.slot.store(code, Ordering::Relaxed);
-        found
+        self.counters
+            .store(core::ptr::from_ref(found).cast_mut(), Ordering::Relaxed);
+        Some(found)
     }
 }
 
@@ -99,6 +116,13 @@ impl CallSite {
 #[inline(always)]
 pub(crate) fn counters(index: usize) -> Option<&'static SlotCounters> {
     SLOTS.get(index)
+}
+
+/// The index of a slot's counters in the table.
+#[inline]
+pub(crate) fn index_of(counters: &'static SlotCounters) -> usize {
+    let offset = core::ptr::from_ref(counters) as usize - SLOTS.as_ptr() as usize;
+    offset / core::mem::size_of::<SlotCounters>().max(1)
 }
 
 /// Finds or creates the slot for `name`. `new_site` says whether a failure counts as a
@@ -109,13 +133,13 @@ pub(crate) fn register(name: &'static str, is_async: bool, new_site: bool) -> Op
         let len = t.len;
         if let Some(i) = t.names[..len]
             .iter()
-            .position(|n| core::ptr::eq(*n, name) || *n == name)
+            .position(|n| n.is_some_and(|n| core::ptr::eq(n, name) || n == name))
         {
             t.is_async[i] |= is_async;
             return Some(i);
         }
         if len < SCOPE_CAPACITY {
-            t.names[len] = name;
+            t.names[len] = Some(name);
             t.is_async[len] = is_async;
             t.len = len + 1;
             return Some(len);
@@ -144,7 +168,8 @@ pub(crate) fn len() -> usize {
 pub(crate) fn entry(index: usize) -> Option<(&'static str, bool)> {
     critical_section::with(|cs| {
         let t = TABLE.borrow_ref(cs);
-        (index < t.len).then(|| (t.names[index], t.is_async[index]))
+        let name = t.names[..t.len].get(index).copied().flatten()?;
+        Some((name, t.is_async[index]))
     })
 }
 
@@ -152,7 +177,7 @@ pub(crate) fn entry(index: usize) -> Option<(&'static str, bool)> {
 pub(crate) fn find(name: &str) -> Option<usize> {
     critical_section::with(|cs| {
         let t = TABLE.borrow_ref(cs);
-        t.names[..t.len].iter().position(|n| *n == name)
+        t.names[..t.len].iter().position(|n| *n == Some(name))
     })
 }
 
