@@ -1,12 +1,4 @@
-//! Streaming statistics: count, mean and variance from sums shifted by the first value,
-//! min and max.
-//!
-//! The sums are taken of `value − shift`, where `shift` is the first value pushed (the
-//! "shifted data" method): as stable as Welford's update while values stay near the
-//! first one, which holds for the metrics a monitor samples, and an update is additions
-//! and multiplications only. A division per value, as Welford's update needs, links the
-//! double-precision division routine (≈ 1 KiB of soft-float) into every firmware that
-//! takes snapshots; here division happens only when a figure is read.
+//! Streaming statistics: count, mean and variance by Welford's method, min and max.
 
 /// Running statistics of one metric, updated in O(1) per value with no storage.
 ///
@@ -27,12 +19,8 @@
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RunningStats {
     count: u64,
-    /// The first value pushed; the sums are of `value − shift`.
-    shift: f64,
-    /// Σ (value − shift).
-    sum: f64,
-    /// Σ (value − shift)².
-    sum_squares: f64,
+    mean: f64,
+    m2: f64,
     min: f64,
     max: f64,
 }
@@ -42,9 +30,8 @@ impl RunningStats {
     pub const fn new() -> Self {
         Self {
             count: 0,
-            shift: 0.0,
-            sum: 0.0,
-            sum_squares: 0.0,
+            mean: 0.0,
+            m2: 0.0,
             min: f64::INFINITY,
             max: f64::NEG_INFINITY,
         }
@@ -55,13 +42,10 @@ impl RunningStats {
         if value.is_nan() {
             return;
         }
-        if self.count == 0 {
-            self.shift = value;
-        }
         self.count += 1;
-        let d = value - self.shift;
-        self.sum += d;
-        self.sum_squares += d * d;
+        let delta = value - self.mean;
+        self.mean += delta / self.count as f64;
+        self.m2 += delta * (value - self.mean);
         self.min = self.min.min(value);
         self.max = self.max.max(value);
     }
@@ -73,23 +57,17 @@ impl RunningStats {
 
     /// Arithmetic mean.
     pub fn mean(&self) -> Option<f64> {
-        (self.count > 0).then(|| self.shift + self.sum / self.count as f64)
-    }
-
-    /// Σ (value − mean)², never negative.
-    fn squared_deviations(&self) -> f64 {
-        let n = self.count as f64;
-        (self.sum_squares - self.sum * self.sum / n).max(0.0)
+        (self.count > 0).then_some(self.mean)
     }
 
     /// Sample variance (n − 1 in the denominator); needs two values.
     pub fn variance(&self) -> Option<f64> {
-        (self.count > 1).then(|| self.squared_deviations() / (self.count - 1) as f64)
+        (self.count > 1).then(|| self.m2 / (self.count - 1) as f64)
     }
 
     /// Population variance (n in the denominator).
     pub fn population_variance(&self) -> Option<f64> {
-        (self.count > 0).then(|| self.squared_deviations() / self.count as f64)
+        (self.count > 0).then(|| self.m2 / self.count as f64)
     }
 
     /// Sample standard deviation.
@@ -107,8 +85,8 @@ impl RunningStats {
         (self.count > 0).then_some(self.max)
     }
 
-    /// Combines two sets of statistics as if all values had been pushed into one: the
-    /// other's sums are moved to this one's shift.
+    /// Combines two sets of statistics as if all values had been pushed into one
+    /// (Chan et al.'s parallel update).
     pub fn merge(&mut self, other: &RunningStats) {
         if other.count == 0 {
             return;
@@ -117,10 +95,10 @@ impl RunningStats {
             *self = *other;
             return;
         }
-        let k = other.shift - self.shift;
-        let n = other.count as f64;
-        self.sum_squares += other.sum_squares + 2.0 * k * other.sum + n * k * k;
-        self.sum += other.sum + n * k;
+        let n = (self.count + other.count) as f64;
+        let delta = other.mean - self.mean;
+        self.m2 += other.m2 + delta * delta * self.count as f64 * other.count as f64 / n;
+        self.mean += delta * other.count as f64 / n;
         self.count += other.count;
         self.min = self.min.min(other.min);
         self.max = self.max.max(other.max);
@@ -170,30 +148,5 @@ mod tests {
         assert!((a.mean().unwrap() - all.mean().unwrap()).abs() < 1e-12);
         assert!((a.variance().unwrap() - all.variance().unwrap()).abs() < 1e-12);
         assert_eq!((a.min(), a.max()), (all.min(), all.max()));
-    }
-
-    #[test]
-    fn stable_far_from_zero() {
-        // Values around 1e9 with a spread of a few units: a plain sum of squares would
-        // lose every digit of the variance.
-        let mut s = RunningStats::new();
-        for v in [4.0, 7.0, 13.0, 16.0] {
-            s.push(1e9 + v);
-        }
-        assert!((s.mean().unwrap() - (1e9 + 10.0)).abs() < 1e-6);
-        assert!((s.variance().unwrap() - 30.0).abs() < 1e-9);
-    }
-
-    #[test]
-    fn merge_into_empty_and_of_empty() {
-        let mut a = RunningStats::new();
-        let mut b = RunningStats::new();
-        b.push(3.0);
-        b.push(5.0);
-        a.merge(&b);
-        assert_eq!(a, b);
-        a.merge(&RunningStats::new());
-        assert_eq!(a, b);
-        assert_eq!(a.mean(), Some(4.0));
     }
 }
