@@ -145,7 +145,7 @@ fn host_statistics(c: &mut Criterion) {
 fn sizes(_c: &mut Criterion) {
     use std::mem::size_of;
     println!(
-        "size_of RegressionTracker (16 metrics): {} B",
+        "size_of RegressionTracker (8 metrics): {} B",
         size_of::<RegressionTracker>()
     );
     println!(

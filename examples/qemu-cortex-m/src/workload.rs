@@ -12,8 +12,12 @@ pub const IDLE_PERIOD_MS: u64 = 50;
 /// Bytes the heap task adds per step, and its period in ms.
 pub const HEAP_STEP: usize = 256;
 pub const HEAP_PERIOD_MS: u64 = 20;
-/// Blocks the heap task keeps at most (it fits the smallest heap, 4 KiB).
-const MAX_BLOCKS: usize = 8;
+/// Blocks the heap task keeps at most: on the micro:bit (4 KiB heap, which also holds the
+/// monitor's state) half as many as on the MPS2 boards.
+#[cfg(target_has_atomic = "32")]
+pub const MAX_BLOCKS: usize = 8;
+#[cfg(not(target_has_atomic = "32"))]
+pub const MAX_BLOCKS: usize = 4;
 
 /// Spawns the three workload tasks.
 pub fn spawn_all(spawner: Spawner) {

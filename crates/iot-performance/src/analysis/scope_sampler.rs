@@ -20,7 +20,7 @@ struct Last {
 
 /// Remembers the registry totals of up to `N` scopes between samples.
 #[derive(Debug, Clone)]
-pub struct ScopeSampler<const N: usize = 16> {
+pub struct ScopeSampler<const N: usize = 8> {
     last: heapless::Vec<Last, N>,
     primed: bool,
     dropped: u32,

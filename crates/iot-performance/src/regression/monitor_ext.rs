@@ -22,7 +22,7 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         let mut sampler = self.cell.with_state(|s| s.scope_sampler.clone());
         let mut scope_means = heapless::Vec::<(&'static str, f64), 16>::new();
         sampler.sample(|name, us| {
-            // Beyond 16 scopes per sample the tracker's table is full anyway.
+            // Beyond 16 scopes per sample the tracker's table (8 metrics by default) is full anyway.
             let _ = scope_means.push((name, us));
         });
         Ok(self.cell.with_state(|s| {

@@ -9,7 +9,7 @@ use crate::provider::ticks_to_us;
 use crate::{PerformanceMonitor, PlatformMetrics, RunningStats, timing};
 
 /// Tasks and scopes whose validation state a monitor keeps.
-pub const TASK_CHECK_CAPACITY: usize = 16;
+pub const TASK_CHECK_CAPACITY: usize = 4;
 
 /// Totals of one scope at its previous validation, and the baseline learned so far.
 #[derive(Debug, Clone, Copy)]

@@ -40,7 +40,7 @@ impl Slot {
 /// [`RegressionTracker::set_baseline`]. A regression is reported once per episode: the
 /// metric must come back under its threshold before it can be reported again.
 #[derive(Debug, Clone)]
-pub struct RegressionTracker<const M: usize = 16> {
+pub struct RegressionTracker<const M: usize = 8> {
     config: RegressionConfig,
     options: DetectorOptions,
     slots: heapless::Vec<Slot, M>,
@@ -48,7 +48,7 @@ pub struct RegressionTracker<const M: usize = 16> {
 }
 
 impl RegressionTracker {
-    /// A tracker of up to 16 metrics with no history.
+    /// A tracker of up to 8 metrics with no history (`with_capacity` for more).
     ///
     /// # Errors
     /// [`Error::InvalidConfig`] for thresholds or options out of range.
