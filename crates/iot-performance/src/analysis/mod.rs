@@ -25,6 +25,7 @@
 //! ```
 
 mod compare;
+pub(crate) mod least_squares;
 mod metric;
 mod scope_sampler;
 pub mod student_t;
