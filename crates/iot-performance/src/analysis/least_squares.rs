@@ -1,6 +1,16 @@
 //! Ordinary least squares for a straight line, with the Student-t confidence of its
 //! slope: the one fit behind both metric trends ([`super::fit_trend`]) and the heap-floor
-//! leak detector (`memory::trend`).
+//! leak detector (`memory::trend`), and the host tool's heap-growth rate.
+//!
+//! ```
+//! use iot_performance::analysis::least_squares;
+//!
+//! let points = [(0.0, 1.0), (1.0, 3.1), (2.0, 4.9), (3.0, 7.0)];
+//! let fit = least_squares::fit(points.into_iter()).unwrap();
+//! assert!((fit.slope - 2.0).abs() < 0.1);
+//! assert!(fit.confidence_positive() > 0.99);
+//! assert!(fit.slope_half_width(0.95) < 0.5);
+//! ```
 //!
 //! Three passes over a cloneable iterator (sums, centred moments, residuals), so the
 //! points are never stored and the residual sum is computed directly rather than as a
@@ -10,7 +20,7 @@ use super::student_t;
 
 /// A straight line `y = intercept + slope · x` fitted to points `(x, y)`.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub(crate) struct LineFit {
+pub struct LineFit {
     /// Number of points.
     pub n: usize,
     /// dy/dx.
@@ -64,7 +74,7 @@ impl LineFit {
 
 /// Fits `y = a + b·x` to `points`; `None` for fewer than three points or when every `x`
 /// is the same.
-pub(crate) fn fit(points: impl Iterator<Item = (f64, f64)> + Clone) -> Option<LineFit> {
+pub fn fit(points: impl Iterator<Item = (f64, f64)> + Clone) -> Option<LineFit> {
     let (mut n, mut sx, mut sy) = (0usize, 0.0f64, 0.0f64);
     for (x, y) in points.clone() {
         n += 1;

@@ -25,7 +25,7 @@
 //! ```
 
 mod compare;
-pub(crate) mod least_squares;
+pub mod least_squares;
 mod metric;
 mod scope_sampler;
 pub mod student_t;
