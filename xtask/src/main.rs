@@ -94,28 +94,7 @@ fn check_targets() -> Result<(), String> {
     let mut built = 0;
     for (target, no_cas) in TARGETS {
         for features in FEATURE_SETS.iter().chain(platform_features(target)) {
-            let mut cmd = Command::new(&cargo);
-            cmd.args([
-                "build",
-                "--quiet",
-                "-p",
-                "iot-performance",
-                "--no-default-features",
-                "--target",
-                target,
-            ]);
-            if !features.is_empty() {
-                cmd.args(["--features", features]);
-            }
-            if *no_cas {
-                // What an application on a single-core chip without CAS would choose.
-                let var = format!(
-                    "CARGO_TARGET_{}_RUSTFLAGS",
-                    target.to_uppercase().replace('-', "_")
-                );
-                cmd.env(var, "--cfg portable_atomic_unsafe_assume_single_core");
-            }
-            run(&mut cmd)?;
+            run(&mut library_build(&cargo, target, *no_cas, features))?;
             built += 1;
         }
         // Memory analysis as firmware uses it: the runtime's linker symbols, the
@@ -126,23 +105,7 @@ fn check_targets() -> Result<(), String> {
             "link-riscv-rt"
         };
         let features = format!("alloc,detailed-profiling,embedded-alloc,{runtime}");
-        let mut cmd = Command::new(&cargo);
-        cmd.args([
-            "build",
-            "--quiet",
-            "-p",
-            "iot-performance",
-            "--no-default-features",
-        ])
-        .args(["--target", target, "--features", &features]);
-        if *no_cas {
-            let var = format!(
-                "CARGO_TARGET_{}_RUSTFLAGS",
-                target.to_uppercase().replace('-', "_")
-            );
-            cmd.env(var, "--cfg portable_atomic_unsafe_assume_single_core");
-        }
-        run(&mut cmd)?;
+        run(&mut library_build(&cargo, target, *no_cas, &features))?;
         built += 1;
     }
     println!(
@@ -151,6 +114,33 @@ fn check_targets() -> Result<(), String> {
         FEATURE_SETS.len() + 1
     );
     Ok(())
+}
+
+/// `cargo build` of the library for `target` without default features, with `features`
+/// (none when empty); on a chip without compare-and-swap, with the portable-atomic
+/// fallback an application on a single-core chip would choose.
+fn library_build(cargo: &str, target: &str, no_cas: bool, features: &str) -> Command {
+    let mut cmd = Command::new(cargo);
+    cmd.args([
+        "build",
+        "--quiet",
+        "-p",
+        "iot-performance",
+        "--no-default-features",
+        "--target",
+        target,
+    ]);
+    if !features.is_empty() {
+        cmd.args(["--features", features]);
+    }
+    if no_cas {
+        let var = format!(
+            "CARGO_TARGET_{}_RUSTFLAGS",
+            target.to_uppercase().replace('-', "_")
+        );
+        cmd.env(var, "--cfg portable_atomic_unsafe_assume_single_core");
+    }
+    cmd
 }
 
 /// The platform backend each target also builds with (the ESP32-C3 backend is built by

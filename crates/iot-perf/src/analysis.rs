@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use iot_performance::analysis::least_squares;
 use iot_performance::wire::SnapshotRecord;
 
 use crate::model::ScopeRow;
@@ -107,17 +108,10 @@ pub fn snapshot_series(
         .collect()
 }
 
-/// Least-squares slope of `points` (units of y per unit of x), `None` under 3 points.
+/// Least-squares slope of `points` (units of y per unit of x), `None` under 3 points or
+/// when every x is the same.
 pub fn slope(points: &[(f64, f64)]) -> Option<f64> {
-    if points.len() < 3 {
-        return None;
-    }
-    let n = points.len() as f64;
-    let mx = points.iter().map(|p| p.0).sum::<f64>() / n;
-    let my = points.iter().map(|p| p.1).sum::<f64>() / n;
-    let sxx: f64 = points.iter().map(|p| (p.0 - mx).powi(2)).sum();
-    let sxy: f64 = points.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
-    (sxx > 0.0).then(|| sxy / sxx)
+    least_squares::fit(points.iter().copied()).map(|fit| fit.slope)
 }
 
 /// A suspected leak: the heap's floor (minimum per quarter of the run) rises every quarter.

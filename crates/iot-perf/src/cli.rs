@@ -1,5 +1,6 @@
 //! Command-line interface definition.
 
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
@@ -60,26 +61,37 @@ pub struct DemoArgs {
     pub out: Option<PathBuf>,
 }
 
-fn parse_duration(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    if (0.5..=600.0).contains(&v) {
+/// `s` as a number within `range`; the errors say it is not `what`, or `out_of_range`.
+fn parse_in_range(
+    s: &str,
+    range: RangeInclusive<f64>,
+    what: &str,
+    out_of_range: &str,
+) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("{s:?} is not {what}"))?;
+    if range.contains(&v) {
         Ok(v)
     } else {
-        Err("the duration must be between 0.5 and 600 seconds".into())
+        Err(out_of_range.into())
     }
 }
 
+fn parse_duration(s: &str) -> Result<f64, String> {
+    parse_in_range(
+        s,
+        0.5..=600.0,
+        "a number of seconds",
+        "the duration must be between 0.5 and 600 seconds",
+    )
+}
+
 fn parse_timeout(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("{s:?} is not a number of seconds"))?;
-    if (0.1..=86_400.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err("the timeout must be between 0.1 and 86400 seconds".into())
-    }
+    parse_in_range(
+        s,
+        0.1..=86_400.0,
+        "a number of seconds",
+        "the timeout must be between 0.1 and 86400 seconds",
+    )
 }
 
 /// `record` options.
@@ -177,25 +189,21 @@ pub struct GateArgs {
 }
 
 fn parse_percent(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("{s:?} is not a percentage"))?;
-    if (0.0..=1000.0).contains(&v) {
-        Ok(v)
-    } else {
-        Err("the threshold must be between 0 and 1000 %".into())
-    }
+    parse_in_range(
+        s,
+        0.0..=1000.0,
+        "a percentage",
+        "the threshold must be between 0 and 1000 %",
+    )
 }
 
 fn parse_confidence(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| format!("{s:?} is not a percentage"))?;
-    if (50.0..=99.9).contains(&v) {
-        Ok(v)
-    } else {
-        Err("the confidence must be between 50 and 99.9 %".into())
-    }
+    parse_in_range(
+        s,
+        50.0..=99.9,
+        "a percentage",
+        "the confidence must be between 50 and 99.9 %",
+    )
 }
 
 /// `compare` options.

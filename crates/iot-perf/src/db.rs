@@ -155,14 +155,10 @@ impl History {
             let seq = *next_seq;
             *next_seq += 1;
             match record {
-                OwnedRecord::Session {
-                    device,
-                    firmware,
-                    ticks_per_second,
-                } => {
+                OwnedRecord::Session(s) => {
                     tx.execute(
                         "UPDATE runs SET device = ?2, firmware = ?3, ticks_per_second = ?4 WHERE id = ?1",
-                        params![run_id, device, firmware, int(*ticks_per_second)],
+                        params![run_id, s.device, s.firmware, int(s.ticks_per_second)],
                     )?;
                 }
                 OwnedRecord::Snapshot(s) => insert_snapshot(&tx, run_id, seq, s)?,

@@ -30,6 +30,23 @@ fn axis_label(v: f64) -> String {
     }
 }
 
+/// The opening `<svg>` tag of a chart `W` wide and `height` high, and its title at `title_x`.
+fn chart_start(id: &str, title: &str, height: f64, title_x: f64) -> String {
+    let mut s = String::new();
+    let _ = write!(
+        s,
+        r#"<svg id="{}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {height}" width="{W}" height="{height}" role="img" aria-label="{}">"#,
+        escape(id),
+        escape(title)
+    );
+    let _ = write!(
+        s,
+        r#"<text x="{title_x}" y="18" class="title">{}</text>"#,
+        escape(title)
+    );
+    s
+}
+
 /// A line chart of one or more `(x, y)` series, with a legend; `id` names the `<svg>`.
 pub fn line_chart(
     id: &str,
@@ -58,18 +75,7 @@ pub fn line_chart(
     let ph = H - TOP - BOTTOM;
     let sx = |x: f64| LEFT + (x - x0) / (x1 - x0) * pw;
     let sy = |y: f64| TOP + ph - (y - y0) / (y1 - y0) * ph;
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg id="{}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {H}" width="{W}" height="{H}" role="img" aria-label="{}">"#,
-        escape(id),
-        escape(title)
-    );
-    let _ = write!(
-        s,
-        r#"<text x="{LEFT}" y="18" class="title">{}</text>"#,
-        escape(title)
-    );
+    let mut s = chart_start(id, title, H, LEFT);
     let _ = write!(
         s,
         r##"<rect x="{LEFT}" y="{TOP}" width="{pw}" height="{ph}" fill="none" stroke="#999"/>"##
@@ -143,18 +149,7 @@ pub fn bar_chart(id: &str, title: &str, unit: &str, bars: &[(&str, f64)]) -> Str
         .map(|b| b.1)
         .fold(0.0f64, f64::max)
         .max(f64::MIN_POSITIVE);
-    let mut s = String::new();
-    let _ = write!(
-        s,
-        r#"<svg id="{}" class="chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {height}" width="{W}" height="{height}" role="img" aria-label="{}">"#,
-        escape(id),
-        escape(title)
-    );
-    let _ = write!(
-        s,
-        r#"<text x="10" y="18" class="title">{}</text>"#,
-        escape(title)
-    );
+    let mut s = chart_start(id, title, height, 10.0);
     for (i, (label, v)) in bars.iter().enumerate() {
         let y = TOP + row * i as f64;
         let w = (v / max * pw).max(1.0);

@@ -4,6 +4,13 @@
 //! the executor's sleep (see [`crate::embassy`]); the firmware backends' `wait_for_interrupt`
 //! helpers call them around `WFI`. A backend reads [`total`] each sample and reports
 //! `1 − Δidle / Δtime` as `cpu_utilization`.
+//!
+//! Without a firmware backend nothing reads the idle total, and without Embassy either
+//! nothing records idle time: this module is then unused.
+#![cfg_attr(
+    not(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3", test)),
+    allow(dead_code)
+)]
 
 use core::cell::Cell;
 
@@ -23,16 +30,6 @@ static STATE: Mutex<Cell<IdleState>> = Mutex::new(Cell::new(IdleState {
 }));
 
 /// The CPU goes idle at `now` (ticks). A second `begin` without `end` keeps the first.
-#[cfg_attr(
-    not(any(
-        feature = "embassy",
-        feature = "cortex-m",
-        feature = "riscv",
-        feature = "esp32c3",
-        test
-    )),
-    allow(dead_code)
-)]
 pub(crate) fn begin(now: u64) {
     critical_section::with(|cs| {
         let cell = STATE.borrow(cs);
@@ -46,16 +43,6 @@ pub(crate) fn begin(now: u64) {
 }
 
 /// The CPU is busy again at `now`. Without a matching `begin` nothing is counted.
-#[cfg_attr(
-    not(any(
-        feature = "embassy",
-        feature = "cortex-m",
-        feature = "riscv",
-        feature = "esp32c3",
-        test
-    )),
-    allow(dead_code)
-)]
 pub(crate) fn end(now: u64) {
     critical_section::with(|cs| {
         let cell = STATE.borrow(cs);
@@ -69,10 +56,6 @@ pub(crate) fn end(now: u64) {
 
 /// Idle ticks up to `now` (including an idle period still in progress), or `None` when
 /// nothing ever reported idle time: then CPU load is not measurable.
-#[cfg_attr(
-    not(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3", test)),
-    allow(dead_code)
-)]
 pub(crate) fn total(now: u64) -> Option<u64> {
     let state = critical_section::with(|cs| STATE.borrow(cs).get());
     state
@@ -81,10 +64,6 @@ pub(crate) fn total(now: u64) -> Option<u64> {
 }
 
 /// CPU busy share in percent over a window of `elapsed` ticks of which `idle` were idle.
-#[cfg_attr(
-    not(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3", test)),
-    allow(dead_code)
-)]
 pub(crate) fn busy_percent(elapsed: u64, idle: u64) -> f32 {
     if elapsed == 0 {
         return 0.0;

@@ -174,7 +174,7 @@ impl PerformanceComparator {
     ) -> MetricComparison {
         let mean_a = a.mean().unwrap_or(f64::NAN);
         let mean_b = b.mean().unwrap_or(f64::NAN);
-        let change_percent = (mean_a != 0.0).then(|| (mean_b - mean_a) / mean_a.abs() * 100.0);
+        let change_percent = percent_change(mean_a, mean_b);
         let mut out = MetricComparison {
             metric,
             mean_a,
@@ -214,6 +214,11 @@ impl Default for PerformanceComparator {
 pub(crate) struct Welch {
     pub(crate) p: f64,
     pub(crate) ci95: f64,
+}
+
+/// `to` relative to `from`, in percent of `|from|`; `None` when `from` is zero.
+pub(crate) fn percent_change(from: f64, to: f64) -> Option<f64> {
+    (from != 0.0).then(|| (to - from) / from.abs() * 100.0)
 }
 
 /// Welch's t-test; `None` with fewer than two values on a side.

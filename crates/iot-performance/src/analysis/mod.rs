@@ -25,13 +25,14 @@
 //! ```
 
 mod compare;
+pub mod least_squares;
 mod metric;
 mod scope_sampler;
 pub mod student_t;
 mod trend;
 
-pub(crate) use compare::welch;
 pub use compare::{ComparisonReport, MetricComparison, PerformanceComparator, Verdict};
+pub(crate) use compare::{percent_change, welch};
 pub use metric::{Metric, MetricKind, Quantity, Unit};
 pub use scope_sampler::ScopeSampler;
 pub use trend::{PerformanceAnalyzer, Trend, TrendAnalysis, TrendDirection, TrendPoint, fit_trend};

@@ -1,5 +1,6 @@
-//! Student's t distribution: two-sided p-values and quantiles, for trend confidence
-//! intervals and Welch's t-test. Pure `f64` arithmetic through `libm`, no tables.
+//! Student's t distribution: the distribution function, two-sided p-values and
+//! quantiles, for trend confidence intervals, the leak detector's confidence and Welch's
+//! t-test. Pure `f64` arithmetic through `libm`, no tables.
 
 /// Two-sided p-value of a t statistic with `df` degrees of freedom: the probability of a
 /// |T| at least as large as `|t|` when the true difference is zero.
@@ -12,6 +13,12 @@ pub fn two_sided_p(t: f64, df: f64) -> f64 {
     }
     let x = df / (df + t * t);
     regularized_incomplete_beta(df / 2.0, 0.5, x).clamp(0.0, 1.0)
+}
+
+/// `P(T ≤ t)` for Student's t with `df` degrees of freedom (one-sided).
+pub fn cdf(t: f64, df: f64) -> f64 {
+    let tail = 0.5 * two_sided_p(t, df);
+    if t >= 0.0 { 1.0 - tail } else { tail }
 }
 
 /// The `q` quantile of |T| for a two-sided interval: the `t` with
@@ -105,6 +112,18 @@ mod tests {
         }
         assert!((two_sided_quantile(0.99, 20.0) - 2.845).abs() < 1e-3);
         assert!((two_sided_quantile(0.95, 1e6) - 1.960).abs() < 1e-3);
+    }
+
+    #[test]
+    fn cdf_matches_tables() {
+        // One-sided critical values from standard t tables.
+        assert!((cdf(2.015, 5.0) - 0.95).abs() < 1e-3);
+        assert!((cdf(3.365, 5.0) - 0.99).abs() < 1e-3);
+        assert!((cdf(4.587, 10.0) - 0.9995).abs() < 1e-4);
+        assert!((cdf(-1.812, 10.0) - 0.05).abs() < 1e-3);
+        assert!((cdf(0.0, 3.0) - 0.5).abs() < 1e-12);
+        // One degree of freedom is the Cauchy distribution.
+        assert!((cdf(1.0, 1.0) - 0.75).abs() < 1e-9);
     }
 
     #[test]

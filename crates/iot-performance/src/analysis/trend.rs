@@ -7,7 +7,7 @@ use core::fmt;
 use critical_section::Mutex;
 use heapless::HistoryBuf;
 
-use super::student_t::two_sided_quantile;
+use super::least_squares;
 use super::{Metric, Unit};
 use crate::monitor::HandleBound;
 use crate::{Error, PerformanceMonitor, PerformanceSnapshot, PlatformMetrics, Result};
@@ -84,45 +84,18 @@ pub fn fit_trend(points: impl Iterator<Item = (u64, f64)> + Clone, unit: Unit) -
     let Some((t0, _)) = points.clone().next() else {
         return none;
     };
-    let xy = move || {
-        points
-            .clone()
-            .filter(|(_, y)| y.is_finite())
-            .map(move |(t, y)| (t.saturating_sub(t0) as f64 / US_PER_HOUR, y))
+    let xy = points
+        .filter(|(_, y)| y.is_finite())
+        .map(move |(t, y)| (t.saturating_sub(t0) as f64 / US_PER_HOUR, y));
+    let Some(fit) = least_squares::fit(xy.clone()) else {
+        none.points = xy.count() as u32;
+        return none;
     };
-    let (mut n, mut sx, mut sy) = (0.0, 0.0, 0.0);
-    for (x, y) in xy() {
-        n += 1.0;
-        sx += x;
-        sy += y;
-    }
-    none.points = n as u32;
-    if n < 3.0 {
-        return none;
-    }
-    let (mx, my) = (sx / n, sy / n);
-    let (mut sxx, mut sxy, mut last_x) = (0.0, 0.0, 0.0);
-    for (x, y) in xy() {
-        sxx += (x - mx) * (x - mx);
-        sxy += (x - mx) * (y - my);
-        last_x = x;
-    }
-    if sxx <= 0.0 {
-        return none;
-    }
-    let slope = sxy / sxx;
-    let intercept = my - slope * mx;
-    let sse: f64 = xy()
-        .map(|(x, y)| {
-            let r = y - (intercept + slope * x);
-            r * r
-        })
-        .sum();
-    let se = libm::sqrt(sse / (n - 2.0) / sxx);
     Trend {
-        slope_per_hour: Some(slope),
-        confidence_95_per_hour: Some(two_sided_quantile(0.95, n - 2.0) * se),
-        latest_fit: Some(intercept + slope * last_x),
+        points: fit.n as u32,
+        slope_per_hour: Some(fit.slope),
+        confidence_95_per_hour: Some(fit.slope_half_width(0.95)),
+        latest_fit: Some(fit.value_at(fit.last_x)),
         ..none
     }
 }

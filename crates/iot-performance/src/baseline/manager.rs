@@ -2,7 +2,7 @@
 
 use super::record::{BaselineComparison, MAX_SCOPES, PerformanceBaseline, name};
 use crate::analysis::ScopeSampler;
-use crate::monitor::HandleBound;
+use crate::monitor::{HandleBound, LazyMonitor};
 use crate::platform::DefaultPlatform;
 use crate::regression::{DetectorOptions, RegressionConfig};
 use crate::{
@@ -62,9 +62,7 @@ fn window_percentiles(start: &ScopeStart, scope: &'static str) -> (Option<f64>, 
 /// [`BaselineManager::window_secs`] seconds of the provider's clock (10 by default) at the
 /// monitor's sampling interval.
 pub struct BaselineManager<P: PlatformMetrics + HandleBound = DefaultPlatform, const N: usize = 8> {
-    monitor: Option<PerformanceMonitor<P>>,
-    #[cfg(feature = "std")]
-    open_default: Option<fn() -> Result<P>>,
+    monitor: LazyMonitor<P>,
     baselines: heapless::Vec<PerformanceBaseline, N>,
     window_secs: u32,
     config: RegressionConfig,
@@ -86,9 +84,9 @@ impl BaselineManager<DefaultPlatform> {
     /// A manager sampling this platform's default backend (the host process), opened on
     /// first use.
     pub fn new() -> Self {
-        let mut m = Self::empty(None);
-        m.open_default = Some(crate::host::HostMetrics::new);
-        m
+        Self::empty(LazyMonitor::opened_on_first_use(
+            crate::host::HostMetrics::new,
+        ))
     }
 }
 
@@ -113,11 +111,9 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> BaselineManager<P, N> {
 }
 
 impl<P: PlatformMetrics + HandleBound, const N: usize> BaselineManager<P, N> {
-    fn empty(monitor: Option<PerformanceMonitor<P>>) -> Self {
+    fn empty(monitor: LazyMonitor<P>) -> Self {
         Self {
             monitor,
-            #[cfg(feature = "std")]
-            open_default: None,
             baselines: heapless::Vec::new(),
             window_secs: 10,
             config: RegressionConfig::DEFAULT,
@@ -127,7 +123,7 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> BaselineManager<P, N> {
 
     /// A manager sampling `monitor`.
     pub fn with_monitor(monitor: PerformanceMonitor<P>) -> Self {
-        Self::empty(Some(monitor))
+        Self::empty(LazyMonitor::given(monitor))
     }
 
     /// Sets the window sampled by recordings and comparisons (1 ..= 86 400 s).
@@ -166,15 +162,10 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> BaselineManager<P, N> {
     }
 
     async fn monitor(&mut self) -> Result<PerformanceMonitor<P>> {
-        #[cfg(feature = "std")]
-        if self.monitor.is_none()
-            && let Some(open) = self.open_default
-        {
-            self.monitor = Some(PerformanceMonitor::with_provider(open()?).await?);
-        }
-        self.monitor.clone().ok_or(Error::NotFound {
-            what: "monitor of the baseline manager",
-        })
+        self.monitor
+            .get("monitor of the baseline manager")
+            .await
+            .cloned()
     }
 
     /// Samples the monitor for the window at its sampling interval, and the timing

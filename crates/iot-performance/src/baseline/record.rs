@@ -3,7 +3,7 @@
 use core::fmt;
 
 use crate::analysis::Metric;
-use crate::analysis::welch;
+use crate::analysis::{percent_change, welch};
 use crate::regression::{DetectorOptions, RegressionConfig};
 use crate::{Error, MetricStats, Result, RunningStats};
 
@@ -243,7 +243,7 @@ fn delta(
     options: &DetectorOptions,
 ) -> Option<MetricDelta> {
     let (b, c) = (baseline.mean()?, current.mean()?);
-    let change_percent = (b != 0.0).then(|| (c - b) / b.abs() * 100.0);
+    let change_percent = percent_change(b, c);
     let threshold_percent = config.threshold_percent(metric);
     let p_value = welch(baseline, current).map(|w| w.p);
     let regression = match threshold_percent {

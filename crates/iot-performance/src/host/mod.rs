@@ -64,25 +64,33 @@ impl HostMetrics {
     }
 }
 
-impl TimingProvider for HostMetrics {
-    fn now_ticks(&self) -> u64 {
-        self.clock.now_ticks()
-    }
+/// The clock and memory readings [`HostMetrics`] and [`HostMemory`] share: both hold a
+/// calibrated [`HostClock`] in a field `clock` and read the process's memory.
+macro_rules! host_clock_and_memory {
+    ($($backend:ty),+) => {$(
+        impl TimingProvider for $backend {
+            fn now_ticks(&self) -> u64 {
+                self.clock.now_ticks()
+            }
 
-    fn ticks_per_second(&self) -> u64 {
-        self.clock.ticks_per_second()
-    }
+            fn ticks_per_second(&self) -> u64 {
+                self.clock.ticks_per_second()
+            }
 
-    fn delay_ms(&self, ms: u32) -> impl Future<Output = ()> {
-        futures_timer::Delay::new(Duration::from_millis(u64::from(ms)))
-    }
+            fn delay_ms(&self, ms: u32) -> impl Future<Output = ()> {
+                futures_timer::Delay::new(Duration::from_millis(u64::from(ms)))
+            }
+        }
+
+        impl MemoryProvider for $backend {
+            fn memory_metrics(&self) -> Result<MemoryMetrics> {
+                memory::read()
+            }
+        }
+    )+};
 }
 
-impl MemoryProvider for HostMetrics {
-    fn memory_metrics(&self) -> Result<MemoryMetrics> {
-        memory::read()
-    }
-}
+host_clock_and_memory!(HostMetrics, HostMemory);
 
 /// Memory and clock of the current process only: what [`crate::MemoryAnalyzer`] needs,
 /// without opening the process statistics of [`HostMetrics`].
@@ -103,26 +111,6 @@ impl HostMemory {
 impl Default for HostMemory {
     fn default() -> Self {
         Self::new()
-    }
-}
-
-impl TimingProvider for HostMemory {
-    fn now_ticks(&self) -> u64 {
-        self.clock.now_ticks()
-    }
-
-    fn ticks_per_second(&self) -> u64 {
-        self.clock.ticks_per_second()
-    }
-
-    fn delay_ms(&self, ms: u32) -> impl Future<Output = ()> {
-        futures_timer::Delay::new(Duration::from_millis(u64::from(ms)))
-    }
-}
-
-impl MemoryProvider for HostMemory {
-    fn memory_metrics(&self) -> Result<MemoryMetrics> {
-        memory::read()
     }
 }
 

@@ -71,7 +71,6 @@ mod analyzer;
 mod config;
 mod device;
 pub mod introspection;
-mod slope;
 pub mod stack;
 mod statics;
 mod trend;

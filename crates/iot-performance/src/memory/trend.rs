@@ -5,7 +5,7 @@
 //! the decision rule.
 
 use super::config::LeakDetectionSettings;
-use super::slope;
+use crate::analysis::least_squares;
 
 const RING: usize = LeakDetectionSettings::MAX_FIT_WINDOWS as usize;
 
@@ -111,7 +111,8 @@ impl FloorTrend {
                 f.bytes as f64,
             )
         });
-        let fit = slope::fit(points)?;
+        let fit = least_squares::fit(points)?;
+        let confidence = fit.confidence_positive();
         let pairs = fit.n * (fit.n - 1) / 2;
         let out_of_order: usize = self
             .fitted()
@@ -132,7 +133,7 @@ impl FloorTrend {
                     f.bytes as f64,
                 )
             });
-            slope::fit(pts).is_some_and(|h| h.slope > 0.0)
+            least_squares::fit(pts).is_some_and(|h| h.slope > 0.0)
         };
         let both_halves_rise = half_rises(0, half) && half_rises(half, fit.n - half);
         let span_s = last.t_us.saturating_sub(first.t_us) as f64 / 1e6;
@@ -140,7 +141,7 @@ impl FloorTrend {
         let s = &self.settings;
         let leak_suspected = fit.n >= usize::from(s.min_windows)
             && fit.slope > 0.0
-            && fit.confidence_positive >= f64::from(s.min_confidence)
+            && confidence >= f64::from(s.min_confidence)
             && rise >= f64::from(s.min_growth_bytes)
             && rise >= 4.0 * fit.residual_std
             && out_of_order * 20 <= pairs
@@ -149,7 +150,7 @@ impl FloorTrend {
         Some(LeakEvidence {
             growth_rate_bytes_per_sec: fit.slope as f32,
             growth_rate_std_error: fit.standard_error as f32,
-            confidence: fit.confidence_positive as f32,
+            confidence: confidence as f32,
             floor_noise_bytes: fit.residual_std as f32,
             windows: fit.n as u8,
             out_of_order_pairs: out_of_order as u16,

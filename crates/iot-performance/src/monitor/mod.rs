@@ -18,8 +18,10 @@
 //! # }).unwrap();
 //! ```
 
+mod lazy;
 mod shared;
 
+pub(crate) use lazy::LazyMonitor;
 use shared::CellRef;
 pub use shared::{HandleBound, MonitorCell};
 

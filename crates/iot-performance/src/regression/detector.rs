@@ -2,7 +2,7 @@
 
 use super::{DetectorOptions, Regression, RegressionConfig, RegressionTracker};
 use crate::analysis::{Metric, ScopeSampler};
-use crate::monitor::HandleBound;
+use crate::monitor::{HandleBound, LazyMonitor};
 use crate::platform::DefaultPlatform;
 use crate::{Error, PerformanceMonitor, PlatformMetrics, Result};
 
@@ -15,9 +15,7 @@ use crate::{Error, PerformanceMonitor, PlatformMetrics, Result};
 /// [`ScopeSampler`]), and [`RegressionDetector::record_timing`] adds durations measured
 /// by other means.
 pub struct RegressionDetector<P: PlatformMetrics + HandleBound = DefaultPlatform> {
-    monitor: Option<PerformanceMonitor<P>>,
-    #[cfg(feature = "std")]
-    open_default: Option<fn() -> Result<P>>,
+    monitor: LazyMonitor<P>,
     tracker: RegressionTracker,
     sampler: ScopeSampler,
     invalid: Option<Error>,
@@ -43,8 +41,7 @@ impl RegressionDetector<DefaultPlatform> {
             Err(e) => (RegressionTracker::const_default(), Some(e)),
         };
         Self {
-            monitor: None,
-            open_default: Some(crate::host::HostMetrics::new),
+            monitor: LazyMonitor::opened_on_first_use(crate::host::HostMetrics::new),
             tracker,
             sampler: ScopeSampler::new(),
             invalid,
@@ -59,9 +56,7 @@ impl<P: PlatformMetrics + HandleBound> RegressionDetector<P> {
     /// [`Error::InvalidConfig`] for thresholds out of range.
     pub fn with_monitor(monitor: PerformanceMonitor<P>, config: RegressionConfig) -> Result<Self> {
         Ok(Self {
-            monitor: Some(monitor),
-            #[cfg(feature = "std")]
-            open_default: None,
+            monitor: LazyMonitor::given(monitor),
             tracker: RegressionTracker::new(config, DetectorOptions::DEFAULT)?,
             sampler: ScopeSampler::new(),
             invalid: None,
@@ -105,15 +100,7 @@ impl<P: PlatformMetrics + HandleBound> RegressionDetector<P> {
         if let Some(e) = self.invalid {
             return Err(e);
         }
-        #[cfg(feature = "std")]
-        if self.monitor.is_none()
-            && let Some(open) = self.open_default
-        {
-            self.monitor = Some(PerformanceMonitor::with_provider(open()?).await?);
-        }
-        self.monitor.as_ref().ok_or(Error::NotFound {
-            what: "monitor of the regression detector",
-        })
+        self.monitor.get("monitor of the regression detector").await
     }
 
     /// Starts the monitor and learns the baseline: `baseline_windows` windows, which

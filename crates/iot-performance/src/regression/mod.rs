@@ -244,7 +244,7 @@ impl Regression {
 
     /// The change in percent of the baseline; `None` for a zero baseline.
     pub fn change_percent(&self) -> Option<f64> {
-        (self.baseline_value != 0.0).then(|| self.change() / self.baseline_value.abs() * 100.0)
+        crate::analysis::percent_change(self.baseline_value, self.current_value)
     }
 
     /// A sentence saying what happened (`Display`, also without `alloc`).

@@ -64,7 +64,10 @@ mod reporter;
 mod sink;
 
 pub use frame::{FrameError, MAX_FRAME_LEN, MAX_RECORD_LEN, decode_frame, encode_frame};
-pub use record::{DroppedRecord, MAX_NAME_LEN, Record, ScopeRecord, SessionRecord, SnapshotRecord};
+pub use record::{
+    DroppedRecord, MAX_NAME_LEN, Record, ScopeEntry, ScopeRecord, SessionEntry, SessionRecord,
+    SnapshotRecord,
+};
 pub use reporter::Reporter;
 #[cfg(feature = "embedded-io")]
 pub use sink::IoSink;

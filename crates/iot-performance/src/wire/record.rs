@@ -2,7 +2,9 @@
 //!
 //! Plain data with fixed-size integers, so that the encoding is identical on 32-bit firmware
 //! and a 64-bit host. Names are borrowed: the device sends `&'static str`s without copying,
-//! the host decodes them as slices of its frame buffer.
+//! the host decodes them as slices of its frame buffer. The records that carry names are
+//! generic over the name's type ([`SessionEntry`], [`ScopeEntry`]), so that a host keeping
+//! them past the frame buffer stores the same fields with owned `String`s.
 
 use serde::{Deserialize, Serialize};
 
@@ -26,13 +28,16 @@ pub enum Record<'a> {
     Dropped(DroppedRecord),
 }
 
-/// Identifies the device and its firmware.
+/// Identifies the device and its firmware, as decoded from a frame.
+pub type SessionRecord<'a> = SessionEntry<&'a str>;
+
+/// Identifies the device and its firmware; names are `N` (`&str` on the wire).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SessionRecord<'a> {
+pub struct SessionEntry<N> {
     /// Device name or id, as the firmware calls itself.
-    pub device: &'a str,
+    pub device: N,
     /// Firmware name and version.
-    pub firmware: &'a str,
+    pub firmware: N,
     /// Frequency of the clock that scope ticks are counted in.
     pub ticks_per_second: u64,
 }
@@ -92,13 +97,17 @@ impl From<&PerformanceSnapshot> for SnapshotRecord {
     }
 }
 
-/// One profiled scope (function, block or async function), cumulative since start.
+/// One profiled scope with a borrowed name, as sent and decoded.
+pub type ScopeRecord<'a> = ScopeEntry<&'a str>;
+
+/// One profiled scope (function, block or async function), cumulative since start; the
+/// name is `N` (`&str` on the wire).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ScopeRecord<'a> {
+pub struct ScopeEntry<N> {
     /// Provider clock when the row was read, in microseconds.
     pub timestamp_us: u64,
     /// The scope's name.
-    pub name: &'a str,
+    pub name: N,
     /// Completed calls (for async functions: completed futures).
     pub calls: u64,
     /// Sum of all call durations, in ticks.
@@ -117,6 +126,49 @@ pub struct ScopeRecord<'a> {
     pub polls: Option<u64>,
     /// Frequency of the tick counter.
     pub ticks_per_second: u64,
+}
+
+impl<N> SessionEntry<N> {
+    /// The same session with its names converted by `f` (e.g. `str::to_owned`).
+    pub fn map_names<M>(self, mut f: impl FnMut(N) -> M) -> SessionEntry<M> {
+        SessionEntry {
+            device: f(self.device),
+            firmware: f(self.firmware),
+            ticks_per_second: self.ticks_per_second,
+        }
+    }
+}
+
+impl<N> ScopeEntry<N> {
+    /// The same row with its name converted by `f` (e.g. `str::to_owned`).
+    pub fn map_name<M>(self, f: impl FnOnce(N) -> M) -> ScopeEntry<M> {
+        ScopeEntry {
+            timestamp_us: self.timestamp_us,
+            name: f(self.name),
+            calls: self.calls,
+            total_ticks: self.total_ticks,
+            min_ticks: self.min_ticks,
+            max_ticks: self.max_ticks,
+            self_ticks: self.self_ticks,
+            busy_ticks: self.busy_ticks,
+            wall_ticks: self.wall_ticks,
+            polls: self.polls,
+            ticks_per_second: self.ticks_per_second,
+        }
+    }
+
+    /// Ticks to microseconds at this row's frequency (0 when the frequency is unknown).
+    pub fn ticks_to_us(&self, ticks: u64) -> f64 {
+        if self.ticks_per_second == 0 {
+            return 0.0;
+        }
+        ticks as f64 * 1e6 / self.ticks_per_second as f64
+    }
+
+    /// Mean call duration in µs, `None` without calls.
+    pub fn mean_us(&self) -> Option<f64> {
+        (self.calls > 0).then(|| self.ticks_to_us(self.total_ticks) / self.calls as f64)
+    }
 }
 
 impl ScopeRecord<'static> {
