@@ -65,8 +65,7 @@ impl Default for RiscVConfig {
     }
 }
 
-/// Heap figures from the application's allocator: `(used, free)` bytes.
-pub type HeapReader = fn() -> (usize, usize);
+pub use crate::firmware_system::HeapReader;
 
 /// Metrics of a RISC-V device. One per program: it owns the stack paint.
 #[derive(Debug)]
@@ -216,17 +215,11 @@ impl TimingProvider for RiscVMetrics {
 
 impl MemoryProvider for RiscVMetrics {
     fn memory_metrics(&self) -> Result<MemoryMetrics> {
-        let stack_used = self.stack_high_water_mark();
-        let (heap_used, heap_free) = self.heap.map_or((0, 0), |read| read());
-        Ok(MemoryMetrics {
-            heap_used,
-            heap_free,
-            heap_total: heap_used + heap_free,
-            stack_used,
-            stack_free: self.stack.size().saturating_sub(stack_used),
-            static_memory: self.static_memory,
-            fragmentation_ratio: f32::NAN,
-        })
+        Ok(crate::firmware_system::memory_metrics(
+            self.heap,
+            &self.stack,
+            self.static_memory,
+        ))
     }
 }
 

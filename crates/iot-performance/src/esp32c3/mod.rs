@@ -53,8 +53,7 @@ pub struct Esp32C3Config {
     pub wifi_performance_tracking: bool,
 }
 
-/// Heap figures from the application's allocator: `(used, free)` bytes.
-pub type HeapReader = fn() -> (usize, usize);
+pub use crate::firmware_system::HeapReader;
 
 /// Metrics of an ESP32-C3.
 pub struct Esp32C3Metrics {
@@ -231,17 +230,11 @@ impl TimingProvider for Esp32C3Metrics {
 
 impl MemoryProvider for Esp32C3Metrics {
     fn memory_metrics(&self) -> Result<MemoryMetrics> {
-        let (heap_used, heap_free) = self.heap.map_or((0, 0), |read| read());
-        let stack_used = self.stack_high_water_mark();
-        Ok(MemoryMetrics {
-            heap_used,
-            heap_free,
-            heap_total: heap_used + heap_free,
-            stack_used,
-            stack_free: self.stack.size().saturating_sub(stack_used),
-            static_memory: self.static_memory,
-            fragmentation_ratio: f32::NAN,
-        })
+        Ok(crate::firmware_system::memory_metrics(
+            self.heap,
+            &self.stack,
+            self.static_memory,
+        ))
     }
 }
 
