@@ -132,6 +132,19 @@ impl RiscVMetrics {
         }
         let config_tps = clock_frequency(&config);
         crate::device_clock::register_everywhere(now_ticks, config_tps);
+        if let Some(address) = config.mtime_address {
+            // Scopes read the low word of `mtime` (one load, little-endian); the whole
+            // 64-bit register is `timing::now()`.
+            // SAFETY: the configured `mtime` address is an aligned, always-readable
+            // register (see `RiscVConfig::mtime_address`) whose reads have no side effect.
+            let counter = unsafe {
+                crate::timing::CounterRegister::new(
+                    address as *const u32,
+                    config.mtime_frequency_hz,
+                )
+            };
+            crate::timing::set_counter_clock(counter.with_time(now_ticks));
+        }
         let stack = StackRegion::main_stack();
         stack::paint(&stack)?;
         let static_memory = crate::memory::static_memory()?;

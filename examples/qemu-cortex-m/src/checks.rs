@@ -276,7 +276,9 @@ pub async fn run<P: PlatformMetrics + 'static>(
     );
     let heap_grew = first
         .as_ref()
-        .map(|f| snap.memory.heap_used >= f.memory.heap_used + workload::MAX_BLOCKS * workload::HEAP_STEP)
+        .map(|f| {
+            snap.memory.heap_used >= f.memory.heap_used + workload::MAX_BLOCKS * workload::HEAP_STEP
+        })
         .unwrap_or(false);
     report.check(
         "heap_growth_seen",

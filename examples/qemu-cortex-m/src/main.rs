@@ -37,6 +37,10 @@ const CORE_CLOCK_HZ: u32 = 25_000_000;
 #[cfg(not(target_has_atomic = "32"))]
 const CORE_CLOCK_HZ: u32 = 16_000_000;
 
+/// COUNTER of the mps2 FPGA I/O block: counts up at 25 MHz, wraps at 2³².
+#[cfg(all(feature = "perf", target_has_atomic = "32"))]
+const FPGAIO_COUNTER: *const u32 = 0x4002_8018 as *const u32;
+
 #[cfg(feature = "perf")]
 static SYSTICK_ISR: iot_performance::interrupts::IsrStats =
     iot_performance::interrupts::IsrStats::new("SysTick");
@@ -119,10 +123,30 @@ async fn main(spawner: Spawner) {
             || iot_performance::cortex_m::now_ticks() * 1_000_000_000 / u64::from(CORE_CLOCK_HZ),
             iot_performance::cortex_m::now_ticks,
         );
-        println!(
-            "overhead: {clock_read} instructions per clock read (SysTick)"
-        );
-        println!("overhead: {overhead} instructions per profile_block! enter+exit");
+        println!("overhead: {clock_read} instructions per clock read (SysTick)");
+        println!("overhead: {overhead} instructions per profile_block! enter+exit (SysTick clock)");
+        // The mps2 boards have what silicon has in DWT CYCCNT and QEMU lacks: a
+        // free-running 32-bit up-counter register (FPGAIO COUNTER, 25 MHz). The rest of
+        // the run profiles with it.
+        #[cfg(target_has_atomic = "32")]
+        {
+            check_counter_rate(&mut report, FPGAIO_COUNTER, u64::from(CORE_CLOCK_HZ));
+            // SAFETY: FPGAIO COUNTER is an aligned, always-readable register of the mps2
+            // FPGA block; reading it has no side effect.
+            let counter = unsafe {
+                iot_performance::timing::CounterRegister::new(
+                    FPGAIO_COUNTER,
+                    u64::from(CORE_CLOCK_HZ),
+                )
+            };
+            iot_performance::timing::set_counter_clock(counter);
+            let overhead = checks::profile_block_overhead(|| {
+                iot_performance::cortex_m::now_ticks() * 1_000_000_000 / u64::from(CORE_CLOCK_HZ)
+            });
+            println!(
+                "overhead: {overhead} instructions per profile_block! enter+exit (counter register clock)"
+            );
+        }
         let failed = checks::run(
             spawner,
             metrics,
@@ -140,4 +164,24 @@ async fn main(spawner: Spawner) {
         println!("workload done (heap used {} B)", HEAP.used());
         semihosting::process::exit(0);
     }
+}
+
+/// Checks that the counter register at `address` counts at `hz`, against the backend's
+/// SysTick time, over 100 000 instructions.
+#[cfg(all(feature = "perf", target_has_atomic = "32"))]
+fn check_counter_rate(report: &mut checks::Report, address: *const u32, hz: u64) {
+    // SAFETY: the caller passes an aligned, always-readable, side-effect-free register.
+    let read = || unsafe { address.read_volatile() };
+    let (counter_start, time_start) = (read(), iot_performance::cortex_m::now_ticks());
+    for i in 0..20_000u32 {
+        core::hint::black_box(i);
+    }
+    let counted = u64::from(read().wrapping_sub(counter_start));
+    let elapsed = iot_performance::cortex_m::now_ticks() - time_start;
+    // Both count at `hz`; readings are a few instructions apart (1 tick = 40 of them).
+    report.check(
+        "counter_register_counts_at_core_clock",
+        counted.abs_diff(elapsed) * 100 <= elapsed && hz > 0,
+        format_args!("{counted} counter ticks, {elapsed} SysTick ticks"),
+    );
 }

@@ -135,6 +135,16 @@ impl CortexMMetrics {
         // The profiler gets the chosen source's read itself, not `now_ticks`' dispatch
         // on the source: two scope clock reads saved that test per scope.
         crate::device_clock::register_everywhere(clock::read_fn(source), core_clock_hz);
+        if source == ClockSource::DwtCycleCounter {
+            // Scopes read CYCCNT itself (one load); `timing::now()` keeps the extended
+            // reading the SysTick handler refreshes.
+            // SAFETY: DWT_CYCCNT (0xE000_1004) is an aligned, always-readable register
+            // whose reads have no side effect.
+            let counter = unsafe {
+                crate::timing::CounterRegister::new(0xE000_1004 as *const u32, core_clock_hz)
+            };
+            crate::timing::set_counter_clock(counter.with_time(clock::read_fn(source)));
+        }
         let stack = StackRegion::main_stack();
         stack::paint(&stack)?;
         let static_memory = crate::memory::static_memory()?;

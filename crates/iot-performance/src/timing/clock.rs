@@ -21,6 +21,8 @@
 use core::cell::Cell;
 
 use critical_section::Mutex;
+
+use super::counter_clock::{self, CounterRegister};
 // Load/store-only atomics come from `core`: every target has them natively
 // (`target_has_atomic_load_store`), while portable-atomic on a core without
 // compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
@@ -39,13 +41,23 @@ static CLOCK_HZ: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
 /// interrupt handlers included. Scopes open while the clock changes measure across two
 /// clocks: set it once, at start-up.
 pub fn set_clock(now: fn() -> u64, ticks_per_second: u64) {
+    counter_clock::uninstall();
     critical_section::with(|cs| CLOCK_HZ.borrow(cs).set(ticks_per_second));
     CLOCK_FN.store(now as *mut (), Ordering::Release);
+}
+
+/// Makes a free-running 32-bit counter register the profiler's clock (see
+/// [`CounterRegister`]): the cheapest clock a scope can have. It replaces any clock given
+/// to [`set_clock`]; set it once, at start-up.
+pub fn set_counter_clock(counter: CounterRegister) {
+    critical_section::with(|cs| CLOCK_HZ.borrow(cs).set(counter.ticks_per_second()));
+    counter_clock::install(counter);
 }
 
 /// Goes back to the platform's default clock (the host cycle counter under `std`, none
 /// on firmware).
 pub fn reset_clock() {
+    counter_clock::uninstall();
     CLOCK_FN.store(core::ptr::null_mut(), Ordering::Release);
     critical_section::with(|cs| CLOCK_HZ.borrow(cs).set(0));
 }
@@ -53,6 +65,10 @@ pub fn reset_clock() {
 /// The profiler's current time in ticks.
 #[inline(always)]
 pub fn now() -> u64 {
+    let counter = counter_clock::register();
+    if !counter.is_null() {
+        return counter_clock::extended(counter);
+    }
     // Relaxed: the pointer is all that is read through it (the frequency has its own
     // lock), and an acquire load costs a barrier (`dmb`) on every Cortex-M clock read.
     let f = CLOCK_FN.load(Ordering::Relaxed);
@@ -69,11 +85,48 @@ pub fn now() -> u64 {
 /// Ticks per second of [`now`]; 0 when no clock is available on this platform.
 pub fn ticks_per_second() -> u64 {
     let hz = critical_section::with(|cs| CLOCK_HZ.borrow(cs).get());
-    if hz != 0 || !CLOCK_FN.load(Ordering::Acquire).is_null() {
+    if hz != 0
+        || !CLOCK_FN.load(Ordering::Acquire).is_null()
+        || !counter_clock::register().is_null()
+    {
         hz
     } else {
         default_ticks_per_second()
     }
+}
+
+/// A scope's start time: the full 64-bit time where the target has 64-bit atomics (hosts,
+/// where a 2³²-tick window is about a second of CPU cycles), the low 32 bits on MCUs
+/// (a scope keeps half the state and one register read, and measures calls of up to
+/// 2³² ticks exactly).
+#[cfg(target_has_atomic = "64")]
+pub(crate) type Stamp = u64;
+/// See the 64-bit variant.
+#[cfg(not(target_has_atomic = "64"))]
+pub(crate) type Stamp = u32;
+
+/// The time a scope starts or ends at: with a counter register installed on an MCU, one
+/// volatile load.
+#[inline(always)]
+pub(crate) fn stamp() -> Stamp {
+    #[cfg(not(target_has_atomic = "64"))]
+    {
+        let counter = counter_clock::register();
+        if !counter.is_null() {
+            return counter_clock::read_raw(counter);
+        }
+        // Truncation intended: only differences of stamps are used.
+        now() as u32
+    }
+    #[cfg(target_has_atomic = "64")]
+    now()
+}
+
+/// Ticks from `start` to `end` (wrapping: a 32-bit stamp may have wrapped once).
+#[inline(always)]
+pub(crate) fn elapsed(start: Stamp, end: Stamp) -> u64 {
+    #[allow(clippy::useless_conversion)] // u64 → u64 on hosts, u32 → u64 on MCUs
+    u64::from(end.wrapping_sub(start))
 }
 
 #[cfg(feature = "std")]

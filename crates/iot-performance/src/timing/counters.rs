@@ -201,11 +201,38 @@ mod masked {
     /// The counters as [`Totals`], except `min`, which holds `!min` (0 before any call).
     /// An `UnsafeCell` rather than a `RefCell`: no borrow flag to check and set on the
     /// hot path, and no panic path; exclusivity comes from the critical section alone.
-    pub(crate) struct SlotCounters(Mutex<UnsafeCell<Totals>>);
+    /// What the critical section guards: the minimum and maximum are 32-bit (a scope's
+    /// calls are measured as 32-bit differences on these cores; a future's wall time
+    /// beyond 2³² ticks saturates them, its total stays exact).
+    #[derive(Clone, Copy)]
+    struct Stored {
+        calls: u64,
+        total: u64,
+        min_inverted: u32,
+        max: u32,
+        busy: u64,
+        polls: u64,
+        cancelled: u64,
+        #[cfg(feature = "detailed-profiling")]
+        self_ticks: u64,
+        #[cfg(feature = "detailed-profiling")]
+        histogram: [u32; super::HISTOGRAM_BUCKETS],
+    }
 
-    const ZERO: Totals = Totals {
-        min: 0,
-        ..Totals::EMPTY
+    pub(crate) struct SlotCounters(Mutex<UnsafeCell<Stored>>);
+
+    const ZERO: Stored = Stored {
+        calls: 0,
+        total: 0,
+        min_inverted: 0,
+        max: 0,
+        busy: 0,
+        polls: 0,
+        cancelled: 0,
+        #[cfg(feature = "detailed-profiling")]
+        self_ticks: 0,
+        #[cfg(feature = "detailed-profiling")]
+        histogram: [0; super::HISTOGRAM_BUCKETS],
     };
 
     impl SlotCounters {
@@ -214,14 +241,14 @@ mod masked {
         }
 
         #[inline(always)]
-        fn update(&self, f: impl FnOnce(&mut Totals)) {
+        fn update(&self, f: impl FnOnce(&mut Stored)) {
             critical_section::with(|cs| f(self.stored(cs)));
         }
 
         /// The stored counters, exclusively, for the length of the critical section.
         #[inline(always)]
         #[allow(clippy::mut_from_ref)]
-        fn stored<'cs>(&'cs self, cs: CriticalSection<'cs>) -> &'cs mut Totals {
+        fn stored<'cs>(&'cs self, cs: CriticalSection<'cs>) -> &'cs mut Stored {
             // SAFETY: the cell is only reached through this function, which needs a
             // critical section token, and every caller holds the reference only inside
             // its `critical_section::with` closure, which calls nothing that could come
@@ -233,11 +260,12 @@ mod masked {
         /// One completed call that took `ticks`.
         #[inline(always)]
         pub(crate) fn record_call(&self, ticks: u64) {
+            let narrow = u32::try_from(ticks).unwrap_or(u32::MAX);
             self.update(|t| {
                 t.calls = t.calls.wrapping_add(1);
                 t.total = t.total.wrapping_add(ticks);
-                t.min = t.min.max(!ticks);
-                t.max = t.max.max(ticks);
+                t.min_inverted = t.min_inverted.max(!narrow);
+                t.max = t.max.max(narrow);
                 #[cfg(feature = "detailed-profiling")]
                 {
                     let b = &mut t.histogram[bucket_of(ticks)];
@@ -268,10 +296,24 @@ mod masked {
         }
 
         pub(crate) fn totals(&self) -> Totals {
-            let stored = critical_section::with(|cs| *self.stored(cs));
+            let s = critical_section::with(|cs| *self.stored(cs));
             Totals {
-                min: !stored.min,
-                ..stored
+                calls: s.calls,
+                total: s.total,
+                // Before the first call: u64::MAX, like the lock-free slots.
+                min: if s.calls == 0 {
+                    u64::MAX
+                } else {
+                    u64::from(!s.min_inverted)
+                },
+                max: u64::from(s.max),
+                busy: s.busy,
+                polls: s.polls,
+                cancelled: s.cancelled,
+                #[cfg(feature = "detailed-profiling")]
+                self_ticks: s.self_ticks,
+                #[cfg(feature = "detailed-profiling")]
+                histogram: s.histogram,
             }
         }
 
@@ -314,6 +356,20 @@ mod tests {
 
     /// The bytes of a value with no padding (every counter type here is `u64`/`u32`
     /// fields or atomics of them).
+    #[test]
+    fn masked_extremes_saturate_but_totals_stay_exact() {
+        let c = masked::SlotCounters::new();
+        let long = (1u64 << 33) + 5; // a future waiting longer than a 32-bit period
+        c.record_call(long);
+        let t = c.totals();
+        assert_eq!((t.calls, t.total), (1, long));
+        assert_eq!((t.min, t.max), (u64::from(u32::MAX), u64::from(u32::MAX)));
+        c.record_call(u64::from(u32::MAX));
+        c.record_call(12);
+        let t = c.totals();
+        assert_eq!((t.min, t.max), (12, u64::from(u32::MAX)));
+    }
+
     fn bytes_of<T>(value: &T) -> &[u8] {
         // SAFETY: `value` is a live reference to `size_of::<T>()` initialised bytes (the
         // types passed here have no padding), borrowed for the slice's lifetime.

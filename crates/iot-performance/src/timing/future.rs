@@ -86,18 +86,18 @@ impl<F: Future> Future for ProfiledFuture<F> {
         };
         #[cfg(feature = "detailed-profiling")]
         let frame = super::detail::nesting::enter(*this.index);
-        let start = clock::now();
-        // The first measured poll starts the wall-clock time.
-        let first_poll = *this.first_poll.get_or_insert(start);
+        let start = clock::stamp();
+        // The first measured poll starts the wall-clock time (64-bit: a future may wait
+        // longer than a 32-bit counter period).
+        let first_poll = *this.first_poll.get_or_insert_with(clock::now);
         let result = inner.poll(cx);
-        let end = clock::now();
-        let busy = end.wrapping_sub(start);
+        let busy = clock::elapsed(start, clock::stamp());
         slot.record_poll(busy);
         #[cfg(feature = "detailed-profiling")]
         super::detail::nesting::exit(frame, *this.index, slot, busy);
         if result.is_ready() {
             *this.done = true;
-            slot.record_call(end.wrapping_sub(first_poll));
+            slot.record_call(clock::now().wrapping_sub(first_poll));
         }
         result
     }

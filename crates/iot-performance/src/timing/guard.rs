@@ -37,7 +37,7 @@ macro_rules! profile_block {
 #[derive(Debug)]
 pub struct ScopeGuard {
     slot: Option<&'static SlotCounters>,
-    start: u64,
+    start: clock::Stamp,
     #[cfg(feature = "detailed-profiling")]
     frame: super::detail::nesting::Frame,
     #[cfg(feature = "detailed-profiling")]
@@ -89,7 +89,7 @@ impl ScopeGuard {
             frame: super::detail::nesting::enter(index),
             #[cfg(feature = "detailed-profiling")]
             index,
-            start: clock::now(),
+            start: clock::stamp(),
         }
     }
 
@@ -103,7 +103,7 @@ impl Drop for ScopeGuard {
     #[inline(always)]
     fn drop(&mut self) {
         if let Some(slot) = self.slot {
-            let ticks = clock::now().wrapping_sub(self.start);
+            let ticks = clock::elapsed(self.start, clock::stamp());
             slot.record_call(ticks);
             #[cfg(feature = "detailed-profiling")]
             super::detail::nesting::exit(self.frame, self.index, slot, ticks);

@@ -66,6 +66,7 @@
 //! monitor) turns every scope into one relaxed load and a branch.
 
 mod clock;
+mod counter_clock;
 mod counters;
 #[cfg(feature = "detailed-profiling")]
 mod detail;
@@ -81,7 +82,8 @@ mod wrap_clock;
 // compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
 use core::sync::atomic::{AtomicBool, Ordering};
 
-pub use clock::{ManualClock, now, reset_clock, set_clock, ticks_per_second};
+pub use clock::{ManualClock, now, reset_clock, set_clock, set_counter_clock, ticks_per_second};
+pub use counter_clock::CounterRegister;
 #[cfg(feature = "detailed-profiling")]
 pub use detail::{
     CriticalPath, DetailLosses, EDGE_CAPACITY, MAX_DEPTH, PathStep, critical_path, detail_losses,
