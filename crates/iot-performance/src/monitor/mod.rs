@@ -168,7 +168,8 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// # Errors
     /// As [`PerformanceMonitor::start_monitoring`].
     pub async fn start_realtime_analysis(&self) -> Result<()> {
-        self.cell.with_state(|s| s.realtime = true);
+        self.cell
+            .with_state(|s| s.realtime = Some(MetricStats::record as shared::RecordStats));
         self.start_monitoring().await
     }
 
@@ -207,8 +208,8 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
             Ok(snapshot) => {
                 self.cell.with_state(|s| {
                     s.samples = s.samples.saturating_add(1);
-                    if s.realtime {
-                        s.stats.record(&snapshot, s.config.memory_tracking);
+                    if let Some(record) = s.realtime {
+                        record(&mut s.stats, &snapshot, s.config.memory_tracking);
                     }
                     s.last = Some(snapshot.clone());
                 });

@@ -11,7 +11,10 @@ use crate::{MetricStats, MonitorConfig, PerformanceSnapshot};
 pub(crate) struct MonitorState {
     pub(crate) config: MonitorConfig,
     pub(crate) running: bool,
-    pub(crate) realtime: bool,
+    /// Set by `start_realtime_analysis`: records a sample into the running statistics.
+    /// A function pointer rather than a flag, so that firmware which never starts
+    /// real-time analysis does not link the statistics (and their `f64` arithmetic).
+    pub(crate) realtime: Option<RecordStats>,
     pub(crate) samples: u32,
     pub(crate) failed_samples: u32,
     pub(crate) last: Option<PerformanceSnapshot>,
@@ -26,6 +29,9 @@ pub(crate) struct MonitorState {
     pub(crate) task_checks:
         heapless::Vec<crate::regression::TaskCheck, { crate::regression::TASK_CHECK_CAPACITY }>,
 }
+
+/// Records one sample into the running statistics (`memory` = memory tracking on).
+pub(crate) type RecordStats = fn(&mut MetricStats, &crate::PerformanceSnapshot, bool);
 
 /// A provider and the monitor's state, shared by every clone of a handle.
 ///
@@ -45,7 +51,7 @@ impl<P> MonitorCell<P> {
             state: Mutex::new(RefCell::new(MonitorState {
                 config,
                 running: false,
-                realtime: false,
+                realtime: None,
                 samples: 0,
                 failed_samples: 0,
                 last: None,

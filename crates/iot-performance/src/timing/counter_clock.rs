@@ -45,7 +45,7 @@ use crate::WrapExtender;
 /// assert_eq!(timing::ticks_per_second(), 64_000_000);
 /// # timing::reset_clock();
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub struct CounterRegister {
     address: *const u32,
     ticks_per_second: u64,

@@ -86,10 +86,11 @@ impl<F: Future> Future for ProfiledFuture<F> {
         };
         #[cfg(feature = "detailed-profiling")]
         let frame = super::detail::nesting::enter(*this.index);
-        let start = clock::stamp();
         // The first measured poll starts the wall-clock time (64-bit: a future may wait
-        // longer than a 32-bit counter period).
+        // longer than a 32-bit counter period), read before the poll's start so that the
+        // wall time of a call is never shorter than its busy time.
         let first_poll = *this.first_poll.get_or_insert_with(clock::now);
+        let start = clock::stamp();
         let result = inner.poll(cx);
         let busy = clock::elapsed(start, clock::stamp());
         slot.record_poll(busy);
