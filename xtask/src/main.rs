@@ -9,6 +9,7 @@
 mod firmware;
 mod qemu;
 mod size;
+mod size_parts;
 
 use std::env;
 use std::process::{Command, ExitCode};

@@ -14,6 +14,7 @@
 use std::process::Command;
 
 use crate::firmware::{cargo_in, release_elf};
+use crate::size_parts;
 
 /// Probes measured: (example, target).
 const PROBES: &[(&str, &str)] = &[
@@ -34,14 +35,20 @@ pub struct Footprint {
 
 pub fn run() -> Result<(), String> {
     crate::ensure_targets(&PROBES.iter().map(|p| p.1).collect::<Vec<_>>())?;
-    let llvm_size = llvm_size()?;
+    let llvm_size = llvm_tool("llvm-size")?;
+    let llvm_nm = llvm_tool("llvm-nm")?;
     let mut rows = Vec::new();
+    let mut breakdowns = Vec::new();
     for (example, target) in PROBES {
         let without = measure(&llvm_size, example, target, false, None)?;
+        let symbols_without = symbols(&llvm_nm, target)?;
         for capacity in CAPACITIES {
             let with = measure(&llvm_size, example, target, true, *capacity)?;
             rows.push((target, capacity, with, without));
         }
+        // The last build is the one with the tables sized for the probe.
+        let symbols_with = symbols(&llvm_nm, target)?;
+        breakdowns.push((target, size_parts::parts(&symbols_without, &symbols_with)));
     }
     println!(
         "| target | scopes / tasks | flash with | flash without | library flash | RAM with | RAM without | library RAM |"
@@ -61,7 +68,43 @@ pub fn run() -> Result<(), String> {
             with.ram as i64 - without.ram as i64,
         );
     }
+    print_breakdowns(&breakdowns);
     Ok(())
+}
+
+/// Where the bytes of the sized build go, per part, one column pair per target.
+fn print_breakdowns(breakdowns: &[(&&str, Vec<size_parts::Part>)]) {
+    let (Some((_, first)), false) = (breakdowns.first(), breakdowns.is_empty()) else {
+        return;
+    };
+    println!();
+    print!("| part (16 scopes / 4 tasks; symbol sizes, llvm-nm) |");
+    for (target, _) in breakdowns {
+        print!(" {target} flash | RAM |");
+    }
+    println!();
+    println!("|---|{}", "---:|---:|".repeat(breakdowns.len()));
+    for (i, part) in first.iter().enumerate() {
+        print!("| {} |", part.name);
+        for (_, parts) in breakdowns {
+            print!(" {} | {} |", parts[i].flash, parts[i].ram);
+        }
+        println!();
+    }
+}
+
+/// `llvm-nm -C -S` of the probe just built for `target`.
+fn symbols(llvm_nm: &str, target: &str) -> Result<String, String> {
+    let elf = release_elf(target, "footprint");
+    let out = Command::new(llvm_nm)
+        .args(["-C", "-S"])
+        .arg(&elf)
+        .output()
+        .map_err(|e| format!("cannot run {llvm_nm}: {e}"))?;
+    if !out.status.success() {
+        return Err(format!("{llvm_nm} -C -S {} failed", elf.display()));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn measure(
@@ -137,14 +180,15 @@ pub fn classify(sysv: &str) -> Footprint {
     total
 }
 
-/// `llvm-size` from the `llvm-tools` rustup component (installed if missing).
-fn llvm_size() -> Result<String, String> {
+/// `tool` (`llvm-size`, `llvm-nm`) from the `llvm-tools` rustup component (installed if
+/// missing).
+fn llvm_tool(tool: &str) -> Result<String, String> {
     let sysroot = capture(Command::new("rustc").args(["--print", "sysroot"]))?;
     let host = capture(Command::new("rustc").arg("-vV"))?
         .lines()
         .find_map(|l| l.strip_prefix("host: ").map(str::to_owned))
         .ok_or("rustc -vV printed no host")?;
-    let path = format!("{}/lib/rustlib/{host}/bin/llvm-size", sysroot.trim());
+    let path = format!("{}/lib/rustlib/{host}/bin/{tool}", sysroot.trim());
     if !std::path::Path::new(&path).exists() {
         crate::run(Command::new("rustup").args(["component", "add", "llvm-tools"]))?;
     }

@@ -112,14 +112,22 @@ pub(crate) fn stamp() -> Stamp {
     #[cfg(not(target_has_atomic = "64"))]
     {
         let counter = counter_clock::register();
-        if !counter.is_null() {
-            return counter_clock::read_raw(counter);
+        if counter.is_null() {
+            return stamp_from_function_clock();
         }
-        // Truncation intended: only differences of stamps are used.
-        now() as u32
+        counter_clock::read_raw(counter)
     }
     #[cfg(target_has_atomic = "64")]
     now()
+}
+
+/// A stamp from a function clock, out of line: a scope's inline code is then the
+/// counter-register read alone (a function clock costs a call anyway).
+#[cfg(not(target_has_atomic = "64"))]
+#[inline(never)]
+fn stamp_from_function_clock() -> Stamp {
+    // Truncation intended: only differences of stamps are used.
+    now() as u32
 }
 
 /// Ticks from `start` to `end` (wrapping: a 32-bit stamp may have wrapped once).

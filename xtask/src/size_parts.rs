@@ -1,0 +1,140 @@
+//! Where the footprint goes: the symbol-size difference between the probe built with and
+//! without the library (`llvm-nm -C -S`), grouped into the parts a user would switch on.
+
+/// Parts, in the order symbols are matched against them (first match wins).
+const PARTS: &[(&str, &[&str])] = &[
+    ("16 profiled call sites", &["::stages::"]),
+    (
+        "profiler core (timing)",
+        &["iot_performance::timing", "ScopeGuard"],
+    ),
+    (
+        "Embassy trace hooks",
+        &["_embassy_trace", "iot_performance::embassy"],
+    ),
+    (
+        "tick interrupt + ISR timing",
+        &["SysTick", "MachineTimer", "iot_performance::interrupts"],
+    ),
+    (
+        "backend, monitor, snapshot",
+        &["iot_performance::", "TaskStorage", "embassy_main"],
+    ),
+    (
+        "compiler runtime (memclr/memcpy, division, soft-float)",
+        &[
+            "compiler_builtins",
+            "__aeabi",
+            "__",
+            "memcmp",
+            "memcpy",
+            "memset",
+        ],
+    ),
+];
+
+/// One part's share.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub name: &'static str,
+    pub flash: i64,
+    pub ram: i64,
+}
+
+/// Groups the per-symbol difference between two `llvm-nm -C -S` listings; symbols that
+/// match no part are summed as "other".
+pub fn parts(without: &str, with: &str) -> Vec<Part> {
+    let mut out: Vec<Part> = PARTS
+        .iter()
+        .map(|(name, _)| Part {
+            name,
+            flash: 0,
+            ram: 0,
+        })
+        .chain([Part {
+            name: "other",
+            flash: 0,
+            ram: 0,
+        }])
+        .collect();
+    for (listing, sign) in [(without, -1), (with, 1)] {
+        for (kind, size, name) in symbols(listing) {
+            let index = PARTS
+                .iter()
+                .position(|(_, patterns)| patterns.iter().any(|p| name.contains(p)))
+                .unwrap_or(PARTS.len());
+            let part = &mut out[index];
+            // Text and read-only data live in flash; initialised data in both (its
+            // initial image is in flash); zeroed data in RAM only.
+            if matches!(kind, 't' | 'r' | 'd') {
+                part.flash += sign * size;
+            }
+            if matches!(kind, 'b' | 'd') {
+                part.ram += sign * size;
+            }
+        }
+    }
+    out
+}
+
+/// (kind, size, name) of every sized symbol; `kind` is lower-cased (`t`, `r`, `d`, `b`).
+fn symbols(listing: &str) -> impl Iterator<Item = (char, i64, &str)> {
+    listing.lines().filter_map(|line| {
+        let mut fields = line.splitn(4, ' ');
+        let (_address, size, kind, name) = (
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+            fields.next()?,
+        );
+        let size = i64::from_str_radix(size, 16).ok()?;
+        let kind = kind.chars().next()?.to_ascii_lowercase();
+        Some((kind, size, name))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_the_difference_by_part() {
+        let without = "00000100 00000040 t app::stages::stage01::h1\n\
+                       00000200 00000100 T __aeabi_memclr\n";
+        let with = "00000100 00000070 t app::stages::stage01::h1\n\
+                    00000200 00000100 T __aeabi_memclr\n\
+                    00000300 00000020 t iot_performance::timing::registry::register::h2\n\
+                    20000000 00000030 b iot_performance::timing::registry::SLOTS::h3\n\
+                    20000100 00000010 d iot_performance::embassy::TABLE::h4\n\
+                    00000400 00000008 r .Lanon.1\n\
+                    00000500 t no_size_symbol\n";
+        let parts = parts(without, with);
+        let get = |name: &str| parts.iter().find(|p| p.name == name).unwrap().clone();
+        assert_eq!(
+            (
+                get("16 profiled call sites").flash,
+                get("16 profiled call sites").ram
+            ),
+            (0x30, 0)
+        );
+        assert_eq!(
+            (
+                get("profiler core (timing)").flash,
+                get("profiler core (timing)").ram
+            ),
+            (0x20, 0x30)
+        );
+        assert_eq!(
+            (
+                get("Embassy trace hooks").flash,
+                get("Embassy trace hooks").ram
+            ),
+            (0x10, 0x10)
+        );
+        assert_eq!(get("other").flash, 8);
+        assert_eq!(
+            get("compiler runtime (memclr/memcpy, division, soft-float)").flash,
+            0
+        );
+    }
+}
