@@ -45,6 +45,7 @@ pub(crate) struct Totals {
 }
 
 impl Totals {
+    #[cfg(any(target_has_atomic = "64", test))]
     pub(crate) const EMPTY: Totals = Totals {
         calls: 0,
         total: 0,

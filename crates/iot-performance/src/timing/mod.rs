@@ -32,7 +32,12 @@
 //!
 //! ## On firmware
 //! Give the profiler a clock once, at start-up (the platform backends do this in their
-//! constructors). A 32-bit hardware counter is extended to 64 bits with [`extend_u32`]:
+//! constructors: DWT `CYCCNT` on Cortex-M when it counts, else SysTick; `mtime` on RISC-V).
+//! The cheapest is a free-running 32-bit counter register, read inline by every scope:
+//! [`set_counter_clock`] with a [`CounterRegister`]. On chips without 64-bit atomics a
+//! scope keeps a 32-bit start time and measures each call as a wrapping 32-bit difference
+//! (exact for calls shorter than 2³² ticks); totals are 64-bit. Any other time source is a
+//! function; a 32-bit one is extended to 64 bits with [`extend_u32`]:
 //!
 //! ```
 //! use iot_performance::timing;
@@ -57,8 +62,8 @@
 //!
 //! ## Capacity
 //! [`SCOPE_CAPACITY`] names fit (64 unless the build sets `IOT_PERF_MAX_SCOPES`, e.g.
-//! `IOT_PERF_MAX_SCOPES=16 cargo build` for a small MCU, where a slot costs 56 bytes of
-//! RAM, 224 with `detailed-profiling`); further call sites are counted in [`dropped`] and
+//! `IOT_PERF_MAX_SCOPES=16 cargo build` for a small MCU, where a slot costs 48 bytes of
+//! RAM, about 220 with `detailed-profiling`); further call sites are counted in [`dropped`] and
 //! cost a load and a branch, nothing else. Slots already registered are never disturbed.
 //!
 //! ## Switching off
