@@ -265,8 +265,13 @@ mod masked {
             self.update(|t| {
                 t.calls = t.calls.wrapping_add(1);
                 t.total = t.total.wrapping_add(ticks);
-                t.min_inverted = t.min_inverted.max(!narrow);
-                t.max = t.max.max(narrow);
+                // Stores only when an extreme changes (rarely, once warmed up).
+                if !narrow > t.min_inverted {
+                    t.min_inverted = !narrow;
+                }
+                if narrow > t.max {
+                    t.max = narrow;
+                }
                 #[cfg(feature = "detailed-profiling")]
                 {
                     let b = &mut t.histogram[bucket_of(ticks)];

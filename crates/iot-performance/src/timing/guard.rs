@@ -56,8 +56,47 @@ impl ScopeGuard {
 
     /// Opens a scope for `site`; does nothing while profiling is disabled or when the
     /// registry had no room for the site (the call is then counted as dropped).
-    #[inline(always)]
+    ///
+    /// Inline on hosts (speed); one shared copy on MCUs (no 64-bit atomics), where every
+    /// call site would otherwise carry ≈ 60 bytes of entry code for a few instructions
+    /// saved per call.
+    #[cfg(any(target_has_atomic = "64", feature = "detailed-profiling"))]
+    #[cfg_attr(target_has_atomic = "64", inline(always))]
+    #[cfg_attr(not(target_has_atomic = "64"), inline(never))]
     pub fn enter(site: &'static CallSite) -> Self {
+        Self::enter_general(site)
+    }
+
+    /// Opens a scope for `site`; does nothing while profiling is disabled or when the
+    /// registry had no room for the site (the call is then counted as dropped).
+    ///
+    /// One shared copy on MCUs: every call site would otherwise carry ≈ 60 bytes of entry
+    /// code. Its common case — enabled, site registered, counter-register clock — calls
+    /// nothing and needs no stack frame; everything else goes through the general path.
+    #[cfg(not(any(target_has_atomic = "64", feature = "detailed-profiling")))]
+    #[inline(never)]
+    pub fn enter(site: &'static CallSite) -> Self {
+        if !is_enabled() {
+            return Self::DISARMED;
+        }
+        let slot = site.cached_counters();
+        let counter = super::counter_clock::register();
+        match slot {
+            Some(slot) if !counter.is_null() => Self {
+                slot: Some(slot),
+                start: super::counter_clock::read_raw(counter),
+            },
+            _ => Self::enter_general(site),
+        }
+    }
+
+    #[cfg_attr(
+        not(any(target_has_atomic = "64", feature = "detailed-profiling")),
+        cold,
+        inline(never)
+    )]
+    #[cfg_attr(any(target_has_atomic = "64", feature = "detailed-profiling"), inline(always))]
+    fn enter_general(site: &'static CallSite) -> Self {
         if !is_enabled() {
             return Self::DISARMED;
         }
@@ -103,10 +142,31 @@ impl Drop for ScopeGuard {
     #[inline(always)]
     fn drop(&mut self) {
         if let Some(slot) = self.slot {
-            let ticks = clock::elapsed(self.start, clock::stamp());
-            slot.record_call(ticks);
-            #[cfg(feature = "detailed-profiling")]
-            super::detail::nesting::exit(self.frame, self.index, slot, ticks);
+            #[cfg(not(any(target_has_atomic = "64", feature = "detailed-profiling")))]
+            {
+                // The common case on MCUs reads the counter register and calls nothing.
+                let counter = super::counter_clock::register();
+                if counter.is_null() {
+                    return exit_general(slot, self.start);
+                }
+                let end = super::counter_clock::read_raw(counter);
+                slot.record_call(clock::elapsed(self.start, end));
+            }
+            #[cfg(any(target_has_atomic = "64", feature = "detailed-profiling"))]
+            {
+                let ticks = clock::elapsed(self.start, clock::stamp());
+                slot.record_call(ticks);
+                #[cfg(feature = "detailed-profiling")]
+                super::detail::nesting::exit(self.frame, self.index, slot, ticks);
+            }
         }
     }
+}
+
+/// A scope's exit with a function clock (MCUs without a counter register).
+#[cfg(not(any(target_has_atomic = "64", feature = "detailed-profiling")))]
+#[cold]
+#[inline(never)]
+fn exit_general(slot: &'static SlotCounters, start: clock::Stamp) {
+    slot.record_call(clock::elapsed(start, clock::stamp()));
 }

@@ -90,6 +90,19 @@ impl CallSite {
     }
 
     /// The slot index, registering on first use; `None` when the registry was full.
+    /// The cached counters, without registering on a miss.
+    #[cfg_attr(
+        any(target_has_atomic = "64", feature = "detailed-profiling"),
+        allow(dead_code)
+    )]
+    #[inline(always)]
+    pub(crate) fn cached_counters(&self) -> Option<&'static SlotCounters> {
+        let cached = self.counters.load(Ordering::Relaxed);
+        // SAFETY: the only non-null value ever stored is `&SLOTS[i]` (in `counters_slow`),
+        // a shared reference to a `static`, valid for `'static`.
+        (!cached.is_null()).then(|| unsafe { &*cached })
+    }
+
     pub(crate) fn slot(&self) -> Option<usize> {
         self.counters().map(index_of)
     }
