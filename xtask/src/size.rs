@@ -26,6 +26,10 @@ const PROBES: &[(&str, &str)] = &[
 /// (`IOT_PERF_MAX_SCOPES`, `IOT_PERF_MAX_TASKS`, read by the library's build script).
 const CAPACITIES: &[Option<(u32, u32)>] = &[None, Some((16, 4))];
 
+/// The sized build again with the library's `compact-scopes` feature (scope entry out of
+/// line).
+const COMPACT: Option<(u32, u32)> = Some((16, 4));
+
 /// Sizes of one ELF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Footprint {
@@ -40,24 +44,24 @@ pub fn run() -> Result<(), String> {
     let mut rows = Vec::new();
     let mut breakdowns = Vec::new();
     for (example, target) in PROBES {
-        let without = measure(&llvm_size, example, target, false, None)?;
+        let without = measure(&llvm_size, example, target, Library::Without, None)?;
         let symbols_without = symbols(&llvm_nm, target)?;
         for capacity in CAPACITIES {
-            let with = measure(&llvm_size, example, target, true, *capacity)?;
-            rows.push((target, capacity, with, without));
+            let with = measure(&llvm_size, example, target, Library::Default, *capacity)?;
+            rows.push((target, capacity_label(*capacity), with, without));
         }
         // The last build is the one with the tables sized for the probe.
         let symbols_with = symbols(&llvm_nm, target)?;
         breakdowns.push((target, size_parts::parts(&symbols_without, &symbols_with)));
+        let compact = measure(&llvm_size, example, target, Library::CompactScopes, COMPACT)?;
+        let label = format!("{}, `compact-scopes`", capacity_label(COMPACT));
+        rows.push((target, label, compact, without));
     }
     println!(
         "| target | scopes / tasks | flash with | flash without | library flash | RAM with | RAM without | library RAM |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     for (target, capacity, with, without) in rows {
-        let capacity = capacity.map_or("64 / 8 (default)".to_owned(), |(scopes, tasks)| {
-            format!("{scopes} / {tasks}")
-        });
         println!(
             "| {target} | {capacity} | {} | {} | {} | {} | {} | {} |",
             with.flash,
@@ -70,6 +74,24 @@ pub fn run() -> Result<(), String> {
     }
     print_breakdowns(&breakdowns);
     Ok(())
+}
+
+/// "64 / 8 (default)" or "scopes / tasks".
+fn capacity_label(capacity: Option<(u32, u32)>) -> String {
+    capacity.map_or("64 / 8 (default)".to_owned(), |(scopes, tasks)| {
+        format!("{scopes} / {tasks}")
+    })
+}
+
+/// How the probe is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Library {
+    /// Without the library (`--no-default-features`).
+    Without,
+    /// With it, default features.
+    Default,
+    /// With it and its `compact-scopes` feature.
+    CompactScopes,
 }
 
 /// Where the bytes of the sized build go, per part, one column pair per target.
@@ -111,7 +133,7 @@ fn measure(
     llvm_size: &str,
     example: &str,
     target: &str,
-    with_library: bool,
+    library: Library,
     capacity: Option<(u32, u32)>,
 ) -> Result<Footprint, String> {
     let mut build = cargo_in(example);
@@ -132,8 +154,14 @@ fn measure(
         "--target",
         target,
     ]);
-    if !with_library {
-        build.arg("--no-default-features");
+    match library {
+        Library::Without => {
+            build.arg("--no-default-features");
+        }
+        Library::Default => {}
+        Library::CompactScopes => {
+            build.args(["--features", "compact-scopes"]);
+        }
     }
     crate::run(&mut build)?;
     let elf = release_elf(target, "footprint");

@@ -19,7 +19,12 @@ const PARTS: &[(&str, &[&str])] = &[
     (
         "backend, monitor, snapshot",
         // Trait impls keep the legacy-mangled form `_$LT$iot_performance..` in llvm-nm.
-        &["iot_performance::", "iot_performance..", "TaskStorage", "embassy_main"],
+        &[
+            "iot_performance::",
+            "iot_performance..",
+            "TaskStorage",
+            "embassy_main",
+        ],
     ),
     (
         "compiler runtime (memclr/memcpy, division, soft-float)",

@@ -146,6 +146,7 @@ async fn main(spawner: Spawner) {
             println!(
                 "overhead: {overhead} instructions per profile_block! enter+exit (counter register clock)"
             );
+            check_switch_with_counter_clock(&mut report);
         }
         let failed = checks::run(
             spawner,
@@ -183,5 +184,35 @@ fn check_counter_rate(report: &mut checks::Report, address: *const u32, hz: u64)
         "counter_register_counts_at_core_clock",
         counted.abs_diff(elapsed) * 100 <= elapsed && hz > 0,
         format_args!("{counted} counter ticks, {elapsed} SysTick ticks"),
+    );
+}
+
+/// With the counter-register clock (the scopes' fast path), `set_enabled(false)` stops
+/// recording and a scope opened before the switch still records.
+#[cfg(all(feature = "perf", target_has_atomic = "32"))]
+fn check_switch_with_counter_clock(report: &mut checks::Report) {
+    use iot_performance::timing;
+    let calls = |name| timing::scope(name).map_or(0, |s| s.calls);
+    let run = || drop(iot_performance::profile_block!("switch.check"));
+    let open = || iot_performance::profile_block!("switch.open");
+    run(); // registers the site
+    run(); // the fast path
+    drop(open());
+    timing::set_enabled(false);
+    run();
+    timing::set_enabled(true);
+    let guard = open();
+    timing::set_enabled(false);
+    drop(guard);
+    timing::set_enabled(true);
+    run();
+    report.check(
+        "set_enabled_with_counter_clock",
+        calls("switch.check") == 3 && calls("switch.open") == 2,
+        format_args!(
+            "{} calls recorded (expected 3), open scope {} (expected 2)",
+            calls("switch.check"),
+            calls("switch.open")
+        ),
     );
 }

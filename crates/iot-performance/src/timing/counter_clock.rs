@@ -89,6 +89,9 @@ impl CounterRegister {
 }
 
 static COUNTER: AtomicPtr<u32> = AtomicPtr::new(core::ptr::null_mut());
+/// `COUNTER` while profiling is enabled, null otherwise: an MCU scope's entry tests this
+/// one pointer instead of the switch and the clock (see `refresh_fast`).
+static FAST: AtomicPtr<u32> = AtomicPtr::new(core::ptr::null_mut());
 static TIME: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
 static EXTENDER: Mutex<Cell<WrapExtender>> = Mutex::new(Cell::new(WrapExtender::new()));
 
@@ -102,11 +105,36 @@ pub(super) fn install(counter: CounterRegister) {
     let time = counter.time.map_or(core::ptr::null_mut(), |f| f as *mut ());
     TIME.store(time, Ordering::Release);
     COUNTER.store(counter.address.cast_mut(), Ordering::Release);
+    refresh_fast();
 }
 
 /// Removes the counter clock.
 pub(super) fn uninstall() {
     COUNTER.store(core::ptr::null_mut(), Ordering::Release);
+    refresh_fast();
+}
+
+/// Recomputes `FAST` from the switch and the clock; every writer of either calls it after
+/// its write, and the last one to run sees both final values.
+pub(super) fn refresh_fast() {
+    critical_section::with(|_| {
+        let fast = if super::is_enabled() {
+            COUNTER.load(Ordering::Relaxed)
+        } else {
+            core::ptr::null_mut()
+        };
+        FAST.store(fast, Ordering::Release);
+    });
+}
+
+/// The counter register if profiling is enabled and one is installed, else null.
+#[cfg_attr(
+    any(target_has_atomic = "64", feature = "detailed-profiling"),
+    allow(dead_code)
+)]
+#[inline(always)]
+pub(super) fn fast_register() -> *const u32 {
+    FAST.load(Ordering::Relaxed)
 }
 
 /// The installed register, or null.

@@ -106,6 +106,7 @@ static ENABLED: AtomicBool = AtomicBool::new(true);
 /// still record.
 pub fn set_enabled(enabled: bool) {
     ENABLED.store(enabled, Ordering::Relaxed);
+    counter_clock::refresh_fast();
 }
 
 /// True while scopes record.
