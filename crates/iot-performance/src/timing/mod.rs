@@ -68,7 +68,9 @@
 //!
 //! ## Switching off
 //! [`set_enabled`]`(false)` (or `MonitorConfig { timing_profiling: false, .. }` on a
-//! monitor) turns every scope into one relaxed load and a branch.
+//! monitor) turns every scope into one relaxed load and a branch on hosts, and into a
+//! load, a branch and a call of the shared slow path on MCUs (whose fast path tests the
+//! switch and the counter clock as one pointer).
 
 mod clock;
 mod counter_clock;
