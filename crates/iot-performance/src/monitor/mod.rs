@@ -19,9 +19,11 @@
 //! ```
 
 mod lazy;
+mod on_demand;
 mod shared;
 
 pub(crate) use lazy::LazyMonitor;
+pub(crate) use shared::AnalysisState;
 use shared::CellRef;
 pub use shared::{HandleBound, MonitorCell};
 
@@ -166,10 +168,14 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// (see [`PerformanceMonitor::stats`]).
     ///
     /// # Errors
-    /// As [`PerformanceMonitor::start_monitoring`].
+    /// As [`PerformanceMonitor::start_monitoring`]; [`crate::Error::CapacityExceeded`]
+    /// when the heap cannot hold the statistics (created here, on first use).
     pub async fn start_realtime_analysis(&self) -> Result<()> {
-        self.cell
-            .with_state(|s| s.realtime = Some(MetricStats::record as shared::RecordStats));
+        self.cell.with_state(|s| {
+            s.stats.get_or_try_init(MetricStats::default)?;
+            s.realtime = Some(MetricStats::record as shared::RecordStats);
+            Ok::<(), crate::Error>(())
+        })?;
         self.start_monitoring().await
     }
 
@@ -208,8 +214,8 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
             Ok(snapshot) => {
                 self.cell.with_state(|s| {
                     s.samples = s.samples.saturating_add(1);
-                    if let Some(record) = s.realtime {
-                        record(&mut s.stats, &snapshot, s.config.memory_tracking);
+                    if let (Some(record), Some(stats)) = (s.realtime, s.stats.get_mut()) {
+                        record(stats, &snapshot, s.config.memory_tracking);
                     }
                     s.last = Some(snapshot.clone());
                 });
@@ -289,7 +295,8 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
 
     /// Running statistics since real-time analysis started.
     pub fn stats(&self) -> MetricStats {
-        self.cell.with_state(|s| s.stats)
+        self.cell
+            .with_state(|s| s.stats.get().copied().unwrap_or_default())
     }
 
     /// Samples recorded and samples that failed.

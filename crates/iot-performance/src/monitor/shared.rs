@@ -4,6 +4,7 @@ use core::cell::RefCell;
 
 use critical_section::Mutex;
 
+use super::on_demand::OnDemand;
 use crate::{MetricStats, MonitorConfig, PerformanceSnapshot};
 
 /// What the sampler has seen so far.
@@ -18,7 +19,16 @@ pub(crate) struct MonitorState {
     pub(crate) samples: u32,
     pub(crate) failed_samples: u32,
     pub(crate) last: Option<PerformanceSnapshot>,
-    pub(crate) stats: MetricStats,
+    /// Running statistics, created by `start_realtime_analysis`.
+    pub(crate) stats: OnDemand<MetricStats>,
+    /// Regression detection, created by its first use.
+    pub(crate) analysis: OnDemand<AnalysisState>,
+}
+
+/// What on-device regression detection keeps (≈ 1.3 KiB on a 32-bit MCU): created by the
+/// first call that needs it, so a monitor that only samples does not carry it.
+#[derive(Debug, Clone)]
+pub(crate) struct AnalysisState {
     /// State of [`crate::PerformanceMonitor::check_regression`].
     pub(crate) regression: crate::regression::RegressionTracker,
     /// Samples in the regression tracker's open window.
@@ -28,6 +38,17 @@ pub(crate) struct MonitorState {
     /// State of [`crate::PerformanceMonitor::validate_task_performance`].
     pub(crate) task_checks:
         heapless::Vec<crate::regression::TaskCheck, { crate::regression::TASK_CHECK_CAPACITY }>,
+}
+
+impl AnalysisState {
+    pub(crate) fn new() -> Self {
+        Self {
+            regression: crate::regression::RegressionTracker::const_default(),
+            regression_samples: 0,
+            scope_sampler: crate::analysis::ScopeSampler::new(),
+            task_checks: heapless::Vec::new(),
+        }
+    }
 }
 
 /// Records one sample into the running statistics (`memory` = memory tracking on).
@@ -55,19 +76,8 @@ impl<P> MonitorCell<P> {
                 samples: 0,
                 failed_samples: 0,
                 last: None,
-                stats: MetricStats {
-                    heap_used: crate::RunningStats::new(),
-                    heap_free: crate::RunningStats::new(),
-                    stack_used: crate::RunningStats::new(),
-                    fragmentation_ratio: crate::RunningStats::new(),
-                    cpu_utilization: crate::RunningStats::new(),
-                    task_count: crate::RunningStats::new(),
-                    temperature: crate::RunningStats::new(),
-                },
-                regression: crate::regression::RegressionTracker::const_default(),
-                regression_samples: 0,
-                scope_sampler: crate::analysis::ScopeSampler::new(),
-                task_checks: heapless::Vec::new(),
+                stats: OnDemand::new(),
+                analysis: OnDemand::new(),
             })),
         }
     }

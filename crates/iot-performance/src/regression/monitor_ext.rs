@@ -2,7 +2,7 @@
 
 use super::{DetectorOptions, Regression, RegressionConfig, RegressionTracker};
 use crate::analysis::Metric;
-use crate::monitor::HandleBound;
+use crate::monitor::{AnalysisState, HandleBound};
 use crate::{PerformanceMonitor, PlatformMetrics, Result, RunningStats};
 
 impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
@@ -19,24 +19,30 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         }
         let snapshot = self.snapshot().await?;
         // Read the scope registry outside the monitor's critical section.
-        let mut sampler = self.cell.with_state(|s| s.scope_sampler.clone());
+        let mut sampler = self.cell.with_state(|s| {
+            s.analysis
+                .get_or_try_init(AnalysisState::new)
+                .map(|a| a.scope_sampler.clone())
+        })?;
         let mut scope_means = heapless::Vec::<(&'static str, f64), 16>::new();
         sampler.sample(|name, us| {
             // Beyond 16 scopes per sample the tracker's table (8 metrics by default) is full anyway.
             let _ = scope_means.push((name, us));
         });
         Ok(self.cell.with_state(|s| {
-            s.scope_sampler = sampler;
+            // Created above; nothing removes it.
+            let a = s.analysis.get_mut()?;
+            a.scope_sampler = sampler;
             for (name, us) in &scope_means {
-                s.regression.observe(Metric::Scope(name), *us);
+                a.regression.observe(Metric::Scope(name), *us);
             }
-            s.regression.observe_snapshot(&snapshot);
-            s.regression_samples += 1;
-            if s.regression_samples < s.regression.options().window_samples {
+            a.regression.observe_snapshot(&snapshot);
+            a.regression_samples += 1;
+            if a.regression_samples < a.regression.options().window_samples {
                 return None;
             }
-            s.regression_samples = 0;
-            s.regression.end_window()
+            a.regression_samples = 0;
+            a.regression.end_window()
         }))
     }
 
@@ -52,10 +58,11 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     ) -> Result<()> {
         let tracker = RegressionTracker::new(config, options)?;
         self.cell.with_state(|s| {
-            s.regression = tracker;
-            s.regression_samples = 0;
-        });
-        Ok(())
+            let a = s.analysis.get_or_try_init(AnalysisState::new)?;
+            a.regression = tracker;
+            a.regression_samples = 0;
+            Ok(())
+        })
     }
 
     /// Uses `stats` as the baseline of `metric` for regression checks.
@@ -63,8 +70,12 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// # Errors
     /// As [`RegressionTracker::set_baseline`].
     pub fn set_regression_baseline(&self, metric: Metric, stats: RunningStats) -> Result<()> {
-        self.cell
-            .with_state(|s| s.regression.set_baseline(metric, stats))
+        self.cell.with_state(|s| {
+            s.analysis
+                .get_or_try_init(AnalysisState::new)?
+                .regression
+                .set_baseline(metric, stats)
+        })
     }
 
     /// Reports any value of `metric` at or above `limit` at once.
@@ -72,8 +83,12 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// # Errors
     /// As [`RegressionTracker::set_hard_limit`].
     pub fn set_hard_limit(&self, metric: Metric, limit: Option<f64>) -> Result<()> {
-        self.cell
-            .with_state(|s| s.regression.set_hard_limit(metric, limit))
+        self.cell.with_state(|s| {
+            s.analysis
+                .get_or_try_init(AnalysisState::new)?
+                .regression
+                .set_hard_limit(metric, limit)
+        })
     }
 
     /// Uses a recorded baseline for [`PerformanceMonitor::check_regression`] and
@@ -103,9 +118,13 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         Ok(set)
     }
 
-    /// Adds one measured duration of a task or scope to the open regression window.
+    /// Adds one measured duration of a task or scope to the open regression window
+    /// (dropped if the heap cannot hold the regression state on its first use).
     pub fn record_task_timing(&self, name: &'static str, duration_us: f64) {
-        self.cell
-            .with_state(|s| s.regression.observe(Metric::Scope(name), duration_us));
+        self.cell.with_state(|s| {
+            if let Ok(a) = s.analysis.get_or_try_init(AnalysisState::new) {
+                a.regression.observe(Metric::Scope(name), duration_us);
+            }
+        });
     }
 }

@@ -4,7 +4,7 @@
 use core::fmt;
 
 use crate::analysis::{Metric, Unit};
-use crate::monitor::HandleBound;
+use crate::monitor::{AnalysisState, HandleBound};
 use crate::provider::ticks_to_us;
 use crate::{PerformanceMonitor, PlatformMetrics, RunningStats, timing};
 
@@ -119,6 +119,9 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
                 let ticks = stats.busy_ticks.unwrap_or(stats.total_ticks);
                 let hz = timing::ticks_per_second();
                 self.cell.with_state(|s| {
+                    let Ok(s) = s.analysis.get_or_try_init(AnalysisState::new) else {
+                        return TaskVerdict::NotTracked;
+                    };
                     let i = match s.task_checks.iter().position(|c| c.name == stats.name) {
                         Some(i) => i,
                         None => {
