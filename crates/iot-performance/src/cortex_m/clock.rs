@@ -1,18 +1,15 @@
 //! The Cortex-M clock: DWT `CYCCNT` where it advances, SysTick otherwise.
 
-#[cfg(target_has_atomic = "32")]
 use core::cell::Cell;
-use core::sync::atomic::compiler_fence;
 
-use cortex_m::peripheral::{SCB, SYST};
-#[cfg(target_has_atomic = "32")]
+use cortex_m::peripheral::SYST;
 use critical_section::Mutex;
 // Load/store-only atomics come from `core`: every target has them natively
 // (`target_has_atomic_load_store`), while portable-atomic on a core without
 // compare-and-swap (thumbv6m) wraps even a plain load in a critical section.
-use core::sync::atomic::{AtomicU8, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicU8, Ordering};
 
-use super::counter::systick_ticks;
+use super::counter::{SysTickRegisters, account_wrap, systick_time};
 #[cfg(target_has_atomic = "32")]
 use crate::WrapExtender;
 
@@ -30,39 +27,63 @@ const NONE: u8 = 0;
 const DWT: u8 = 1;
 const SYSTICK: u8 = 2;
 
-/// The clock's state, in one `static` so that a read materialises one address.
-struct ClockState {
-    source: AtomicU8,
-    /// SysTick cycles of the wraps counted so far (the sum of their periods), as two
-    /// words that only [`systick_wrapped`] writes, inside a critical section: a reader at
-    /// any priority sees either the old or the new pair, and a reader that the SysTick
-    /// handler interrupts notices it by the low word changing and reads again.
-    base_lo: AtomicU32,
-    base_hi: AtomicU32,
-}
+/// Which source [`now_ticks`] reads.
+static SOURCE: AtomicU8 = AtomicU8::new(NONE);
 
-static STATE: ClockState = ClockState {
-    source: AtomicU8::new(NONE),
-    base_lo: AtomicU32::new(0),
-    base_hi: AtomicU32::new(0),
-};
+/// SysTick cycles of the wraps accounted so far (the sum of their periods). Read and
+/// written only inside a critical section, together with `COUNTFLAG` (see
+/// [`account_wrap`]).
+static SYSTICK_BASE: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
+
 #[cfg(target_has_atomic = "32")]
 static DWT_EXTENDER: Mutex<Cell<Option<WrapExtender>>> = Mutex::new(Cell::new(None));
 
-/// Counts one SysTick wrap; in DWT mode, refreshes the 64-bit extension.
+/// Accounts a SysTick wrap (unless a reader already did); in DWT mode, refreshes the
+/// 64-bit extension.
 pub(super) fn systick_wrapped() {
-    match STATE.source.load(Ordering::Relaxed) {
-        SYSTICK => critical_section::with(|_| {
-            let base = (u64::from(STATE.base_hi.load(Ordering::Relaxed)) << 32)
-                | u64::from(STATE.base_lo.load(Ordering::Relaxed));
-            let base = base.wrapping_add(u64::from(SYST::get_reload()) + 1);
-            STATE.base_lo.store(base as u32, Ordering::Relaxed);
-            STATE.base_hi.store((base >> 32) as u32, Ordering::Relaxed);
+    match SOURCE.load(Ordering::Relaxed) {
+        SYSTICK => critical_section::with(|cs| {
+            let cell = SYSTICK_BASE.borrow(cs);
+            let mut base = cell.get();
+            account_wrap(&mut base, &mut SysTickHardware, SYST::get_reload());
+            cell.set(base);
         }),
         DWT => {
             now_ticks();
         }
         _ => {}
+    }
+}
+
+/// Whether SysTick counts (`ENABLE` of `SYST_CSR`). The read clears `COUNTFLAG`, so a
+/// wrap it reveals is accounted when the clock already runs on SysTick.
+pub(super) fn systick_running() -> bool {
+    critical_section::with(|cs| {
+        // SAFETY: a read of SYST_CSR; its only side effect (clearing COUNTFLAG) is
+        // handled here.
+        let csr = unsafe { (*SYST::PTR).csr.read() };
+        if SOURCE.load(Ordering::Relaxed) == SYSTICK && csr & (1 << 16) != 0 {
+            let cell = SYSTICK_BASE.borrow(cs);
+            cell.set(cell.get().wrapping_add(u64::from(SYST::get_reload()) + 1));
+        }
+        csr & 1 == 1
+    })
+}
+
+/// SysTick's registers.
+struct SysTickHardware;
+
+impl SysTickRegisters for SysTickHardware {
+    #[inline(always)]
+    fn take_countflag(&mut self) -> bool {
+        // SAFETY: a read of SYST_CSR; its only side effect is clearing COUNTFLAG, which
+        // this clock owns once it runs on SysTick (documented on `on_systick`).
+        unsafe { (*SYST::PTR).csr.read() & (1 << 16) != 0 }
+    }
+
+    #[inline(always)]
+    fn current(&mut self) -> u32 {
+        SYST::get_current()
     }
 }
 
@@ -92,7 +113,7 @@ pub(super) fn try_dwt() -> bool {
             .borrow(cs)
             .set(Some(WrapExtender::starting_at(Dwt::cycle_count())));
     });
-    STATE.source.store(DWT, Ordering::Relaxed);
+    SOURCE.store(DWT, Ordering::Relaxed);
     true
 }
 
@@ -104,12 +125,12 @@ pub(super) fn try_dwt() -> bool {
 
 /// Uses SysTick as the clock.
 pub(super) fn use_systick() {
-    STATE.source.store(SYSTICK, Ordering::Relaxed);
+    SOURCE.store(SYSTICK, Ordering::Relaxed);
 }
 
 /// Cycles since the backend was created (SysTick: since SysTick was started).
 pub fn now_ticks() -> u64 {
-    match STATE.source.load(Ordering::Relaxed) {
+    match SOURCE.load(Ordering::Relaxed) {
         #[cfg(target_has_atomic = "32")]
         DWT => dwt_now(),
         SYSTICK => systick_now(),
@@ -141,33 +162,15 @@ fn dwt_now() -> u64 {
     })
 }
 
-/// The SysTick clock without a critical section: the counted base, the down-counter, and
-/// a re-read when the SysTick handler ran in between (it can only run once per period,
-/// so the loop ends at the second pass).
+/// The SysTick clock: one short critical section in which a wrap not yet accounted (by
+/// the handler or another reader) is added, so time never steps back, whatever the
+/// reader's priority.
 fn systick_now() -> u64 {
-    loop {
-        let lo = STATE.base_lo.load(Ordering::Relaxed);
-        let hi = STATE.base_hi.load(Ordering::Relaxed);
-        // Keep the register reads between the two reads of the low word.
-        compiler_fence(Ordering::SeqCst);
-        let reload = SYST::get_reload();
-        let current = SYST::get_current();
-        let pending = SCB::is_pendst_pending();
-        compiler_fence(Ordering::SeqCst);
-        if STATE.base_lo.load(Ordering::Relaxed) == lo {
-            let base = (u64::from(hi) << 32) | u64::from(lo);
-            if pending {
-                return systick_now_pending(base, reload);
-            }
-            return systick_ticks(base, false, reload, current);
-        }
-    }
-}
-
-/// A wrap whose exception has not run yet (the reader masks interrupts or outranks
-/// SysTick): re-read the counter after it, and count the wrap's period.
-#[cold]
-#[inline(never)]
-fn systick_now_pending(base: u64, reload: u32) -> u64 {
-    systick_ticks(base, true, reload, SYST::get_current())
+    critical_section::with(|cs| {
+        let cell = SYSTICK_BASE.borrow(cs);
+        let mut base = cell.get();
+        let now = systick_time(&mut base, &mut SysTickHardware, SYST::get_reload());
+        cell.set(base);
+        now
+    })
 }

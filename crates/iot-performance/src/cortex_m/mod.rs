@@ -87,8 +87,14 @@ pub struct CortexMMetrics {
     system: SystemSampler,
 }
 
-/// Counts a SysTick wrap (and refreshes the DWT extension). Call it first in your SysTick
-/// handler; it is one short critical section.
+/// Accounts a SysTick wrap (and refreshes the DWT extension). Call it first in your
+/// SysTick handler; it is one short critical section.
+///
+/// The SysTick clock owns `COUNTFLAG` (in `SYST_CSR`, cleared by any read of that
+/// register): a wrap is counted exactly once, by this handler or by a clock read that
+/// comes first (with interrupts masked, or from an interrupt that outranks SysTick), so
+/// time never steps back. Other code should not read `SYST_CSR` (for example
+/// `SYST::has_wrapped`) once the backend runs on SysTick: a wrap it sees is lost here.
 #[inline]
 pub fn on_systick() {
     clock::systick_wrapped();
@@ -116,9 +122,7 @@ impl CortexMMetrics {
             });
         }
         let reload = SYST::get_reload();
-        // SAFETY: a read of SysTick's control register, which has no side effect other
-        // than clearing COUNTFLAG, which this crate and SysTick time drivers do not use.
-        let enabled = unsafe { (*SYST::PTR).csr.read() } & 1 == 1;
+        let enabled = clock::systick_running();
         if !enabled || reload == 0 {
             return Err(Error::InvalidConfig {
                 field: "systick_frequency",
