@@ -3,6 +3,7 @@
 //! | metric | source |
 //! |---|---|
 //! | clock | the CLINT `mtime` register when its address is configured (a wall clock: it keeps counting while the core sleeps in `WFI`); otherwise `mcycle` at [`RiscVConfig::core_clock_hz`] |
+//! | profiler clock | with `mtime` configured, scopes read its low word itself ([`crate::timing::set_counter_clock`]); otherwise the clock above |
 //! | cycles, instructions | `mcycle` ([`cycles`]), `minstret` ([`instructions_retired`]), 64-bit |
 //! | stack | high-water mark of the stack (`memory::stack`, single hart), painted at creation, from riscv-rt's `__estack`…`_stack_start` |
 //! | static memory | `.data` + `.bss` from riscv-rt's `__sdata`…`__ebss` |
