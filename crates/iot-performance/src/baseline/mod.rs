@@ -27,10 +27,11 @@
 //! # }).unwrap();
 //! ```
 //!
-//! Without a provider, [`BaselineManager::new`] samples the host process (under `std`).
-//! With `serde`, [`BaselineManager::export`] / [`BaselineManager::import`] move baselines
-//! as CRC-checked postcard frames ([`codec`]); with `flash-analysis`, [`flash`] keeps
-//! them in NOR flash across resets.
+//! Without a provider, `BaselineManager::new` samples the host process (under `std`).
+//! With `serde`, `BaselineManager::export` / `BaselineManager::import` move baselines
+//! as CRC-checked postcard frames (module `codec`); with `flash-analysis`, module `flash`
+//! keeps them in NOR flash across resets. (Plain names, not links: each exists only with
+//! its feature.)
 
 #[cfg(feature = "serde")]
 pub mod codec;

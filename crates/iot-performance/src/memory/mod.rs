@@ -42,7 +42,7 @@
 //!
 //! ## On the host, as the spec writes it
 //! `MemoryAnalyzer::new(config)` samples the current process (there is no argument-less
-//! `new()`: use [`MemoryAnalyzer::default`] for everything on).
+//! `new()`: use `MemoryAnalyzer::default()` for everything on, under `std`).
 //!
 //! ```
 //! use iot_performance::{MemoryAnalysisConfig, MemoryAnalyzer};

@@ -11,7 +11,7 @@
 //!   (feature `link-riscv-rt`, bounds `__estack`..`_stack_start`; hart 0 of a single-hart
 //!   build). Paint it early in `main`; interrupt handlers run on the same stack and are
 //!   included in the mark.
-//! - [`StackRegion::current_thread`] (host, Linux): the calling thread's stack from
+//! - `StackRegion::current_thread` (host, Linux, feature `std`): the calling thread's stack from
 //!   `pthread_getattr_np`, guard page excluded. The process's main thread is refused: its
 //!   stack is mapped on demand, so its lower part cannot be written.
 //! - [`StackRegion::from_bounds`]: any other stack (an RTOS task, esp-hal's linker

@@ -16,7 +16,7 @@
 //!
 //! Encoding needs no heap: [`encode_frame`] writes into a caller's buffer, and
 //! [`Reporter`] sends records to any [`ByteSink`] (a UART through
-//! [`IoSink`](crate::wire::IoSink) under the `embedded-io` feature, an MQTT payload buffer
+//! `IoSink` under the `embedded-io` feature, an MQTT payload buffer
 //! through [`SliceSink`], semihosting or RTT through [`FnSink`]). A full sink drops the frame
 //! and counts it; it never blocks or fails the application.
 //!
