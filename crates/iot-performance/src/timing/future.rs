@@ -86,19 +86,34 @@ impl<F: Future> Future for ProfiledFuture<F> {
         };
         #[cfg(feature = "detailed-profiling")]
         let frame = super::detail::nesting::enter(*this.index);
-        // The first measured poll starts the wall-clock time (64-bit: a future may wait
-        // longer than a 32-bit counter period), read before the poll's start so that the
-        // wall time of a call is never shorter than its busy time.
-        let first_poll = *this.first_poll.get_or_insert_with(clock::now);
-        let start = clock::stamp();
+        // The first measured poll starts the wall-clock time, which is 64-bit (a future
+        // may wait longer than a 32-bit counter period). On hosts a stamp is that time
+        // itself: two clock reads per poll. On MCUs (32-bit stamps) the wall time is read
+        // apart, before the poll's start and after its end, so that a call's wall time is
+        // never shorter than its busy time.
+        #[cfg(target_has_atomic = "64")]
+        let (first_poll, start) = {
+            let start = clock::stamp();
+            (*this.first_poll.get_or_insert(start), start)
+        };
+        #[cfg(not(target_has_atomic = "64"))]
+        let (first_poll, start) = (
+            *this.first_poll.get_or_insert_with(clock::now),
+            clock::stamp(),
+        );
         let result = inner.poll(cx);
-        let busy = clock::elapsed(start, clock::stamp());
+        let end = clock::stamp();
+        let busy = clock::elapsed(start, end);
         slot.record_poll(busy);
         #[cfg(feature = "detailed-profiling")]
         super::detail::nesting::exit(frame, *this.index, slot, busy);
         if result.is_ready() {
             *this.done = true;
-            slot.record_call(clock::now().wrapping_sub(first_poll));
+            #[cfg(target_has_atomic = "64")]
+            let wall = end.wrapping_sub(first_poll);
+            #[cfg(not(target_has_atomic = "64"))]
+            let wall = clock::now().wrapping_sub(first_poll);
+            slot.record_call(wall);
         }
         result
     }
