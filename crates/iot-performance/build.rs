@@ -3,6 +3,9 @@
 //!
 //! - `IOT_PERF_MAX_SCOPES` (default 64, 1..=4096): distinct scope names the registry holds.
 //! - `IOT_PERF_MAX_TASKS` (default 8, 1..=1024): Embassy tasks the trace hooks follow at once.
+//!
+//! It also sets `cfg(mcu_scope_path)` where scopes take the MCU path (no 64-bit atomics,
+//! no `detailed-profiling`): inline counter-register entry, shared leaf exit.
 
 use std::env;
 use std::fs;
@@ -28,7 +31,20 @@ fn capacity(name: &str, default: usize, max: usize) -> usize {
     }
 }
 
+/// Sets `cfg(mcu_scope_path)`: the target has no 64-bit atomics and `detailed-profiling`
+/// is off (the same condition, spelled once instead of at every use).
+fn mcu_scope_path() {
+    println!("cargo::rustc-check-cfg=cfg(mcu_scope_path)");
+    let atomics = env::var("CARGO_CFG_TARGET_HAS_ATOMIC").unwrap_or_default();
+    let has_64 = atomics.split(',').any(|width| width == "64");
+    let detailed = env::var_os("CARGO_FEATURE_DETAILED_PROFILING").is_some();
+    if !has_64 && !detailed {
+        println!("cargo::rustc-cfg=mcu_scope_path");
+    }
+}
+
 fn main() {
+    mcu_scope_path();
     let scopes = capacity("IOT_PERF_MAX_SCOPES", DEFAULT_SCOPES, MAX_SCOPES);
     let tasks = capacity("IOT_PERF_MAX_TASKS", DEFAULT_TASKS, MAX_TASKS);
     let Some(out) = env::var_os("OUT_DIR").map(PathBuf::from) else {

@@ -51,21 +51,14 @@ impl IsrGuard {
     }
 }
 
-static TOTAL: critical_section::Mutex<core::cell::Cell<crate::WrapExtender>> =
-    critical_section::Mutex::new(core::cell::Cell::new(crate::WrapExtender::new()));
+static TOTAL: crate::wrap::SharedWrapExtender = crate::wrap::SharedWrapExtender::from_zero();
 
 /// The 64-bit number of interrupt entries recorded since boot.
 ///
 /// Call it at least once per 2³² interrupts (every backend does on each sample) so that no
 /// wrap of the 32-bit counter is missed. Takes a short critical section.
 pub fn total() -> u64 {
-    critical_section::with(|cs| {
-        let cell = TOTAL.borrow(cs);
-        let mut ext = cell.get();
-        let total = ext.extend(raw_count());
-        cell.set(ext);
-        total
-    })
+    TOTAL.extend_with(raw_count)
 }
 
 /// Count and duration of one interrupt handler, kept in a `static` next to it.

@@ -53,6 +53,44 @@ impl WrapExtender {
     }
 }
 
+/// A [`WrapExtender`] for a counter read from any context (a global clock, an interrupt
+/// count): each reading is taken and extended inside one critical section, so readings
+/// reach the extender in order.
+pub(crate) struct SharedWrapExtender(
+    critical_section::Mutex<core::cell::Cell<Option<WrapExtender>>>,
+);
+
+impl SharedWrapExtender {
+    /// Counts from the first reading: it maps to 0.
+    pub(crate) const fn from_first_reading() -> Self {
+        Self(critical_section::Mutex::new(core::cell::Cell::new(None)))
+    }
+
+    /// Counts from a raw value of 0 (for counters that start at 0 themselves).
+    pub(crate) const fn from_zero() -> Self {
+        Self(critical_section::Mutex::new(core::cell::Cell::new(Some(
+            WrapExtender::new(),
+        ))))
+    }
+
+    /// Starts again so that `raw` maps to 0.
+    pub(crate) fn restart_at(&self, raw: u32) {
+        critical_section::with(|cs| self.0.borrow(cs).set(Some(WrapExtender::starting_at(raw))));
+    }
+
+    /// Takes a reading with `read` and returns the extended count.
+    pub(crate) fn extend_with(&self, read: impl FnOnce() -> u32) -> u64 {
+        critical_section::with(|cs| {
+            let cell = self.0.borrow(cs);
+            let raw = read();
+            let mut ext = cell.get().unwrap_or(WrapExtender::starting_at(raw));
+            let extended = ext.extend(raw);
+            cell.set(Some(ext));
+            extended
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

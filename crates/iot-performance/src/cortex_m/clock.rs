@@ -9,9 +9,9 @@ use critical_section::Mutex;
 // compare-and-swap (thumbv6m) wraps even a plain load in a critical section.
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use super::counter::{SysTickRegisters, account_wrap, systick_time};
+use super::counter::{SysTickRegisters, account_wrap, after_wrap, systick_time};
 #[cfg(target_has_atomic = "32")]
-use crate::WrapExtender;
+use crate::wrap::SharedWrapExtender;
 
 /// Which counter the clock reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +36,7 @@ static SOURCE: AtomicU8 = AtomicU8::new(NONE);
 static SYSTICK_BASE: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
 
 #[cfg(target_has_atomic = "32")]
-static DWT_EXTENDER: Mutex<Cell<Option<WrapExtender>>> = Mutex::new(Cell::new(None));
+static DWT_EXTENDER: SharedWrapExtender = SharedWrapExtender::from_first_reading();
 
 /// Accounts a SysTick wrap (unless a reader already did); in DWT mode, refreshes the
 /// 64-bit extension.
@@ -64,7 +64,7 @@ pub(super) fn systick_running() -> bool {
         let csr = unsafe { (*SYST::PTR).csr.read() };
         if SOURCE.load(Ordering::Relaxed) == SYSTICK && csr & (1 << 16) != 0 {
             let cell = SYSTICK_BASE.borrow(cs);
-            cell.set(cell.get().wrapping_add(u64::from(SYST::get_reload()) + 1));
+            cell.set(after_wrap(cell.get(), SYST::get_reload()));
         }
         csr & 1 == 1
     })
@@ -108,11 +108,7 @@ pub(super) fn try_dwt() -> bool {
     if Dwt::cycle_count() == first {
         return false;
     }
-    critical_section::with(|cs| {
-        DWT_EXTENDER
-            .borrow(cs)
-            .set(Some(WrapExtender::starting_at(Dwt::cycle_count())));
-    });
+    DWT_EXTENDER.restart_at(Dwt::cycle_count());
     SOURCE.store(DWT, Ordering::Relaxed);
     true
 }
@@ -153,13 +149,7 @@ pub(super) fn read_fn(source: ClockSource) -> fn() -> u64 {
 /// The DWT cycle counter extended to 64 bits.
 #[cfg(target_has_atomic = "32")]
 fn dwt_now() -> u64 {
-    critical_section::with(|cs| {
-        let cell = DWT_EXTENDER.borrow(cs);
-        let mut ext = cell.get().unwrap_or_default();
-        let now = ext.extend(cortex_m::peripheral::DWT::cycle_count());
-        cell.set(Some(ext));
-        now
-    })
+    DWT_EXTENDER.extend_with(cortex_m::peripheral::DWT::cycle_count)
 }
 
 /// The SysTick clock: one short critical section in which a wrap not yet accounted (by

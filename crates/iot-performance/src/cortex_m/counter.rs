@@ -31,9 +31,15 @@ pub(crate) fn systick_ticks(base: u64, reload: u32, current: u32) -> u64 {
 pub(crate) fn account_wrap(base: &mut u64, regs: &mut impl SysTickRegisters, reload: u32) -> bool {
     let wrapped = regs.take_countflag();
     if wrapped {
-        *base = base.wrapping_add(u64::from(reload) + 1);
+        *base = after_wrap(*base, reload);
     }
     wrapped
+}
+
+/// `base` plus one SysTick period.
+#[inline(always)]
+pub(crate) fn after_wrap(base: u64, reload: u32) -> u64 {
+    base.wrapping_add(u64::from(reload) + 1)
 }
 
 /// Re-reads of a counter that shows 0 before giving up (a stopped SysTick).

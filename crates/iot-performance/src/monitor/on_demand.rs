@@ -50,19 +50,15 @@ impl<T> OnDemand<T> {
     pub(crate) fn get_or_try_init(&mut self, create: impl FnOnce() -> T) -> Result<&mut T> {
         #[cfg(feature = "alloc")]
         {
-            if self.slot.is_empty() {
-                self.slot
-                    .try_reserve_exact(1)
-                    .map_err(|_| Error::CapacityExceeded {
-                        what: "heap (monitor state created on first use)",
-                        capacity: core::mem::size_of::<T>(),
-                    })?;
-                self.slot.push(create());
-            }
-            self.slot.first_mut().ok_or(Error::CapacityExceeded {
+            let full = || Error::CapacityExceeded {
                 what: "heap (monitor state created on first use)",
                 capacity: core::mem::size_of::<T>(),
-            })
+            };
+            if self.slot.is_empty() {
+                self.slot.try_reserve_exact(1).map_err(|_| full())?;
+                self.slot.push(create());
+            }
+            self.slot.first_mut().ok_or_else(full)
         }
         #[cfg(not(feature = "alloc"))]
         {

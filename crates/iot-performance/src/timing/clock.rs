@@ -23,13 +23,10 @@ use core::cell::Cell;
 use critical_section::Mutex;
 
 use super::counter_clock::{self, CounterRegister};
-// Load/store-only atomics come from `core`: every target has them natively
-// (`target_has_atomic_load_store`), while portable-atomic on a core without
-// compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
-use core::sync::atomic::{AtomicPtr, Ordering};
+use super::time_fn::TimeFnCell;
 
-/// The installed clock function as a type-erased pointer; null means "the default clock".
-static CLOCK_FN: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
+/// The installed clock function; none means "the default clock".
+static CLOCK_FN: TimeFnCell = TimeFnCell::empty();
 
 /// Frequency of the installed clock; 0 means "the default clock's frequency".
 static CLOCK_HZ: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
@@ -43,7 +40,7 @@ static CLOCK_HZ: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
 pub fn set_clock(now: fn() -> u64, ticks_per_second: u64) {
     counter_clock::uninstall();
     critical_section::with(|cs| CLOCK_HZ.borrow(cs).set(ticks_per_second));
-    CLOCK_FN.store(now as *mut (), Ordering::Release);
+    CLOCK_FN.set(Some(now));
 }
 
 /// Makes a free-running 32-bit counter register the profiler's clock (see
@@ -58,7 +55,7 @@ pub fn set_counter_clock(counter: CounterRegister) {
 /// on firmware).
 pub fn reset_clock() {
     counter_clock::uninstall();
-    CLOCK_FN.store(core::ptr::null_mut(), Ordering::Release);
+    CLOCK_FN.set(None);
     critical_section::with(|cs| CLOCK_HZ.borrow(cs).set(0));
 }
 
@@ -69,26 +66,16 @@ pub fn now() -> u64 {
     if !counter.is_null() {
         return counter_clock::extended(counter);
     }
-    // Relaxed: the pointer is all that is read through it (the frequency has its own
-    // lock), and an acquire load costs a barrier (`dmb`) on every Cortex-M clock read.
-    let f = CLOCK_FN.load(Ordering::Relaxed);
-    if f.is_null() {
-        default_now()
-    } else {
-        // SAFETY: the only non-null values ever stored in `CLOCK_FN` are `fn() -> u64`
-        // pointers cast to `*mut ()` by `set_clock`; casting back restores the same fn.
-        let f: fn() -> u64 = unsafe { core::mem::transmute::<*mut (), fn() -> u64>(f) };
-        f()
+    match CLOCK_FN.get() {
+        Some(f) => f(),
+        None => default_now(),
     }
 }
 
 /// Ticks per second of [`now`]; 0 when no clock is available on this platform.
 pub fn ticks_per_second() -> u64 {
     let hz = critical_section::with(|cs| CLOCK_HZ.borrow(cs).get());
-    if hz != 0
-        || !CLOCK_FN.load(Ordering::Acquire).is_null()
-        || !counter_clock::register().is_null()
-    {
+    if hz != 0 || CLOCK_FN.get().is_some() || !counter_clock::register().is_null() {
         hz
     } else {
         default_ticks_per_second()

@@ -14,13 +14,11 @@
 //! else by extending the register's readings with a [`WrapExtender`], which must then see
 //! the counter at least once per period (every `now()` is a reading).
 
-use core::cell::Cell;
 // Load/store-only atomics come from `core` (see `clock.rs`).
 use core::sync::atomic::{AtomicPtr, Ordering};
 
-use critical_section::Mutex;
-
-use crate::WrapExtender;
+use super::time_fn::TimeFnCell;
+use crate::wrap::SharedWrapExtender;
 
 /// The address and rate of a free-running 32-bit up-counter, for
 /// [`set_counter_clock`](super::set_counter_clock).
@@ -91,19 +89,16 @@ impl CounterRegister {
 static COUNTER: AtomicPtr<u32> = AtomicPtr::new(core::ptr::null_mut());
 /// `COUNTER` while profiling is enabled, null otherwise: an MCU scope's entry tests this
 /// one pointer instead of the switch and the clock (see `refresh_fast`).
+#[cfg(mcu_scope_path)]
 static FAST: AtomicPtr<u32> = AtomicPtr::new(core::ptr::null_mut());
-static TIME: AtomicPtr<()> = AtomicPtr::new(core::ptr::null_mut());
-static EXTENDER: Mutex<Cell<WrapExtender>> = Mutex::new(Cell::new(WrapExtender::new()));
+static TIME: TimeFnCell = TimeFnCell::empty();
+static EXTENDER: SharedWrapExtender = SharedWrapExtender::from_first_reading();
 
 /// Installs `counter` (its extension starts at 0 now).
 pub(super) fn install(counter: CounterRegister) {
-    critical_section::with(|cs| {
-        // SAFETY: `CounterRegister::new`'s contract: readable, aligned, no side effect.
-        let raw = unsafe { counter.address.read_volatile() };
-        EXTENDER.borrow(cs).set(WrapExtender::starting_at(raw));
-    });
-    let time = counter.time.map_or(core::ptr::null_mut(), |f| f as *mut ());
-    TIME.store(time, Ordering::Release);
+    // SAFETY: `CounterRegister::new`'s contract: readable, aligned, no side effect.
+    EXTENDER.restart_at(unsafe { counter.address.read_volatile() });
+    TIME.set(counter.time);
     COUNTER.store(counter.address.cast_mut(), Ordering::Release);
     refresh_fast();
 }
@@ -116,6 +111,7 @@ pub(super) fn uninstall() {
 
 /// Recomputes `FAST` from the switch and the clock; every writer of either calls it after
 /// its write, and the last one to run sees both final values.
+#[cfg(mcu_scope_path)]
 pub(super) fn refresh_fast() {
     critical_section::with(|_| {
         let fast = if super::is_enabled() {
@@ -127,11 +123,12 @@ pub(super) fn refresh_fast() {
     });
 }
 
+/// Nothing to keep in step where scopes test the switch and the clock apart.
+#[cfg(not(mcu_scope_path))]
+pub(super) fn refresh_fast() {}
+
 /// The counter register if profiling is enabled and one is installed, else null.
-#[cfg_attr(
-    any(target_has_atomic = "64", feature = "detailed-profiling"),
-    allow(dead_code)
-)]
+#[cfg(mcu_scope_path)]
 #[inline(always)]
 pub(super) fn fast_register() -> *const u32 {
     FAST.load(Ordering::Relaxed)
@@ -155,19 +152,9 @@ pub(super) fn read_raw(register: *const u32) -> u32 {
 
 /// A 64-bit time from a non-null `register()`.
 pub(super) fn extended(register: *const u32) -> u64 {
-    let time = TIME.load(Ordering::Acquire);
-    if !time.is_null() {
-        // SAFETY: the only non-null values stored in `TIME` are `fn() -> u64` pointers
-        // cast to `*mut ()` by `install`; casting back restores the same fn.
-        let time = unsafe { core::mem::transmute::<*mut (), fn() -> u64>(time) };
+    if let Some(time) = TIME.get() {
         return time();
     }
-    critical_section::with(|cs| {
-        let cell = EXTENDER.borrow(cs);
-        let mut ext = cell.get();
-        // Read inside the critical section, so readings reach the extender in order.
-        let now = ext.extend(read_raw(register));
-        cell.set(ext);
-        now
-    })
+    // Read inside the extender's critical section, so readings reach it in order.
+    EXTENDER.extend_with(|| read_raw(register))
 }

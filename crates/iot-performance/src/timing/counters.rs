@@ -333,35 +333,41 @@ mod masked {
 mod tests {
     use super::*;
 
+    /// The same sequence on either implementation (they share no type, only the API).
+    macro_rules! check_counters {
+        ($c:expr) => {{
+            let c = $c;
+            assert_eq!(c.totals(), Totals::EMPTY);
+            for t in [5, 2, 9] {
+                c.record_call(t);
+            }
+            c.record_poll(4);
+            c.record_poll(1);
+            c.record_cancel();
+            let t = c.totals();
+            assert_eq!((t.calls, t.total, t.min, t.max), (3, 16, 2, 9));
+            assert_eq!((t.polls, t.busy, t.cancelled), (2, 5, 1));
+            #[cfg(feature = "detailed-profiling")]
+            {
+                c.record_self(7);
+                assert_eq!(c.totals().self_ticks, 7);
+                assert_eq!(c.totals().histogram[bucket_of(9)], 1);
+            }
+            c.reset();
+            assert_eq!(c.totals(), Totals::EMPTY);
+        }};
+    }
+
     #[test]
     fn min_max_total_and_polls() {
-        check_counters(&SlotCounters::new());
+        check_counters!(&SlotCounters::new());
     }
 
     #[test]
     fn masked_counters_behave_the_same() {
-        let c = masked::SlotCounters::new();
-        for t in [5, 2, 9] {
-            c.record_call(t);
-        }
-        c.record_poll(4);
-        c.record_poll(1);
-        c.record_cancel();
-        let t = c.totals();
-        assert_eq!((t.calls, t.total, t.min, t.max), (3, 16, 2, 9));
-        assert_eq!((t.polls, t.busy, t.cancelled), (2, 5, 1));
-        #[cfg(feature = "detailed-profiling")]
-        {
-            c.record_self(7);
-            assert_eq!(c.totals().self_ticks, 7);
-            assert_eq!(c.totals().histogram[bucket_of(9)], 1);
-        }
-        c.reset();
-        assert_eq!(c.totals(), Totals::EMPTY);
+        check_counters!(&masked::SlotCounters::new());
     }
 
-    /// The bytes of a value with no padding (every counter type here is `u64`/`u32`
-    /// fields or atomics of them).
     #[test]
     fn masked_extremes_saturate_but_totals_stay_exact() {
         let c = masked::SlotCounters::new();
@@ -376,6 +382,8 @@ mod tests {
         assert_eq!((t.min, t.max), (12, u64::from(u32::MAX)));
     }
 
+    /// The bytes of a value with no padding (every counter type here is `u64`/`u32`
+    /// fields or atomics of them).
     fn bytes_of<T>(value: &T) -> &[u8] {
         // SAFETY: `value` is a live reference to `size_of::<T>()` initialised bytes (the
         // types passed here have no padding), borrowed for the slice's lifetime.
@@ -399,21 +407,6 @@ mod tests {
         reset.record_call(3);
         reset.reset();
         assert!(bytes_of(&reset).iter().all(|b| *b == 0));
-    }
-
-    fn check_counters(c: &SlotCounters) {
-        assert_eq!(c.totals(), Totals::EMPTY);
-        for t in [5, 2, 9] {
-            c.record_call(t);
-        }
-        c.record_poll(4);
-        c.record_poll(1);
-        c.record_cancel();
-        let t = c.totals();
-        assert_eq!((t.calls, t.total, t.min, t.max), (3, 16, 2, 9));
-        assert_eq!((t.polls, t.busy, t.cancelled), (2, 5, 1));
-        c.reset();
-        assert_eq!(c.totals(), Totals::EMPTY);
     }
 
     #[cfg(feature = "detailed-profiling")]

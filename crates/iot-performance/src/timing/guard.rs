@@ -59,7 +59,7 @@ impl ScopeGuard {
     ///
     /// Inline on hosts (speed); one shared copy on MCUs with `detailed-profiling`, whose
     /// entry (nesting stack) would otherwise be repeated at every call site.
-    #[cfg(any(target_has_atomic = "64", feature = "detailed-profiling"))]
+    #[cfg(not(mcu_scope_path))]
     #[cfg_attr(target_has_atomic = "64", inline(always))]
     #[cfg_attr(not(target_has_atomic = "64"), inline(never))]
     pub fn enter(site: &'static CallSite) -> Self {
@@ -75,7 +75,7 @@ impl ScopeGuard {
     /// included) goes to one shared out-of-line path. The `compact-scopes` feature makes
     /// the entry one shared function instead: a call per scope (≈ 6 instructions more)
     /// for ≈ 28 bytes less per call site.
-    #[cfg(not(any(target_has_atomic = "64", feature = "detailed-profiling")))]
+    #[cfg(mcu_scope_path)]
     #[cfg_attr(not(feature = "compact-scopes"), inline(always))]
     #[cfg_attr(feature = "compact-scopes", inline(never))]
     pub fn enter(site: &'static CallSite) -> Self {
@@ -91,15 +91,8 @@ impl ScopeGuard {
         Self::enter_general(site)
     }
 
-    #[cfg_attr(
-        not(any(target_has_atomic = "64", feature = "detailed-profiling")),
-        cold,
-        inline(never)
-    )]
-    #[cfg_attr(
-        any(target_has_atomic = "64", feature = "detailed-profiling"),
-        inline(always)
-    )]
+    #[cfg_attr(mcu_scope_path, cold, inline(never))]
+    #[cfg_attr(not(mcu_scope_path), inline(always))]
     fn enter_general(site: &'static CallSite) -> Self {
         if !is_enabled() {
             return Self::DISARMED;
@@ -146,7 +139,7 @@ impl Drop for ScopeGuard {
     #[inline(always)]
     fn drop(&mut self) {
         if let Some(slot) = self.slot {
-            #[cfg(not(any(target_has_atomic = "64", feature = "detailed-profiling")))]
+            #[cfg(mcu_scope_path)]
             {
                 // The common case on MCUs reads the counter register and calls nothing.
                 let counter = super::counter_clock::register();
@@ -156,7 +149,7 @@ impl Drop for ScopeGuard {
                 let end = super::counter_clock::read_raw(counter);
                 slot.record_call(clock::elapsed(self.start, end));
             }
-            #[cfg(any(target_has_atomic = "64", feature = "detailed-profiling"))]
+            #[cfg(not(mcu_scope_path))]
             {
                 let ticks = clock::elapsed(self.start, clock::stamp());
                 slot.record_call(ticks);
@@ -168,7 +161,7 @@ impl Drop for ScopeGuard {
 }
 
 /// A scope's exit with a function clock (MCUs without a counter register).
-#[cfg(not(any(target_has_atomic = "64", feature = "detailed-profiling")))]
+#[cfg(mcu_scope_path)]
 #[cold]
 #[inline(never)]
 fn exit_general(slot: &'static SlotCounters, start: clock::Stamp) {

@@ -82,6 +82,7 @@ mod guard;
 mod registry;
 mod report;
 mod scope_stats;
+mod time_fn;
 mod wrap_clock;
 
 // Load/store-only atomics come from `core`: every target has them natively

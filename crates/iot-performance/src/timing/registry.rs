@@ -80,21 +80,10 @@ impl CallSite {
     /// registry was full.
     #[inline(always)]
     pub(crate) fn counters(&self) -> Option<&'static SlotCounters> {
-        let cached = self.counters.load(Ordering::Relaxed);
-        if cached.is_null() {
-            return self.counters_slow();
-        }
-        // SAFETY: the only non-null value ever stored is `&SLOTS[i]` (in `counters_slow`),
-        // a shared reference to a `static`, valid for `'static`.
-        Some(unsafe { &*cached })
+        self.cached_counters().or_else(|| self.counters_slow())
     }
 
-    /// The slot index, registering on first use; `None` when the registry was full.
     /// The cached counters, without registering on a miss.
-    #[cfg_attr(
-        any(target_has_atomic = "64", feature = "detailed-profiling"),
-        allow(dead_code)
-    )]
     #[inline(always)]
     pub(crate) fn cached_counters(&self) -> Option<&'static SlotCounters> {
         let cached = self.counters.load(Ordering::Relaxed);
@@ -103,6 +92,7 @@ impl CallSite {
         (!cached.is_null()).then(|| unsafe { &*cached })
     }
 
+    /// The slot index, registering on first use; `None` when the registry was full.
     pub(crate) fn slot(&self) -> Option<usize> {
         self.counters().map(index_of)
     }

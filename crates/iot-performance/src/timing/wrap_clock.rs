@@ -1,12 +1,8 @@
 //! Building a profiler clock from a 32-bit hardware counter.
 
-use core::cell::RefCell;
+use crate::wrap::SharedWrapExtender;
 
-use critical_section::Mutex;
-
-use crate::WrapExtender;
-
-static EXTENDER: Mutex<RefCell<Option<WrapExtender>>> = Mutex::new(RefCell::new(None));
+static EXTENDER: SharedWrapExtender = SharedWrapExtender::from_first_reading();
 
 /// Extends successive readings of one wrapping 32-bit counter (DWT `CYCCNT`, a SysTick
 /// tick count, the low word of a timer) to a 64-bit tick count that starts at 0 at the
@@ -21,9 +17,5 @@ static EXTENDER: Mutex<RefCell<Option<WrapExtender>>> = Mutex::new(RefCell::new(
 /// assert_eq!(extend_u32(5), 15); // across the wrap
 /// ```
 pub fn extend_u32(raw: u32) -> u64 {
-    critical_section::with(|cs| {
-        let mut ext = EXTENDER.borrow_ref_mut(cs);
-        ext.get_or_insert_with(|| WrapExtender::starting_at(raw))
-            .extend(raw)
-    })
+    EXTENDER.extend_with(|| raw)
 }
