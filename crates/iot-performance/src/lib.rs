@@ -70,69 +70,46 @@ compile_error!(
     "iot-performance: the platform features are for firmware; add `default-features = false` to drop `std`"
 );
 
-mod collector;
-mod config;
-mod error;
-mod metrics;
-mod monitor;
-mod platform;
-mod provider;
-mod stats;
-mod system_monitor;
-mod wrap;
-
-mod device_clock;
-#[cfg(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3"))]
-mod firmware_delay;
-#[cfg(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3"))]
-mod firmware_system;
-mod idle;
-// Register-free logic of the firmware backends, tested on the host.
-#[cfg(all(test, not(feature = "cortex-m")))]
-#[path = "cortex_m/counter.rs"]
-mod cortex_m_counter;
-#[cfg(all(test, not(feature = "embassy")))]
-#[path = "embassy/table.rs"]
-mod embassy_table;
-#[cfg(all(test, not(feature = "esp32c3")))]
-#[path = "esp32c3/wifi.rs"]
-mod esp32c3_wifi;
+// The layers, bottom up; each imports only the ones above it in this list.
+pub mod analysis; // statistics, trends, A/B comparison
+pub mod baseline; // named baselines, export/import, flash persistence
+pub mod clock; // the one clock: installed once, read by everything that times
+mod error; // the one error type
+pub mod insights; // recommendations with evidence
+pub mod memory; // memory readers (stack paint, statics, tracking allocator) and analysis
+mod metrics; // the readings every layer exchanges (the spec's metric types)
+mod monitor; // PerformanceMonitor, its config, collections, running statistics
+mod platform; // provider traits, DefaultPlatform, mock, host, firmware core and chip backends
+pub mod regression; // on-device regression detection
+pub mod timing; // scopes, async wall/busy time, interrupt timing, Embassy hooks, idle accounting
+#[cfg(feature = "wire")]
+pub mod wire; // the versioned frames the host tool reads
 
 #[cfg(feature = "cortex-m")]
-pub mod cortex_m;
-#[cfg(feature = "embassy")]
-pub mod embassy;
+pub use platform::cortex_m;
 #[cfg(feature = "esp32c3")]
-pub mod esp32c3;
-#[cfg(feature = "riscv")]
-pub mod riscv;
-
-pub mod analysis;
-pub mod baseline;
+pub use platform::esp32c3;
 #[cfg(feature = "std")]
-pub mod host;
-pub mod insights;
-pub mod interrupts;
-pub mod memory;
-pub mod mock;
-pub mod regression;
-pub mod timing;
-#[cfg(feature = "wire")]
-pub mod wire;
+pub use platform::host;
+pub use platform::mock;
+#[cfg(feature = "riscv")]
+pub use platform::riscv;
+#[cfg(feature = "embassy")]
+pub use timing::embassy;
+pub use timing::interrupts;
 
-pub use collector::{MetricStats, MetricsCollection, MetricsCollector};
-pub use config::MonitorConfig;
+pub use clock::{WrapExtender, ticks_to_us};
 pub use error::{Error, Result};
 pub use metrics::{MemoryMetrics, PerformanceSnapshot, SystemMetrics, TimingMetrics};
-pub use monitor::{HandleBound, MonitorCell, PerformanceMonitor};
-pub use platform::{DefaultPlatform, NoDefaultPlatform};
-pub use provider::{
-    MemoryProvider, PlatformMetrics, SystemInfoProvider, TimingProvider, ticks_to_us,
+pub use monitor::{
+    HandleBound, MetricStats, MetricsCollection, MetricsCollector, MonitorCell, MonitorConfig,
+    PerformanceMonitor, RunningStats, SystemMonitor, SystemSample,
 };
-pub use stats::RunningStats;
-pub use system_monitor::{SystemMonitor, SystemSample};
+pub use platform::{
+    DefaultPlatform, MemoryProvider, NoDefaultPlatform, PlatformMetrics, SystemInfoProvider,
+    TimingProvider,
+};
 pub use timing::{TimingProfiler, TimingReport};
-pub use wrap::WrapExtender;
 
 pub use analysis::{PerformanceAnalyzer, PerformanceComparator};
 pub use baseline::{BaselineManager, PerformanceBaseline};

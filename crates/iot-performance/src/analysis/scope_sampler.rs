@@ -7,7 +7,7 @@
 //! the *busy* time (its polls' CPU time) is used — what a regression costs the CPU —
 //! not the wall time it spent waiting.
 
-use crate::provider::ticks_to_us;
+use crate::ticks_to_us;
 use crate::timing::{self, ScopeStats};
 
 /// Registry totals of one scope at the previous sample.

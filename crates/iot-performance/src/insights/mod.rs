@@ -29,8 +29,8 @@ use crate::PerformanceSnapshot;
 use crate::analysis::{Trend, Unit};
 use crate::memory::stack::{StackRegion, high_water_mark};
 use crate::memory::{LeakEvidence, MemoryAnalysis};
-use crate::provider::ticks_to_us;
 use crate::regression::Regression;
+use crate::ticks_to_us;
 use crate::timing::ScopeStats;
 
 pub use rules::analyze;

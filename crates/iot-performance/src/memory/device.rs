@@ -45,16 +45,36 @@ pub fn device_memory_metrics<H: HeapIntrospection + ?Sized>(
     let heap_used = super::heap_stats().map_or(untracked, |s| s.bytes_in_use);
     #[cfg(not(feature = "alloc"))]
     let heap_used = untracked;
-    let stack_used = high_water_mark(stack);
-    Ok(MemoryMetrics {
+    Ok(device_reading(
         heap_used,
         heap_free,
-        heap_total: heap_size,
+        heap_size,
+        heap.fragmentation_ratio().unwrap_or(f32::NAN),
+        stack,
+        static_memory()?,
+    ))
+}
+
+/// Assembles one device memory reading from the heap figures, a painted `stack` and the
+/// static sections: what every firmware backend and [`device_memory_metrics`] report.
+pub(crate) fn device_reading(
+    heap_used: usize,
+    heap_free: usize,
+    heap_total: usize,
+    fragmentation_ratio: f32,
+    stack: &StackRegion,
+    static_memory: usize,
+) -> MemoryMetrics {
+    let stack_used = high_water_mark(stack);
+    MemoryMetrics {
+        heap_used,
+        heap_free,
+        heap_total,
         stack_used,
-        stack_free: stack.size() - stack_used,
-        static_memory: static_memory()?,
-        fragmentation_ratio: heap.fragmentation_ratio().unwrap_or(f32::NAN),
-    })
+        stack_free: stack.size().saturating_sub(stack_used),
+        static_memory,
+        fragmentation_ratio,
+    }
 }
 
 #[cfg(all(test, feature = "std", feature = "embedded-alloc", target_os = "linux"))]

@@ -83,6 +83,11 @@ mod tracking;
 pub use analyzer::{MemoryAnalysis, MemoryAnalyzer};
 pub use config::{LeakDetectionSettings, MemoryAnalysisConfig};
 pub use device::device_memory_metrics;
+#[cfg_attr(
+    not(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")),
+    allow(unused_imports)
+)]
+pub(crate) use device::device_reading;
 pub use introspection::{HeapIntrospection, fragmentation_ratio, largest_allocatable_block};
 #[cfg(all(feature = "alloc", feature = "detailed-profiling"))]
 pub use size_classes::{SIZE_CLASSES, SizeClass, SizeClassSet, live_by_size_class, size_class};

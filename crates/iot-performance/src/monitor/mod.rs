@@ -18,20 +18,27 @@
 //! # }).unwrap();
 //! ```
 
+#[cfg(feature = "alloc")]
+mod attachment;
+mod collector;
+mod config;
 mod lazy;
 mod on_demand;
 mod shared;
+mod stats;
+mod system_monitor;
+
+pub use collector::{MetricStats, MetricsCollection, MetricsCollector};
+pub use config::MonitorConfig;
+pub use stats::RunningStats;
+pub use system_monitor::{SystemMonitor, SystemSample};
 
 pub(crate) use lazy::LazyMonitor;
-pub(crate) use shared::AnalysisState;
 use shared::CellRef;
 pub use shared::{HandleBound, MonitorCell};
 
 use crate::platform::DefaultPlatform;
-use crate::{
-    MetricStats, MetricsCollection, MetricsCollector, MonitorConfig, PerformanceSnapshot,
-    PlatformMetrics, Result,
-};
+use crate::{PerformanceSnapshot, PlatformMetrics, Result};
 
 /// A handle to a monitor: clone it (a reference count, or a copy of a `&'static` without
 /// `alloc`) and move the clones into tasks; every method takes `&self`.
@@ -74,6 +81,25 @@ impl PerformanceMonitor<DefaultPlatform> {
     /// [`crate::Error::Provider`] when the backend cannot start.
     pub async fn new(config: MonitorConfig) -> Result<Self> {
         Self::with_provider_and_config(crate::host::HostMetrics::new()?, config).await
+    }
+}
+
+/// Firmware with a platform feature: `PerformanceMonitor::new(config)` builds that
+/// platform's backend with its default settings.
+#[cfg(all(
+    not(feature = "std"),
+    feature = "alloc",
+    any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")
+))]
+impl PerformanceMonitor<DefaultPlatform> {
+    /// A monitor of this platform's backend with its default settings.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidConfig`] for a config out of range or a backend that cannot
+    /// start with its defaults (see the backend's `new`).
+    pub async fn new(config: MonitorConfig) -> Result<Self> {
+        let backend = DefaultPlatform::new(Default::default()).await?;
+        Self::with_provider_and_config(backend, config).await
     }
 }
 

@@ -8,7 +8,7 @@ use super::on_demand::OnDemand;
 use crate::{MetricStats, MonitorConfig, PerformanceSnapshot};
 
 /// What the sampler has seen so far.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub(crate) struct MonitorState {
     pub(crate) config: MonitorConfig,
     pub(crate) running: bool,
@@ -21,34 +21,9 @@ pub(crate) struct MonitorState {
     pub(crate) last: Option<PerformanceSnapshot>,
     /// Running statistics, created by `start_realtime_analysis`.
     pub(crate) stats: OnDemand<MetricStats>,
-    /// Regression detection, created by its first use.
-    pub(crate) analysis: OnDemand<AnalysisState>,
-}
-
-/// What on-device regression detection keeps (≈ 1.3 KiB on a 32-bit MCU): created by the
-/// first call that needs it, so a monitor that only samples does not carry it.
-#[derive(Debug, Clone)]
-pub(crate) struct AnalysisState {
-    /// State of [`crate::PerformanceMonitor::check_regression`].
-    pub(crate) regression: crate::regression::RegressionTracker,
-    /// Samples in the regression tracker's open window.
-    pub(crate) regression_samples: u32,
-    /// Scope totals between regression samples.
-    pub(crate) scope_sampler: crate::analysis::ScopeSampler,
-    /// State of [`crate::PerformanceMonitor::validate_task_performance`].
-    pub(crate) task_checks:
-        heapless::Vec<crate::regression::TaskCheck, { crate::regression::TASK_CHECK_CAPACITY }>,
-}
-
-impl AnalysisState {
-    pub(crate) fn new() -> Self {
-        Self {
-            regression: crate::regression::RegressionTracker::const_default(),
-            regression_samples: 0,
-            scope_sampler: crate::analysis::ScopeSampler::new(),
-            task_checks: heapless::Vec::new(),
-        }
-    }
+    /// State of a layer above the monitor (regression checks), created by its first use.
+    #[cfg(feature = "alloc")]
+    pub(crate) attachment: super::attachment::Attachment,
 }
 
 /// Records one sample into the running statistics (`memory` = memory tracking on).
@@ -77,13 +52,28 @@ impl<P> MonitorCell<P> {
                 failed_samples: 0,
                 last: None,
                 stats: OnDemand::new(),
-                analysis: OnDemand::new(),
+                #[cfg(feature = "alloc")]
+                attachment: super::attachment::Attachment::new(),
             })),
         }
     }
 
     pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut MonitorState) -> R) -> R {
         critical_section::with(|cs| f(&mut self.state.borrow_ref_mut(cs)))
+    }
+
+    /// Runs `f` on the `T` a layer above the monitor keeps with it, created with `create`
+    /// by the first call (inside the monitor's critical section).
+    ///
+    /// # Errors
+    /// As [`super::attachment::Attachment::get_or_try_init`]: the heap cannot hold a `T`.
+    #[cfg(feature = "alloc")]
+    pub(crate) fn with_attachment<T: core::any::Any + Send, R>(
+        &self,
+        create: fn() -> T,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> crate::Result<R> {
+        self.with_state(|s| s.attachment.get_or_try_init(create).map(f))
     }
 }
 

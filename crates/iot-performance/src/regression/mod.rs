@@ -36,6 +36,7 @@
 
 mod detector;
 mod monitor_ext;
+mod state;
 mod task_validation;
 mod tracker;
 

@@ -1,8 +1,9 @@
 //! [`PerformanceMonitor::check_regression`]: regression checks on the monitor itself.
 
+use super::state::with_checks;
 use super::{DetectorOptions, Regression, RegressionConfig, RegressionTracker};
 use crate::analysis::Metric;
-use crate::monitor::{AnalysisState, HandleBound};
+use crate::monitor::HandleBound;
 use crate::{PerformanceMonitor, PlatformMetrics, Result, RunningStats};
 
 impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
@@ -19,19 +20,13 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         }
         let snapshot = self.snapshot().await?;
         // Read the scope registry outside the monitor's critical section.
-        let mut sampler = self.cell.with_state(|s| {
-            s.analysis
-                .get_or_try_init(AnalysisState::new)
-                .map(|a| a.scope_sampler.clone())
-        })?;
+        let mut sampler = with_checks(self, |a| a.scope_sampler.clone())?;
         let mut scope_means = heapless::Vec::<(&'static str, f64), 16>::new();
         sampler.sample(|name, us| {
             // Beyond 16 scopes per sample the tracker's table (8 metrics by default) is full anyway.
             let _ = scope_means.push((name, us));
         });
-        Ok(self.cell.with_state(|s| {
-            // Created above; nothing removes it.
-            let a = s.analysis.get_mut()?;
+        with_checks(self, |a| {
             a.scope_sampler = sampler;
             for (name, us) in &scope_means {
                 a.regression.observe(Metric::Scope(name), *us);
@@ -43,7 +38,7 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
             }
             a.regression_samples = 0;
             a.regression.end_window()
-        }))
+        })
     }
 
     /// Replaces the thresholds and window options of
@@ -57,11 +52,9 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         options: DetectorOptions,
     ) -> Result<()> {
         let tracker = RegressionTracker::new(config, options)?;
-        self.cell.with_state(|s| {
-            let a = s.analysis.get_or_try_init(AnalysisState::new)?;
+        with_checks(self, |a| {
             a.regression = tracker;
             a.regression_samples = 0;
-            Ok(())
         })
     }
 
@@ -70,12 +63,7 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// # Errors
     /// As [`RegressionTracker::set_baseline`].
     pub fn set_regression_baseline(&self, metric: Metric, stats: RunningStats) -> Result<()> {
-        self.cell.with_state(|s| {
-            s.analysis
-                .get_or_try_init(AnalysisState::new)?
-                .regression
-                .set_baseline(metric, stats)
-        })
+        with_checks(self, |a| a.regression.set_baseline(metric, stats))?
     }
 
     /// Reports any value of `metric` at or above `limit` at once.
@@ -83,12 +71,7 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// # Errors
     /// As [`RegressionTracker::set_hard_limit`].
     pub fn set_hard_limit(&self, metric: Metric, limit: Option<f64>) -> Result<()> {
-        self.cell.with_state(|s| {
-            s.analysis
-                .get_or_try_init(AnalysisState::new)?
-                .regression
-                .set_hard_limit(metric, limit)
-        })
+        with_checks(self, |a| a.regression.set_hard_limit(metric, limit))?
     }
 
     /// Uses a recorded baseline for [`PerformanceMonitor::check_regression`] and
@@ -121,10 +104,9 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// Adds one measured duration of a task or scope to the open regression window
     /// (dropped if the heap cannot hold the regression state on its first use).
     pub fn record_task_timing(&self, name: &'static str, duration_us: f64) {
-        self.cell.with_state(|s| {
-            if let Ok(a) = s.analysis.get_or_try_init(AnalysisState::new) {
-                a.regression.observe(Metric::Scope(name), duration_us);
-            }
+        // Dropped if the heap cannot hold the checks on their first use (documented).
+        let _ = with_checks(self, |a| {
+            a.regression.observe(Metric::Scope(name), duration_us)
         });
     }
 }

@@ -3,9 +3,10 @@
 
 use core::fmt;
 
+use super::state::with_checks;
 use crate::analysis::{Metric, Unit};
-use crate::monitor::{AnalysisState, HandleBound};
-use crate::provider::ticks_to_us;
+use crate::monitor::HandleBound;
+use crate::ticks_to_us;
 use crate::{PerformanceMonitor, PlatformMetrics, RunningStats, timing};
 
 /// Tasks and scopes whose validation state a monitor keeps.
@@ -118,10 +119,7 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
             Some(stats) => {
                 let ticks = stats.busy_ticks.unwrap_or(stats.total_ticks);
                 let hz = timing::ticks_per_second();
-                self.cell.with_state(|s| {
-                    let Ok(s) = s.analysis.get_or_try_init(AnalysisState::new) else {
-                        return TaskVerdict::NotTracked;
-                    };
+                with_checks(self, |s| {
                     let i = match s.task_checks.iter().position(|c| c.name == stats.name) {
                         Some(i) => i,
                         None => {
@@ -172,6 +170,7 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
                         }
                     }
                 })
+                .unwrap_or(TaskVerdict::NotTracked)
             }
         };
         TaskValidation { name, verdict }

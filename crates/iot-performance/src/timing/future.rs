@@ -5,8 +5,9 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use super::counters::SlotCounters;
+use super::is_enabled;
 use super::registry::CallSite;
-use super::{clock, is_enabled};
+use crate::clock;
 
 pin_project_lite::pin_project! {
     /// Wraps a future so that its scope records, per call, the wall time from first poll to

@@ -1,8 +1,9 @@
 //! [`ScopeGuard`]: measures from its creation to its drop; and the `profile_block!` macro.
 
 use super::counters::SlotCounters;
+use super::is_enabled;
 use super::registry::{self, CallSite};
-use super::{clock, is_enabled};
+use crate::clock;
 
 /// Opens a named timing scope that lasts until the returned guard is dropped.
 ///
@@ -79,13 +80,13 @@ impl ScopeGuard {
     #[cfg_attr(not(feature = "compact-scopes"), inline(always))]
     #[cfg_attr(feature = "compact-scopes", inline(never))]
     pub fn enter(site: &'static CallSite) -> Self {
-        let counter = super::counter_clock::fast_register();
+        let counter = clock::fast_register();
         if let Some(slot) = site.cached_counters()
             && !counter.is_null()
         {
             return Self {
                 slot: Some(slot),
-                start: super::counter_clock::read_raw(counter),
+                start: clock::read_raw(counter),
             };
         }
         Self::enter_general(site)
@@ -142,11 +143,11 @@ impl Drop for ScopeGuard {
             #[cfg(mcu_scope_path)]
             {
                 // The common case on MCUs reads the counter register and calls nothing.
-                let counter = super::counter_clock::register();
+                let counter = clock::register();
                 if counter.is_null() {
                     return exit_general(slot, self.start);
                 }
-                let end = super::counter_clock::read_raw(counter);
+                let end = clock::read_raw(counter);
                 slot.record_call(clock::elapsed(self.start, end));
             }
             #[cfg(not(mcu_scope_path))]

@@ -72,26 +72,32 @@
 //! load, a branch and a call of the shared slow path on MCUs (whose fast path tests the
 //! switch and the counter clock as one pointer).
 
-mod clock;
-mod counter_clock;
 mod counters;
 #[cfg(feature = "detailed-profiling")]
 mod detail;
+#[cfg(feature = "embassy")]
+pub mod embassy;
 mod future;
 mod guard;
+pub(crate) mod idle;
+pub mod interrupts;
 mod registry;
 mod report;
 mod scope_stats;
-mod time_fn;
-mod wrap_clock;
+#[cfg_attr(not(feature = "embassy"), allow(dead_code))]
+mod task_table;
 
 // Load/store-only atomics come from `core`: every target has them natively
 // (`target_has_atomic_load_store`), while portable-atomic on a core without
 // compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
 use core::sync::atomic::{AtomicBool, Ordering};
 
-pub use clock::{ManualClock, now, reset_clock, set_clock, set_counter_clock, ticks_per_second};
-pub use counter_clock::CounterRegister;
+// The clock scopes read is the crate's one clock; these are its installers and readers,
+// re-exported where profiling code looks for them.
+pub use crate::clock::{
+    CounterRegister, ManualClock, extend_u32, now, reset_clock, set_clock, set_counter_clock,
+    ticks_per_second,
+};
 #[cfg(feature = "detailed-profiling")]
 pub use detail::{
     CriticalPath, DetailLosses, EDGE_CAPACITY, MAX_DEPTH, PathStep, critical_path, detail_losses,
@@ -101,7 +107,6 @@ pub use guard::ScopeGuard;
 pub use registry::{CallSite, Dropped, SCOPE_CAPACITY, dropped};
 pub use report::{ScopeTiming, SortKey, TimingProfiler, TimingReport};
 pub use scope_stats::{ScopeStats, scope, scopes};
-pub use wrap_clock::extend_u32;
 
 static ENABLED: AtomicBool = AtomicBool::new(true);
 
@@ -109,7 +114,7 @@ static ENABLED: AtomicBool = AtomicBool::new(true);
 /// still record.
 pub fn set_enabled(enabled: bool) {
     ENABLED.store(enabled, Ordering::Relaxed);
-    counter_clock::refresh_fast();
+    crate::clock::gate_fast_path(enabled);
 }
 
 /// True while scopes record.

@@ -4,7 +4,8 @@
 use core::fmt;
 
 use super::registry::{self, Dropped, SCOPE_CAPACITY};
-use super::{ScopeStats, clock, scopes};
+use super::{ScopeStats, scopes};
+use crate::clock;
 use crate::{Error, Result, TimingMetrics, ticks_to_us};
 
 /// Reads the scope registry into reports. It holds no state of its own (the registry is

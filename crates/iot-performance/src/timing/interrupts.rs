@@ -51,7 +51,7 @@ impl IsrGuard {
     }
 }
 
-static TOTAL: crate::wrap::SharedWrapExtender = crate::wrap::SharedWrapExtender::from_zero();
+static TOTAL: crate::clock::SharedWrapExtender = crate::clock::SharedWrapExtender::from_zero();
 
 /// The 64-bit number of interrupt entries recorded since boot.
 ///
@@ -131,7 +131,7 @@ impl IsrStats {
         record_entry();
         IsrTimer {
             stats: self,
-            start: crate::device_clock::now(),
+            start: crate::clock::try_now(),
         }
     }
 
@@ -173,7 +173,7 @@ impl Drop for IsrTimer<'_> {
     fn drop(&mut self) {
         let duration = self
             .start
-            .and_then(|start| crate::device_clock::now().map(|end| end.saturating_sub(start)));
+            .and_then(|start| crate::clock::try_now().map(|end| end.saturating_sub(start)));
         self.stats.record(duration);
     }
 }
@@ -207,7 +207,7 @@ mod tests {
         fn now() -> u64 {
             CLOCK.fetch_add(7, Ordering::Relaxed)
         }
-        crate::device_clock::register(now, 1_000_000);
+        crate::clock::set_clock(now, 1_000_000);
         static STATS: IsrStats = IsrStats::new("TEST");
         let before = raw_count();
         for _ in 0..3 {

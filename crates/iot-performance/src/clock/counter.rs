@@ -1,4 +1,4 @@
-//! A profiler clock read straight from a free-running 32-bit counter register.
+//! A clock read straight from a free-running 32-bit counter register.
 //!
 //! A function clock ([`super::set_clock`]) costs a call per reading and must return a
 //! consistent 64-bit time. Most MCUs have a register that simply counts up — DWT `CYCCNT`
@@ -15,17 +15,19 @@
 //! the counter at least once per period (every `now()` is a reading).
 
 // Load/store-only atomics come from `core` (see `clock.rs`).
+#[cfg(mcu_scope_path)]
+use core::sync::atomic::AtomicBool;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 use super::time_fn::TimeFnCell;
-use crate::wrap::SharedWrapExtender;
+use super::wrap::SharedWrapExtender;
 
 /// The address and rate of a free-running 32-bit up-counter, for
 /// [`set_counter_clock`](super::set_counter_clock).
 ///
 /// ```
 /// use core::sync::atomic::{AtomicU32, Ordering};
-/// use iot_performance::timing::{self, CounterRegister};
+/// use iot_performance::clock::{self, CounterRegister};
 ///
 /// // A stand-in for a hardware register; on a Cortex-M4 this would be
 /// // `0xE000_1004 as *const u32` (DWT CYCCNT).
@@ -34,14 +36,14 @@ use crate::wrap::SharedWrapExtender;
 /// // SAFETY: the address is a static that lives for the whole program, is aligned, and
 /// // reading it has no side effects.
 /// let counter = unsafe { CounterRegister::new(FAKE_CYCCNT.as_ptr(), 64_000_000) };
-/// timing::set_counter_clock(counter);
+/// clock::set_counter_clock(counter);
 /// {
 ///     let _scope = iot_performance::profile_block!("doc_counter_clock");
 ///     FAKE_CYCCNT.fetch_add(640, Ordering::Relaxed);
 /// }
-/// assert_eq!(timing::scope("doc_counter_clock").unwrap().total_ticks, 640);
-/// assert_eq!(timing::ticks_per_second(), 64_000_000);
-/// # timing::reset_clock();
+/// assert_eq!(iot_performance::timing::scope("doc_counter_clock").unwrap().total_ticks, 640);
+/// assert_eq!(clock::ticks_per_second(), 64_000_000);
+/// # clock::reset_clock();
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct CounterRegister {
@@ -87,6 +89,9 @@ impl CounterRegister {
 }
 
 static COUNTER: AtomicPtr<u32> = AtomicPtr::new(core::ptr::null_mut());
+/// Whether scopes record (the profiler's switch, told by [`gate_fast_path`]).
+#[cfg(mcu_scope_path)]
+static GATE: AtomicBool = AtomicBool::new(true);
 /// `COUNTER` while profiling is enabled, null otherwise: an MCU scope's entry tests this
 /// one pointer instead of the switch and the clock (see `refresh_fast`).
 #[cfg(mcu_scope_path)]
@@ -109,12 +114,25 @@ pub(super) fn uninstall() {
     refresh_fast();
 }
 
-/// Recomputes `FAST` from the switch and the clock; every writer of either calls it after
+/// Tells the clock whether scopes record: while they don't, the fast path's pointer is
+/// null and every scope takes the shared slow path (which tests the switch itself).
+/// [`crate::timing::set_enabled`] calls it.
+#[cfg(mcu_scope_path)]
+pub(crate) fn gate_fast_path(enabled: bool) {
+    GATE.store(enabled, Ordering::Relaxed);
+    refresh_fast();
+}
+
+/// Nothing to gate where scopes test the switch and the clock apart.
+#[cfg(not(mcu_scope_path))]
+pub(crate) fn gate_fast_path(_enabled: bool) {}
+
+/// Recomputes `FAST` from the gate and the clock; every writer of either calls it after
 /// its write, and the last one to run sees both final values.
 #[cfg(mcu_scope_path)]
-pub(super) fn refresh_fast() {
+fn refresh_fast() {
     critical_section::with(|_| {
-        let fast = if super::is_enabled() {
+        let fast = if GATE.load(Ordering::Relaxed) {
             COUNTER.load(Ordering::Relaxed)
         } else {
             core::ptr::null_mut()
@@ -125,18 +143,18 @@ pub(super) fn refresh_fast() {
 
 /// Nothing to keep in step where scopes test the switch and the clock apart.
 #[cfg(not(mcu_scope_path))]
-pub(super) fn refresh_fast() {}
+fn refresh_fast() {}
 
 /// The counter register if profiling is enabled and one is installed, else null.
 #[cfg(mcu_scope_path)]
 #[inline(always)]
-pub(super) fn fast_register() -> *const u32 {
+pub(crate) fn fast_register() -> *const u32 {
     FAST.load(Ordering::Relaxed)
 }
 
 /// The installed register, or null.
 #[inline(always)]
-pub(super) fn register() -> *const u32 {
+pub(crate) fn register() -> *const u32 {
     // Relaxed: the address is the only data read through it, and an acquire load is a
     // barrier on every Cortex-M scope.
     COUNTER.load(Ordering::Relaxed)
@@ -144,7 +162,7 @@ pub(super) fn register() -> *const u32 {
 
 /// One raw reading of a non-null `register()`.
 #[inline(always)]
-pub(super) fn read_raw(register: *const u32) -> u32 {
+pub(crate) fn read_raw(register: *const u32) -> u32 {
     // SAFETY: the only non-null values stored in `COUNTER` come from `CounterRegister`s,
     // whose constructor's contract makes a volatile read valid from any context.
     unsafe { register.read_volatile() }

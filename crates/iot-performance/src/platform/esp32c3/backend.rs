@@ -1,42 +1,14 @@
-//! The ESP32-C3 backend (feature `esp32c3`), over esp-hal.
-//!
-//! | metric | source |
-//! |---|---|
-//! | clock | the 52-bit SYSTIMER through `esp_hal::time::Instant`, in µs |
-//! | temperature | the on-chip sensor given to [`Esp32C3Metrics::with_temperature_sensor`] (`temperature_monitoring`) |
-//! | hardware counters | the core's performance counter (`mpcer`/`mpcmr`/`mpccr` CSRs) counting cycles (`enable_hardware_counters`) |
-//! | Wi-Fi | bytes, packets and latency your network code reports to [`wifi`] (`wifi_performance_tracking`) |
-//! | stack | high-water mark of the main stack, painted at creation, from esp-hal's `_stack_end`…`_stack_start` (above its stack-guard word, which is left alone) |
-//! | static memory | `.data` + `.bss` from esp-hal's `_data_start`…`_bss_end` |
-//! | heap | the reader given to [`Esp32C3Metrics::with_heap`] (e.g. esp-alloc's stats); zero until then |
-//! | CPU | idle time from the Embassy hooks or [`wait_for_interrupt`]; `NaN` if nothing reports idle time |
-//!
-//! ```no_run
-//! use iot_performance::esp32c3::{Esp32C3Config, Esp32C3Metrics};
-//! # async fn start() -> iot_performance::Result<()> {
-//! let config = Esp32C3Config {
-//!     enable_hardware_counters: true,
-//!     temperature_monitoring: true,
-//!     wifi_performance_tracking: true,
-//! };
-//! let metrics_provider = Esp32C3Metrics::new(config).await?;
-//! # Ok(()) }
-//! ```
-
-mod wifi;
+//! [`Esp32C3Metrics`]: the ESP32-C3 backend over esp-hal and the shared firmware core.
 
 use core::cell::RefCell;
-use core::future::Future;
 
 use critical_section::Mutex;
 use esp_hal::tsens::TemperatureSensor;
-pub use wifi::{WifiStats, WifiTracker};
 
-use crate::firmware_system::SystemSampler;
-use crate::memory::stack::{self, StackRegion};
-use crate::{
-    Error, MemoryMetrics, MemoryProvider, Result, SystemInfoProvider, SystemMetrics, TimingProvider,
-};
+use super::{WifiStats, WifiTracker};
+use crate::memory::stack::StackRegion;
+use crate::platform::firmware::{FirmwareCore, HeapReader, firmware_providers, idle_while};
+use crate::{Error, Result};
 
 /// The tracker the application's network code feeds when `wifi_performance_tracking` is on.
 pub static WIFI: WifiTracker = WifiTracker::new();
@@ -53,16 +25,23 @@ pub struct Esp32C3Config {
     pub wifi_performance_tracking: bool,
 }
 
-pub use crate::firmware_system::HeapReader;
-
 /// Metrics of an ESP32-C3.
+///
+/// ```no_run
+/// use iot_performance::esp32c3::{Esp32C3Config, Esp32C3Metrics};
+/// # async fn start() -> iot_performance::Result<()> {
+/// let config = Esp32C3Config {
+///     enable_hardware_counters: true,
+///     temperature_monitoring: true,
+///     wifi_performance_tracking: true,
+/// };
+/// let metrics_provider = Esp32C3Metrics::new(config).await?;
+/// # Ok(()) }
+/// ```
 pub struct Esp32C3Metrics {
     config: Esp32C3Config,
     sensor: Mutex<RefCell<Option<TemperatureSensor<'static>>>>,
-    heap: Option<HeapReader>,
-    stack: StackRegion,
-    static_memory: usize,
-    system: SystemSampler,
+    core: FirmwareCore,
 }
 
 impl core::fmt::Debug for Esp32C3Metrics {
@@ -84,9 +63,7 @@ const TICKS_PER_SECOND: u64 = 1_000_000;
 
 /// Sleeps with `WFI` until an interrupt, counting the time as idle for `cpu_utilization`.
 pub fn wait_for_interrupt() {
-    crate::idle::begin(now_ticks());
-    riscv::asm::wfi();
-    crate::idle::end(now_ticks());
+    idle_while(riscv::asm::wfi);
 }
 
 // ESP32-C3 machine performance counter CSRs (Technical Reference Manual, "Performance
@@ -119,19 +96,15 @@ impl Esp32C3Metrics {
     /// # Errors
     /// [`Error::InvalidConfig`] when called on another stack than the main stack.
     pub async fn new(config: Esp32C3Config) -> Result<Self> {
-        crate::device_clock::register_everywhere(now_ticks, TICKS_PER_SECOND);
+        crate::clock::set_clock(now_ticks, TICKS_PER_SECOND);
         if config.enable_hardware_counters {
             start_cycle_counter();
         }
         let (stack, static_memory) = link_layout();
-        stack::paint(&stack)?;
         Ok(Self {
             config,
             sensor: Mutex::new(RefCell::new(None)),
-            heap: None,
-            stack,
-            static_memory,
-            system: SystemSampler::new(now_ticks()),
+            core: FirmwareCore::start(stack, static_memory, TICKS_PER_SECOND)?,
         })
     }
 
@@ -143,7 +116,7 @@ impl Esp32C3Metrics {
 
     /// Reads heap figures through `reader`.
     pub fn with_heap(mut self, reader: HeapReader) -> Self {
-        self.heap = Some(reader);
+        self.core.set_heap(reader);
         self
     }
 
@@ -162,7 +135,7 @@ impl Esp32C3Metrics {
 
     /// Deepest main-stack use since creation, in bytes.
     pub fn stack_high_water_mark(&self) -> usize {
-        stack::high_water_mark(&self.stack)
+        self.core.stack_high_water_mark()
     }
 
     /// Wi-Fi traffic reported so far.
@@ -214,34 +187,4 @@ fn link_layout() -> (StackRegion, usize) {
     (stack, data + bss)
 }
 
-impl TimingProvider for Esp32C3Metrics {
-    fn now_ticks(&self) -> u64 {
-        now_ticks()
-    }
-
-    fn ticks_per_second(&self) -> u64 {
-        TICKS_PER_SECOND
-    }
-
-    fn delay_ms(&self, ms: u32) -> impl Future<Output = ()> {
-        crate::firmware_delay::delay_ms(now_ticks, TICKS_PER_SECOND, ms)
-    }
-}
-
-impl MemoryProvider for Esp32C3Metrics {
-    fn memory_metrics(&self) -> Result<MemoryMetrics> {
-        Ok(crate::firmware_system::memory_metrics(
-            self.heap,
-            &self.stack,
-            self.static_memory,
-        ))
-    }
-}
-
-impl SystemInfoProvider for Esp32C3Metrics {
-    fn system_metrics(&self) -> Result<SystemMetrics> {
-        Ok(self
-            .system
-            .read(now_ticks(), TICKS_PER_SECOND, self.temperature()))
-    }
-}
+firmware_providers!(Esp32C3Metrics);

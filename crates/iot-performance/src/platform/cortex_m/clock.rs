@@ -9,9 +9,9 @@ use critical_section::Mutex;
 // compare-and-swap (thumbv6m) wraps even a plain load in a critical section.
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use super::counter::{SysTickRegisters, account_wrap, after_wrap, systick_time};
+use super::systick::{SysTickRegisters, account_wrap, after_wrap, systick_time};
 #[cfg(target_has_atomic = "32")]
-use crate::wrap::SharedWrapExtender;
+use crate::clock::SharedWrapExtender;
 
 /// Which counter the clock reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,4 +163,26 @@ fn systick_now() -> u64 {
         cell.set(base);
         now
     })
+}
+
+/// Makes `source` the crate's clock ([`crate::clock`]) at `core_clock_hz`: the source's read
+/// itself (not [`now_ticks`]' dispatch on the source), and with DWT the `CYCCNT` register
+/// for scopes to read inline.
+pub(super) fn install(source: ClockSource, core_clock_hz: u64) {
+    crate::clock::set_clock(read_fn(source), core_clock_hz);
+    #[cfg(target_has_atomic = "32")]
+    if source == ClockSource::DwtCycleCounter {
+        // SAFETY: the address is `CYCCNT` in the cortex-m crate's DWT register block: an
+        // aligned, always-readable register whose reads have no side effect. `try_dwt`
+        // found the cycle counter present and counting before this source was chosen.
+        let counter = unsafe {
+            crate::clock::CounterRegister::new(
+                core::ptr::addr_of!((*cortex_m::peripheral::DWT::PTR).cyccnt).cast::<u32>(),
+                core_clock_hz,
+            )
+        };
+        // Scopes read CYCCNT itself (one load); `clock::now()` keeps the extended reading
+        // the SysTick handler refreshes.
+        crate::clock::set_counter_clock(counter.with_time(read_fn(source)));
+    }
 }

@@ -9,7 +9,7 @@ include!(concat!(env!("OUT_DIR"), "/task_capacity.rs"));
 pub struct TaskStats {
     /// The executor's id for the task: the low 32 bits of its address, unique while it lives.
     pub id: u32,
-    /// Name given with [`super::set_current_task_name`], if any.
+    /// Name given with [`super::embassy::set_current_task_name`], if any.
     pub name: Option<&'static str>,
     /// Times the task was polled.
     pub polls: u32,

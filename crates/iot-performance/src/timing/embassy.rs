@@ -39,16 +39,14 @@
 //! (`IOT_PERF_MAX_TASKS=4 cargo build --release`). Tasks beyond it are counted in
 //! [`ExecutorSummary::untracked_tasks`] and in `task_count`, not followed.
 
-mod table;
-
 use core::cell::RefCell;
 
 use critical_section::Mutex;
 
-use table::TaskTable;
-pub use table::{ExecutorSummary, TASK_CAPACITY, TaskStats};
+use super::task_table::TaskTable;
+pub use super::task_table::{ExecutorSummary, TASK_CAPACITY, TaskStats};
 
-use crate::{device_clock, idle};
+use super::idle;
 
 static TABLE: Mutex<RefCell<TaskTable>> = Mutex::new(RefCell::new(TaskTable::new()));
 
@@ -86,11 +84,12 @@ pub fn executor_summary() -> ExecutorSummary {
 /// Ticks per second of the durations in [`TaskStats`], `None` before a backend registered
 /// its clock.
 pub fn ticks_per_second() -> Option<u64> {
-    device_clock::ticks_per_second()
+    let hz = crate::clock::ticks_per_second();
+    (hz != 0).then_some(hz)
 }
 
 fn now() -> u64 {
-    device_clock::now().unwrap_or(0)
+    crate::clock::try_now().unwrap_or(0)
 }
 
 // The hooks. embassy-executor declares them `extern "Rust"` and calls them when its

@@ -24,14 +24,13 @@
 //! # Ok::<(), iot_performance::Error>(())
 //! ```
 
-mod clock;
 mod memory;
 mod system;
 
 use core::future::Future;
 use std::time::Duration;
 
-pub use clock::HostClock;
+pub use crate::clock::HostClock;
 #[cfg(target_os = "linux")]
 pub(crate) use memory::thread_stack_bounds;
 

@@ -27,7 +27,7 @@ use core::future::Future;
 
 use critical_section::Mutex;
 
-use crate::provider::ticks_to_us;
+use crate::ticks_to_us;
 use crate::{
     Error, MemoryMetrics, MemoryProvider, Result, SystemInfoProvider, SystemMetrics, TimingProvider,
 };

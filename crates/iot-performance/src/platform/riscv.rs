@@ -2,8 +2,8 @@
 //!
 //! | metric | source |
 //! |---|---|
-//! | clock | the CLINT `mtime` register when its address is configured (a wall clock: it keeps counting while the core sleeps in `WFI`); otherwise `mcycle` at [`RiscVConfig::core_clock_hz`] |
-//! | profiler clock | with `mtime` configured, scopes read its low word itself ([`crate::timing::set_counter_clock`]); otherwise the clock above |
+//! | clock | the CLINT `mtime` register when one is configured ([`MtimeRegister`]: a wall clock, it keeps counting while the core sleeps in `WFI`); otherwise `mcycle` at [`RiscVConfig::core_clock_hz`] |
+//! | scope clock | with `mtime` configured, scopes read its low word itself ([`crate::clock::set_counter_clock`]); otherwise the clock above |
 //! | cycles, instructions | `mcycle` ([`cycles`]), `minstret` ([`instructions_retired`]), 64-bit |
 //! | stack | high-water mark of the stack (`memory::stack`, single hart), painted at creation, from riscv-rt's `__estack`…`_stack_start` |
 //! | static memory | `.data` + `.bss` from riscv-rt's `__sdata`…`__ebss` |
@@ -18,67 +18,103 @@
 //! ```no_run
 //! use iot_performance::riscv::{RiscVConfig, RiscVMetrics};
 //! # async fn start() -> iot_performance::Result<()> {
-//! let metrics_provider = RiscVMetrics::new(RiscVConfig::qemu_virt()).await?;
+//! // SAFETY: this firmware runs on QEMU's `virt` machine, whose CLINT has `mtime` there.
+//! let config = unsafe { RiscVConfig::qemu_virt() };
+//! let metrics_provider = RiscVMetrics::new(config).await?;
 //! # Ok(()) }
 //! ```
-
-use core::future::Future;
+//!
+//! A value becomes an address only through an `unsafe` constructor
+//! ([`MtimeRegister::new`]): the caller vouches for the chip's memory map.
 
 // Load/store-only atomics come from `core`: every target has them natively
 // (`target_has_atomic_load_store`), while portable-atomic on a core without
 // compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::firmware_system::SystemSampler;
-use crate::memory::stack::{self, StackRegion};
-use crate::{
-    Error, MemoryMetrics, MemoryProvider, Result, SystemInfoProvider, SystemMetrics, TimingProvider,
-};
+use crate::memory::stack::StackRegion;
+use crate::platform::firmware::{FirmwareCore, firmware_providers, idle_while};
+use crate::{Error, Result};
+
+pub use crate::platform::firmware::HeapReader;
 
 /// Settings of the RISC-V backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RiscVConfig {
-    /// Frequency of `mcycle`: the core clock, in Hz.
+    /// Frequency of `mcycle`: the core clock, in Hz. The default 0 is refused by
+    /// [`RiscVMetrics::new`]: no core clock can be assumed for every chip.
     pub core_clock_hz: u64,
-    /// Address of the 64-bit machine timer `mtime` (CLINT base + 0xBFF8), if the chip has one.
-    pub mtime_address: Option<usize>,
-    /// Frequency of `mtime`, in Hz.
-    pub mtime_frequency_hz: u64,
+    /// The machine timer, if the chip has one the application vouches for.
+    pub mtime: Option<MtimeRegister>,
 }
 
 impl RiscVConfig {
     /// QEMU `virt` under `-icount shift=0`: 1 GHz virtual core clock, CLINT `mtime` at
     /// `0x0200_BFF8` counting at 10 MHz.
-    pub const fn qemu_virt() -> Self {
+    ///
+    /// # Safety
+    /// The firmware runs on QEMU's `virt` machine (elsewhere that address may be anything).
+    pub const unsafe fn qemu_virt() -> Self {
         Self {
             core_clock_hz: 1_000_000_000,
-            mtime_address: Some(0x0200_BFF8),
-            mtime_frequency_hz: 10_000_000,
+            // SAFETY: the caller runs on QEMU `virt`, whose CLINT `mtime` is at this
+            // address (QEMU's `hw/riscv/virt.c` memory map: CLINT base 0x0200_0000).
+            mtime: Some(unsafe { MtimeRegister::new(0x0200_BFF8, 10_000_000) }),
+        }
+    }
+
+    /// Frequency of the backend's clock under this config.
+    const fn clock_frequency(&self) -> u64 {
+        match self.mtime {
+            Some(mtime) => mtime.frequency_hz,
+            None => self.core_clock_hz,
         }
     }
 }
 
-impl Default for RiscVConfig {
-    /// [`RiscVConfig::qemu_virt`]: the one machine whose figures are known without asking.
-    fn default() -> Self {
-        Self::qemu_virt()
-    }
+/// The address and rate of a 64-bit machine timer `mtime` (CLINT base + 0xBFF8 on most
+/// chips).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct MtimeRegister {
+    address: usize,
+    frequency_hz: u64,
 }
 
-pub use crate::firmware_system::HeapReader;
+impl MtimeRegister {
+    /// Describes the `mtime` register at `address`, counting `frequency_hz` times a second.
+    ///
+    /// # Safety
+    /// For the rest of the program `address` must be 8-byte aligned and valid for volatile
+    /// 32-bit reads of both halves from any context, and reading it must have no side effect.
+    pub const unsafe fn new(address: usize, frequency_hz: u64) -> Self {
+        Self {
+            address,
+            frequency_hz,
+        }
+    }
+
+    /// The register's address.
+    pub const fn address(&self) -> usize {
+        self.address
+    }
+
+    /// Its rate in Hz.
+    pub const fn frequency_hz(&self) -> u64 {
+        self.frequency_hz
+    }
+}
 
 /// Metrics of a RISC-V device. One per program: it owns the stack paint.
 #[derive(Debug)]
 pub struct RiscVMetrics {
     config: RiscVConfig,
-    stack: StackRegion,
-    static_memory: usize,
-    heap: Option<HeapReader>,
-    system: SystemSampler,
+    core: FirmwareCore,
 }
 
-/// Address of `mtime` once a backend was created with one; 0 = use `mcycle`.
+/// Address of `mtime` once a backend was created with one ([`MtimeRegister`]'s contract
+/// holds for it); 0 = use `mcycle`.
 static MTIME_ADDRESS: AtomicUsize = AtomicUsize::new(0);
 
 /// The backend's clock: `mtime` when configured, else `mcycle`.
@@ -104,9 +140,7 @@ pub fn instructions_retired() -> u64 {
 
 /// Sleeps with `WFI` until an interrupt, counting the time as idle for `cpu_utilization`.
 pub fn wait_for_interrupt() {
-    crate::idle::begin(now_ticks());
-    riscv::asm::wfi();
-    crate::idle::end(now_ticks());
+    idle_while(riscv::asm::wfi);
 }
 
 impl RiscVMetrics {
@@ -122,45 +156,41 @@ impl RiscVMetrics {
                 reason: "must be the mcycle frequency in Hz (> 0)",
             });
         }
-        if config.mtime_address.is_some() && config.mtime_frequency_hz == 0 {
-            return Err(Error::InvalidConfig {
-                field: "mtime_frequency_hz",
-                reason: "must be > 0 when mtime_address is set",
-            });
-        }
-        if let Some(address) = config.mtime_address {
-            MTIME_ADDRESS.store(address, Ordering::Relaxed);
-        }
-        let config_tps = clock_frequency(&config);
-        crate::device_clock::register_everywhere(now_ticks, config_tps);
-        if let Some(address) = config.mtime_address {
+        if let Some(mtime) = config.mtime {
+            if mtime.frequency_hz == 0 {
+                return Err(Error::InvalidConfig {
+                    field: "mtime",
+                    reason: "the mtime frequency must be > 0",
+                });
+            }
+            MTIME_ADDRESS.store(mtime.address, Ordering::Relaxed);
+            crate::clock::set_clock(now_ticks, mtime.frequency_hz);
             // Scopes read the low word of `mtime` (one load, little-endian); the whole
-            // 64-bit register is `timing::now()`.
-            // SAFETY: the configured `mtime` address is an aligned, always-readable
-            // register (see `RiscVConfig::mtime_address`) whose reads have no side effect.
+            // 64-bit register is `clock::now()`.
+            // SAFETY: `MtimeRegister::new`'s contract: the register is aligned and readable
+            // from any context without side effects; its low word is the first 32 bits.
             let counter = unsafe {
-                crate::timing::CounterRegister::new(
-                    address as *const u32,
-                    config.mtime_frequency_hz,
+                crate::clock::CounterRegister::new(
+                    mtime.address() as *const u32,
+                    mtime.frequency_hz,
                 )
             };
-            crate::timing::set_counter_clock(counter.with_time(now_ticks));
+            crate::clock::set_counter_clock(counter.with_time(now_ticks));
+        } else {
+            crate::clock::set_clock(now_ticks, config.core_clock_hz);
         }
-        let stack = StackRegion::main_stack();
-        stack::paint(&stack)?;
         let static_memory = crate::memory::static_memory()?;
-        Ok(Self {
-            config,
-            stack,
+        let core = FirmwareCore::start(
+            StackRegion::main_stack(),
             static_memory,
-            heap: None,
-            system: SystemSampler::new(now_ticks()),
-        })
+            config.clock_frequency(),
+        )?;
+        Ok(Self { config, core })
     }
 
     /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`).
     pub fn with_heap(mut self, reader: HeapReader) -> Self {
-        self.heap = Some(reader);
+        self.core.set_heap(reader);
         self
     }
 
@@ -181,17 +211,24 @@ impl RiscVMetrics {
 
     /// Deepest stack use since creation, in bytes.
     pub fn stack_high_water_mark(&self) -> usize {
-        stack::high_water_mark(&self.stack)
+        self.core.stack_high_water_mark()
+    }
+
+    /// RISC-V cores in general have no temperature sensor this backend knows.
+    fn temperature(&self) -> Option<f32> {
+        None
     }
 }
+
+firmware_providers!(RiscVMetrics);
 
 /// Reads the 64-bit `mtime` as two 32-bit halves, retrying if the high half changed.
 fn read_mtime(address: usize) -> u64 {
     let low = address as *const u32;
     let high = (address + 4) as *const u32;
     loop {
-        // SAFETY: `address` is the configured, documented `mtime` register, readable as
-        // two aligned 32-bit words; reads have no side effect.
+        // SAFETY: `address` came from an `MtimeRegister`, whose constructor's contract
+        // makes both aligned 32-bit halves readable without side effects.
         let (h1, l, h2) = unsafe {
             (
                 core::ptr::read_volatile(high),
@@ -202,45 +239,5 @@ fn read_mtime(address: usize) -> u64 {
         if h1 == h2 {
             return (u64::from(h1) << 32) | u64::from(l);
         }
-    }
-}
-
-/// Frequency of [`now_ticks`] under `config`.
-fn clock_frequency(config: &RiscVConfig) -> u64 {
-    match config.mtime_address {
-        Some(_) => config.mtime_frequency_hz,
-        None => config.core_clock_hz,
-    }
-}
-
-impl TimingProvider for RiscVMetrics {
-    fn now_ticks(&self) -> u64 {
-        now_ticks()
-    }
-
-    fn ticks_per_second(&self) -> u64 {
-        clock_frequency(&self.config)
-    }
-
-    fn delay_ms(&self, ms: u32) -> impl Future<Output = ()> {
-        crate::firmware_delay::delay_ms(now_ticks, clock_frequency(&self.config), ms)
-    }
-}
-
-impl MemoryProvider for RiscVMetrics {
-    fn memory_metrics(&self) -> Result<MemoryMetrics> {
-        Ok(crate::firmware_system::memory_metrics(
-            self.heap,
-            &self.stack,
-            self.static_memory,
-        ))
-    }
-}
-
-impl SystemInfoProvider for RiscVMetrics {
-    fn system_metrics(&self) -> Result<SystemMetrics> {
-        Ok(self
-            .system
-            .read(now_ticks(), clock_frequency(&self.config), None))
     }
 }

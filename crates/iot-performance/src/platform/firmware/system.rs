@@ -1,37 +1,12 @@
-//! Figures shared by the firmware backends: memory from the application's heap reader, the
-//! painted main stack and the linker's static sections; uptime, CPU load from idle
-//! accounting, interrupt count, and tasks and context switches from the Embassy hooks.
+//! [`SystemSampler`]: a firmware's system figures — uptime, CPU load from idle accounting,
+//! interrupt count, and tasks and context switches from the Embassy hooks.
 
 use core::cell::Cell;
 
 use critical_section::Mutex;
 
-use crate::memory::stack::{self, StackRegion};
-use crate::{MemoryMetrics, SystemMetrics, idle, interrupts, ticks_to_us};
-
-/// Heap figures from the application's allocator: `(used, free)` bytes.
-pub type HeapReader = fn() -> (usize, usize);
-
-/// One memory reading of a firmware backend. The heap is `0 / 0` until the application
-/// registers a reader; fragmentation is `NaN` because a `(used, free)` reader cannot tell
-/// the largest free block.
-pub(crate) fn memory_metrics(
-    heap: Option<HeapReader>,
-    stack: &StackRegion,
-    static_memory: usize,
-) -> MemoryMetrics {
-    let (heap_used, heap_free) = heap.map_or((0, 0), |read| read());
-    let stack_used = stack::high_water_mark(stack);
-    MemoryMetrics {
-        heap_used,
-        heap_free,
-        heap_total: heap_used + heap_free,
-        stack_used,
-        stack_free: stack.size().saturating_sub(stack_used),
-        static_memory,
-        fragmentation_ratio: f32::NAN,
-    }
-}
+use crate::timing::{idle, interrupts};
+use crate::{SystemMetrics, ticks_to_us};
 
 /// Remembers the previous reading so that CPU load covers the time since then.
 #[derive(Debug)]
@@ -77,7 +52,7 @@ impl SystemSampler {
 
 #[cfg(feature = "embassy")]
 fn scheduler_figures() -> (usize, u64) {
-    let summary = crate::embassy::executor_summary();
+    let summary = crate::timing::embassy::executor_summary();
     (summary.task_count, summary.context_switches)
 }
 

@@ -7,6 +7,7 @@
 
 use core::future::Future;
 
+use crate::clock::ticks_to_us;
 use crate::{MemoryMetrics, Result, SystemMetrics};
 
 /// A monotonic clock in ticks of known frequency, and a way to wait on it.
@@ -25,17 +26,6 @@ pub trait TimingProvider {
     fn now_us(&self) -> u64 {
         ticks_to_us(self.now_ticks(), self.ticks_per_second())
     }
-}
-
-/// Converts `ticks` at `ticks_per_second` to microseconds without overflow.
-///
-/// Returns 0 for a zero frequency rather than dividing by zero.
-pub fn ticks_to_us(ticks: u64, ticks_per_second: u64) -> u64 {
-    if ticks_per_second == 0 {
-        return 0;
-    }
-    let us = u128::from(ticks) * 1_000_000 / u128::from(ticks_per_second);
-    u64::try_from(us).unwrap_or(u64::MAX)
 }
 
 /// Heap, stack and static memory figures.
@@ -78,19 +68,5 @@ impl<T: MemoryProvider + ?Sized> MemoryProvider for &T {
 impl<T: SystemInfoProvider + ?Sized> SystemInfoProvider for &T {
     fn system_metrics(&self) -> Result<SystemMetrics> {
         (**self).system_metrics()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn tick_conversion() {
-        assert_eq!(ticks_to_us(25_000_000, 25_000_000), 1_000_000);
-        assert_eq!(ticks_to_us(3, 1_000_000), 3);
-        assert_eq!(ticks_to_us(1, 0), 0);
-        assert_eq!(ticks_to_us(u64::MAX, 1_000_000), u64::MAX);
-        assert_eq!(ticks_to_us(u64::MAX, 1_000_000_000), u64::MAX / 1000);
     }
 }

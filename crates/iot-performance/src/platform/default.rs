@@ -1,6 +1,6 @@
 //! Which backend [`crate::PerformanceMonitor::new`] uses when none is given.
 //!
-//! With `std` it is [`crate::host::HostMetrics`]. On firmware without a platform feature
+//! With `std` it is [`super::host::HostMetrics`]. On firmware without a platform feature
 //! there is no default: construct the monitor with
 //! [`crate::PerformanceMonitor::with_provider`].
 
@@ -12,19 +12,19 @@ use crate::{
 
 /// The backend used by constructors that take no provider.
 #[cfg(feature = "std")]
-pub type DefaultPlatform = crate::host::HostMetrics;
+pub type DefaultPlatform = super::host::HostMetrics;
 
 /// The backend used by constructors that take no provider: the Cortex-M backend.
 #[cfg(all(not(feature = "std"), feature = "cortex-m"))]
-pub type DefaultPlatform = crate::cortex_m::CortexMMetrics;
+pub type DefaultPlatform = super::cortex_m::CortexMMetrics;
 
 /// The backend used by constructors that take no provider: the RISC-V backend.
 #[cfg(all(not(feature = "std"), feature = "riscv"))]
-pub type DefaultPlatform = crate::riscv::RiscVMetrics;
+pub type DefaultPlatform = super::riscv::RiscVMetrics;
 
 /// The backend used by constructors that take no provider: the ESP32-C3 backend.
 #[cfg(all(not(feature = "std"), feature = "esp32c3"))]
-pub type DefaultPlatform = crate::esp32c3::Esp32C3Metrics;
+pub type DefaultPlatform = super::esp32c3::Esp32C3Metrics;
 
 /// The backend used by constructors that take no provider: none on this build.
 #[cfg(not(any(
@@ -38,7 +38,7 @@ pub type DefaultPlatform = NoDefaultPlatform;
 /// The backend of [`crate::MemoryAnalyzer::new`]: the process's memory and clock under
 /// `std` (without the process statistics a full [`DefaultPlatform`] opens).
 #[cfg(feature = "std")]
-pub type DefaultMemoryPlatform = crate::host::HostMemory;
+pub type DefaultMemoryPlatform = super::host::HostMemory;
 
 /// The backend of [`crate::MemoryAnalyzer::new`]: none on this build.
 #[cfg(not(feature = "std"))]
@@ -71,24 +71,5 @@ impl MemoryProvider for NoDefaultPlatform {
 impl SystemInfoProvider for NoDefaultPlatform {
     fn system_metrics(&self) -> Result<SystemMetrics> {
         match *self {}
-    }
-}
-
-/// Firmware with a platform feature: `PerformanceMonitor::new(config)` builds that
-/// platform's backend with its default settings.
-#[cfg(all(
-    not(feature = "std"),
-    feature = "alloc",
-    any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")
-))]
-impl crate::PerformanceMonitor<DefaultPlatform> {
-    /// A monitor of this platform's backend with its default settings.
-    ///
-    /// # Errors
-    /// [`crate::Error::InvalidConfig`] for a config out of range or a backend that cannot
-    /// start with its defaults (see the backend's `new`).
-    pub async fn new(config: crate::MonitorConfig) -> Result<Self> {
-        let backend = DefaultPlatform::new(Default::default()).await?;
-        Self::with_provider_and_config(backend, config).await
     }
 }

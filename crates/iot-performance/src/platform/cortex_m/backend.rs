@@ -1,0 +1,159 @@
+//! [`CortexMMetrics`]: the Cortex-M backend over the shared firmware core.
+
+use cortex_m::peripheral::SYST;
+
+use super::clock::{self, ClockSource};
+use super::mpu::{self, MpuStatus};
+use super::systick;
+use crate::memory::stack::StackRegion;
+use crate::platform::firmware::{FirmwareCore, HeapReader, firmware_providers, idle_while};
+use crate::{Error, Result};
+
+/// Settings of the Cortex-M backend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct CortexMConfig {
+    /// How many times a second SysTick fires (its reload value gives the core clock).
+    pub systick_frequency: u32,
+    /// Use the DWT cycle counter when the core has one that advances.
+    pub dwt_cycle_counter: bool,
+    /// Read the MPU's configuration ([`CortexMMetrics::mpu_status`]).
+    pub mpu_monitoring: bool,
+}
+
+impl Default for CortexMConfig {
+    /// A 1 kHz SysTick, DWT on, MPU monitoring off.
+    fn default() -> Self {
+        Self {
+            systick_frequency: 1000,
+            dwt_cycle_counter: true,
+            mpu_monitoring: false,
+        }
+    }
+}
+
+/// Metrics of a Cortex-M device. One per program: it owns the clock and the stack paint.
+///
+/// ```no_run
+/// use iot_performance::cortex_m::{CortexMConfig, CortexMMetrics};
+///
+/// #[cortex_m_rt::exception]
+/// fn SysTick() {
+///     iot_performance::cortex_m::on_systick();
+///     // ... advance your time driver ...
+/// }
+///
+/// # async fn start() -> iot_performance::Result<()> {
+/// let config = CortexMConfig {
+///     systick_frequency: 1000,
+///     dwt_cycle_counter: true,
+///     mpu_monitoring: false,
+/// };
+/// let metrics_provider = CortexMMetrics::new(config).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct CortexMMetrics {
+    config: CortexMConfig,
+    source: ClockSource,
+    core: FirmwareCore,
+}
+
+/// Accounts a SysTick wrap (and refreshes the DWT extension). Call it first in your
+/// SysTick handler; it is one short critical section.
+///
+/// The SysTick clock owns `COUNTFLAG` (in `SYST_CSR`, cleared by any read of that
+/// register): a wrap is counted exactly once, by this handler or by a clock read that
+/// comes first (with interrupts masked, or from an interrupt that outranks SysTick), so
+/// time never steps back. Other code should not read `SYST_CSR` (for example
+/// `SYST::has_wrapped`) once the backend runs on SysTick: a wrap it sees is lost here.
+#[inline]
+pub fn on_systick() {
+    clock::systick_wrapped();
+}
+
+/// Sleeps with `WFI` until an interrupt, counting the time as idle for `cpu_utilization`.
+pub fn wait_for_interrupt() {
+    idle_while(cortex_m::asm::wfi);
+}
+
+impl CortexMMetrics {
+    /// Chooses the clock, paints the unused stack and reads the linker's memory layout.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] when `systick_frequency` is 0 or SysTick is not running
+    /// (its reload value is needed to know the core clock), or when called on another
+    /// stack than the main stack (it paints the main stack).
+    pub async fn new(config: CortexMConfig) -> Result<Self> {
+        if config.systick_frequency == 0 {
+            return Err(Error::InvalidConfig {
+                field: "systick_frequency",
+                reason: "must be the SysTick interrupt rate in Hz (> 0)",
+            });
+        }
+        let reload = SYST::get_reload();
+        let enabled = clock::systick_running();
+        if !enabled || reload == 0 {
+            return Err(Error::InvalidConfig {
+                field: "systick_frequency",
+                reason: "needs SysTick running (start your time driver first)",
+            });
+        }
+        let core_clock_hz = systick::core_clock_hz(reload, config.systick_frequency);
+        let source = if config.dwt_cycle_counter && clock::try_dwt() {
+            ClockSource::DwtCycleCounter
+        } else {
+            clock::use_systick();
+            ClockSource::SysTick
+        };
+        clock::install(source, core_clock_hz);
+        let static_memory = crate::memory::static_memory()?;
+        let core = FirmwareCore::start(StackRegion::main_stack(), static_memory, core_clock_hz)?;
+        Ok(Self {
+            config,
+            source,
+            core,
+        })
+    }
+
+    /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`).
+    pub fn with_heap(mut self, reader: HeapReader) -> Self {
+        self.core.set_heap(reader);
+        self
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &CortexMConfig {
+        &self.config
+    }
+
+    /// The counter behind the clock.
+    pub fn clock_source(&self) -> ClockSource {
+        self.source
+    }
+
+    /// The MPU's regions and the MemManage faults recorded so far.
+    ///
+    /// # Errors
+    /// [`Error::Unsupported`] unless the backend was created with `mpu_monitoring: true`.
+    pub fn mpu_status(&self) -> Result<MpuStatus> {
+        if !self.config.mpu_monitoring {
+            return Err(Error::Unsupported {
+                metric: "MPU status (enable `mpu_monitoring`)",
+            });
+        }
+        Ok(mpu::read())
+    }
+
+    /// Deepest main-stack use since creation, in bytes.
+    pub fn stack_high_water_mark(&self) -> usize {
+        self.core.stack_high_water_mark()
+    }
+
+    /// The core has no temperature sensor.
+    fn temperature(&self) -> Option<f32> {
+        None
+    }
+}
+
+firmware_providers!(CortexMMetrics);

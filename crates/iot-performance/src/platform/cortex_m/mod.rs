@@ -1,0 +1,39 @@
+//! The Cortex-M backend (feature `cortex-m`).
+//!
+//! | metric | source |
+//! |---|---|
+//! | clock | DWT `CYCCNT` extended to 64 bits when it advances; otherwise SysTick (value + wraps accounted by [`on_systick`] or by the read that sees them first) — QEMU emulates no DWT counter |
+//! | profiler clock | with DWT, scopes read `CYCCNT` itself ([`crate::timing::set_counter_clock`]); otherwise the SysTick clock. A board with another free-running 32-bit up-counter can install it the same way |
+//! | ticks per second | the core clock: `(SYST_RVR + 1) × systick_frequency` |
+//! | stack | high-water mark of the main stack, painted at creation, from cortex-m-rt's `_stack_end`/`_stack_start` |
+//! | static memory | `.data` + `.bss` from cortex-m-rt's `__sdata`…`__ebss` |
+//! | heap | the reader given to [`CortexMMetrics::with_heap`]; zero until one is given |
+//! | CPU | idle time from the Embassy hooks or [`wait_for_interrupt`]; `NaN` if nothing reports idle time |
+//! | tasks, context switches | Embassy hooks (feature `embassy`); otherwise 1 and 0 |
+//! | interrupts | [`crate::interrupts`] |
+//! | temperature | `None`: the core has no sensor |
+//!
+//! SysTick must already run at `systick_frequency` (your time driver or RTOS sets it up)
+//! and its handler must call [`on_systick`] first thing: see [`CortexMMetrics`] for a
+//! start-up example.
+
+// Register-free: the SysTick wrap protocol and its timer model, compiled and tested everywhere.
+#[cfg_attr(not(feature = "cortex-m"), allow(dead_code))]
+mod systick;
+
+#[cfg(feature = "cortex-m")]
+mod backend;
+#[cfg(feature = "cortex-m")]
+mod clock;
+#[cfg(feature = "cortex-m")]
+mod mpu;
+
+#[cfg(feature = "cortex-m")]
+pub use backend::{CortexMConfig, CortexMMetrics, on_systick, wait_for_interrupt};
+#[cfg(feature = "cortex-m")]
+pub use clock::{ClockSource, now_ticks};
+#[cfg(feature = "cortex-m")]
+pub use mpu::{MpuStatus, record_memmanage_fault};
+
+#[cfg(feature = "cortex-m")]
+pub use crate::platform::firmware::HeapReader;

@@ -1,0 +1,134 @@
+//! What every firmware backend shares: the heap reader the application gives, the painted
+//! main stack, the linker's static sections, CPU load from idle accounting, and waiting.
+//!
+//! A chip backend installs its clock into [`crate::clock`], builds a [`FirmwareCore`] from
+//! its linker layout, and implements the provider traits with [`firmware_providers!`]:
+//! it then holds only its registers and its config.
+
+mod delay;
+mod system;
+
+use core::future::Future;
+
+use system::SystemSampler;
+
+use crate::memory::stack::{self, StackRegion};
+use crate::timing::idle;
+use crate::{MemoryMetrics, Result, SystemMetrics, clock};
+
+/// Heap figures from the application's allocator: `(used, free)` bytes.
+pub type HeapReader = fn() -> (usize, usize);
+
+/// The state a firmware backend keeps besides its registers.
+#[derive(Debug)]
+pub(crate) struct FirmwareCore {
+    stack: StackRegion,
+    static_memory: usize,
+    heap: Option<HeapReader>,
+    ticks_per_second: u64,
+    system: SystemSampler,
+}
+
+impl FirmwareCore {
+    /// Paints the unused part of `stack` (the one this code runs on) and starts the first
+    /// CPU-load window. The backend has installed its clock (`ticks_per_second`) already.
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidConfig`] when called on another stack than `stack`.
+    pub(crate) fn start(
+        stack: StackRegion,
+        static_memory: usize,
+        ticks_per_second: u64,
+    ) -> Result<Self> {
+        stack::paint(&stack)?;
+        Ok(Self {
+            stack,
+            static_memory,
+            heap: None,
+            ticks_per_second,
+            system: SystemSampler::new(clock::now()),
+        })
+    }
+
+    /// Reads heap figures through `reader` from now on.
+    pub(crate) fn set_heap(&mut self, reader: HeapReader) {
+        self.heap = Some(reader);
+    }
+
+    /// Deepest use of the painted stack so far, in bytes.
+    pub(crate) fn stack_high_water_mark(&self) -> usize {
+        stack::high_water_mark(&self.stack)
+    }
+
+    /// The backend's clock rate.
+    pub(crate) fn ticks_per_second(&self) -> u64 {
+        self.ticks_per_second
+    }
+
+    /// Waits `ms` milliseconds (`embassy-time` under `embassy`, else polling the clock).
+    pub(crate) fn delay_ms(&self, ms: u32) -> impl Future<Output = ()> + use<> {
+        delay::delay_ms(clock::now, self.ticks_per_second, ms)
+    }
+
+    /// One memory reading. The heap is `0 / 0` until the application gives a reader;
+    /// fragmentation is `NaN` because a `(used, free)` reader cannot tell the largest free
+    /// block.
+    pub(crate) fn memory_metrics(&self) -> MemoryMetrics {
+        let (heap_used, heap_free) = self.heap.map_or((0, 0), |read| read());
+        crate::memory::device_reading(
+            heap_used,
+            heap_free,
+            heap_used + heap_free,
+            f32::NAN,
+            &self.stack,
+            self.static_memory,
+        )
+    }
+
+    /// One system reading, with the chip's `temperature` if it has a sensor.
+    pub(crate) fn system_metrics(&self, temperature: Option<f32>) -> SystemMetrics {
+        self.system
+            .read(clock::now(), self.ticks_per_second, temperature)
+    }
+}
+
+/// Runs `wait` (a `WFI`) with the time it takes counted as idle for `cpu_utilization`.
+#[inline]
+pub(crate) fn idle_while(wait: impl FnOnce()) {
+    idle::begin(clock::now());
+    wait();
+    idle::end(clock::now());
+}
+
+/// Implements the three provider traits for a backend with a `core: FirmwareCore` field
+/// and a `fn temperature(&self) -> Option<f32>` method.
+macro_rules! firmware_providers {
+    ($backend:ty) => {
+        impl $crate::TimingProvider for $backend {
+            fn now_ticks(&self) -> u64 {
+                $crate::clock::now()
+            }
+
+            fn ticks_per_second(&self) -> u64 {
+                self.core.ticks_per_second()
+            }
+
+            fn delay_ms(&self, ms: u32) -> impl core::future::Future<Output = ()> {
+                self.core.delay_ms(ms)
+            }
+        }
+
+        impl $crate::MemoryProvider for $backend {
+            fn memory_metrics(&self) -> $crate::Result<$crate::MemoryMetrics> {
+                Ok(self.core.memory_metrics())
+            }
+        }
+
+        impl $crate::SystemInfoProvider for $backend {
+            fn system_metrics(&self) -> $crate::Result<$crate::SystemMetrics> {
+                Ok(self.core.system_metrics(self.temperature()))
+            }
+        }
+    };
+}
+pub(crate) use firmware_providers;
