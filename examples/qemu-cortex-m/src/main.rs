@@ -51,8 +51,19 @@ static SYSTICK_ISR: iot_performance::interrupts::IsrStats =
 #[cfg(feature = "perf")]
 static HANDLER_CLOCK_STEP: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
 
+/// SysTick periods so far, counted first thing in the handler: the application clock of
+/// [`check_one_clock`].
+#[cfg(feature = "perf")]
+static SYSTICK_PERIODS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
+
 #[exception]
 fn SysTick() {
+    #[cfg(feature = "perf")]
+    {
+        use core::sync::atomic::Ordering::Relaxed;
+        // The only writer is this handler: load and store suffice (thumbv6m has no CAS).
+        SYSTICK_PERIODS.store(SYSTICK_PERIODS.load(Relaxed).wrapping_add(1), Relaxed);
+    }
     #[cfg(feature = "perf")]
     let before = iot_performance::cortex_m::now_ticks();
     #[cfg(feature = "perf")]
@@ -98,6 +109,7 @@ async fn main(spawner: Spawner) {
         };
         iot_performance::embassy::set_current_task_name("main");
         let mut report = checks::Report::new();
+        check_one_clock(&mut report).await;
         let metrics = match CortexMMetrics::new(config).await {
             Ok(m) => m.with_heap(|| (HEAP.used(), HEAP.free())),
             Err(e) => {
@@ -192,6 +204,53 @@ async fn main(spawner: Spawner) {
         println!("workload done (heap used {} B)", HEAP.used());
         semihosting::process::exit(0);
     }
+}
+
+/// SysTick cycles since start, from the handler's period count and SysTick's down-counter:
+/// a clock an application without the backend might install.
+#[cfg(feature = "perf")]
+fn systick_cycles() -> u64 {
+    use core::sync::atomic::Ordering::Relaxed;
+    let period = u64::from(CORE_CLOCK_HZ / 1000);
+    loop {
+        let periods = SYSTICK_PERIODS.load(Relaxed);
+        let current = u64::from(cortex_m::peripheral::SYST::get_current());
+        if SYSTICK_PERIODS.load(Relaxed) == periods {
+            return u64::from(periods) * period + (period - 1 - current.min(period - 1));
+        }
+    }
+}
+
+/// One clock: installed once with `clock::set_clock` (before any backend, as an application
+/// without one would), it times a scope, the SysTick handler and an Embassy task's polls.
+#[cfg(feature = "perf")]
+async fn check_one_clock(report: &mut checks::Report) {
+    use iot_performance::embassy::task_by_name;
+    iot_performance::clock::set_clock(systick_cycles, u64::from(CORE_CLOCK_HZ));
+    let isr_before = SYSTICK_ISR.snapshot();
+    embassy_time::Timer::after_millis(1).await; // a poll that starts with the clock
+    let busy_before = task_by_name("main").map_or(0, |t| t.busy_ticks);
+    {
+        let _scope = iot_performance::profile_block!("one_clock_scope");
+        for _ in 0..5_000 {
+            cortex_m::asm::nop();
+        }
+    }
+    embassy_time::Timer::after_millis(2).await;
+    let scope_ticks = iot_performance::timing::scope("one_clock_scope").map_or(0, |s| s.total_ticks);
+    let isr = SYSTICK_ISR.snapshot();
+    let busy = task_by_name("main").map_or(0, |t| t.busy_ticks) - busy_before;
+    report.check(
+        "one_clock_times_scopes_interrupts_and_tasks",
+        scope_ticks >= 100
+            && isr.timed > isr_before.timed
+            && isr.total_ticks > isr_before.total_ticks
+            && busy >= scope_ticks,
+        format_args!(
+            "scope {scope_ticks} ticks, isr timed {} -> {}, main task busy +{busy} ticks",
+            isr_before.timed, isr.timed
+        ),
+    );
 }
 
 /// Checks that the counter register at `address` counts at `hz`, against the backend's

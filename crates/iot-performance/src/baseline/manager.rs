@@ -49,7 +49,7 @@ fn window_percentiles(start: &ScopeStart, scope: &'static str) -> (Option<f64>, 
         }
     }
     let hz = crate::timing::ticks_per_second();
-    let us = |t: u64| crate::provider::ticks_to_us(t, hz) as f64;
+    let us = |t: u64| crate::ticks_to_us(t, hz) as f64;
     (
         end.percentile_ticks(50.0).map(us),
         end.percentile_ticks(99.0).map(us),

@@ -11,8 +11,8 @@
 //!
 //! [`super::now`] still returns a 64-bit time: from the 64-bit reading given with
 //! [`CounterRegister::with_time`] (the whole `mtime`, a backend's extended `CYCCNT`), or
-//! else by extending the register's readings with a [`WrapExtender`], which must then see
-//! the counter at least once per period (every `now()` is a reading).
+//! else by extending the register's readings from its raw 0 with a [`WrapExtender`], which
+//! must then see the counter at least once per period (every `now()` is a reading).
 
 // Load/store-only atomics come from `core` (see `clock.rs`).
 #[cfg(mcu_scope_path)]
@@ -97,12 +97,13 @@ static GATE: AtomicBool = AtomicBool::new(true);
 #[cfg(mcu_scope_path)]
 static FAST: AtomicPtr<u32> = AtomicPtr::new(core::ptr::null_mut());
 static TIME: TimeFnCell = TimeFnCell::empty();
-static EXTENDER: SharedWrapExtender = SharedWrapExtender::from_first_reading();
+static EXTENDER: SharedWrapExtender = SharedWrapExtender::from_zero();
 
-/// Installs `counter` (its extension starts at 0 now).
+/// Installs `counter`. Its 64-bit time is the register's own count extended past its wraps
+/// (time since the counter started, for a counter that has not wrapped before this call),
+/// so that an uptime read from it is time since reset, not since installation.
 pub(super) fn install(counter: CounterRegister) {
-    // SAFETY: `CounterRegister::new`'s contract: readable, aligned, no side effect.
-    EXTENDER.restart_at(unsafe { counter.address.read_volatile() });
+    EXTENDER.restart_at(0);
     TIME.set(counter.time);
     COUNTER.store(counter.address.cast_mut(), Ordering::Release);
     refresh_fast();
