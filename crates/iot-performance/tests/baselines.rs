@@ -1,5 +1,4 @@
 //! BaselineManager: record, compare, list, remove, export and import.
-#![cfg(all(feature = "std", feature = "serde"))]
 
 use iot_performance::analysis::Metric;
 use iot_performance::baseline::{BaselineManager, codec};
@@ -154,8 +153,15 @@ async fn default_platform_manager_samples_the_host() -> Result<()> {
     baseline_manager.set_window_secs(1)?; // one sample at the default 1 s interval
     let b = baseline_manager.record_baseline("startup").await?;
     assert_eq!(b.sample_count, 1);
-    assert!(b.stats.heap_used.mean().unwrap() > 0.0);
+    let recorded_heap = b.stats.heap_used.mean().unwrap();
+    assert!(recorded_heap > 0.0);
     let comparison = baseline_manager.compare_against_baseline("startup").await?;
-    assert!(comparison.delta(Metric::HeapUsed).is_some());
+    assert_eq!(comparison.baseline.as_str(), "startup");
+    // The comparison judges the new window against what was recorded, with the memory
+    // threshold; one sample a side is too few for Welch's test.
+    let heap = comparison.delta(Metric::HeapUsed).unwrap();
+    assert_eq!(heap.baseline_mean, recorded_heap);
+    assert_eq!(heap.threshold_percent, Some(10.0));
+    assert_eq!(heap.p_value, None);
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! The counter-register clock: scopes measure differences of a free-running 32-bit
 //! register, across its wrap, and `now()` extends it to 64 bits. One test, because the
 //! clock is global.
-#![cfg(all(feature = "std", feature = "macros"))]
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

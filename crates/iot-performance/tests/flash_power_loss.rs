@@ -1,7 +1,6 @@
 //! Power-loss test of `flash-analysis`: thousands of random power cuts while baselines are
 //! written to a simulated NOR flash. Every baseline committed before a cut must read back
 //! intact; a torn write must never come back as data.
-#![cfg(feature = "flash-analysis")]
 
 use std::collections::HashMap;
 

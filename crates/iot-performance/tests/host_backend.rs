@@ -1,7 +1,6 @@
 //! The host backend: clock, delays, uptime, context switches, the default monitor and the
 //! sampler thread on real process figures.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
-#![cfg(feature = "std")]
 
 use std::time::{Duration, Instant};
 

@@ -1,5 +1,4 @@
 //! Every insight rule: one input that triggers it, one close to it that does not.
-#![cfg(feature = "std")]
 
 use iot_performance::analysis::{Metric, Trend, Unit};
 use iot_performance::insights::{

@@ -1,5 +1,4 @@
 //! `#[profile_function]` on every kind of function a firmware engineer writes.
-#![cfg(all(feature = "std", feature = "macros"))]
 
 use std::fmt::Display;
 

@@ -1,6 +1,5 @@
 //! The regression detector's acceptance checks on mock time: stationary ±5 % noise never
 //! fires, real steps fire within K windows, changes below the thresholds never fire.
-#![cfg(feature = "std")]
 
 use iot_performance::analysis::Metric;
 use iot_performance::mock::MockMetrics;

@@ -1,6 +1,5 @@
 //! Scope timing in baselines, regression checks and `validate_task_performance`, on the
 //! profiler's manual clock (1 tick = 1 µs). The clock is global: tests take a lock.
-#![cfg(feature = "std")]
 
 use std::cell::Cell;
 use std::sync::Mutex;

@@ -1,5 +1,4 @@
 //! The user-facing monitoring examples, run on the mock backend with exact expected values.
-#![cfg(feature = "std")]
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test helpers fail loudly
 
 use iot_performance::mock::{MockConfig, MockMetrics};

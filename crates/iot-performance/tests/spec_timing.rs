@@ -1,5 +1,4 @@
 //! The user description's timing examples, as written there, compiled and run.
-#![cfg(all(feature = "std", feature = "macros"))]
 
 use iot_performance::{MonitorConfig, PerformanceMonitor};
 use iot_performance::{TimingMetrics, TimingProfiler, profile_block, profile_function};

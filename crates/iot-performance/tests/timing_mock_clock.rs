@@ -1,6 +1,5 @@
 //! Exact timings on a clock moved by hand. The profiler's clock and switch are global, so
 //! the tests of this binary take turns through `serial()`.
-#![cfg(all(feature = "std", feature = "macros"))]
 
 use std::pin::pin;
 use std::sync::{Mutex, MutexGuard};

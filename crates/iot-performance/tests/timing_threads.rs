@@ -1,5 +1,4 @@
 //! Eight threads hammering the same and different scopes: no update may be lost.
-#![cfg(all(feature = "std", feature = "macros"))]
 
 use std::sync::Barrier;
 
