@@ -56,6 +56,20 @@ static HANDLER_CLOCK_STEP: core::sync::atomic::AtomicU32 = core::sync::atomic::A
 #[cfg(feature = "perf")]
 static SYSTICK_PERIODS: core::sync::atomic::AtomicU32 = core::sync::atomic::AtomicU32::new(0);
 
+/// Timing of the PendSV handler that [`check_one_clock`] pends.
+#[cfg(feature = "perf")]
+static PENDSV_ISR: iot_performance::interrupts::IsrStats =
+    iot_performance::interrupts::IsrStats::new("PendSV");
+
+#[exception]
+fn PendSV() {
+    #[cfg(feature = "perf")]
+    let _timing = PENDSV_ISR.enter();
+    for _ in 0..1_000 {
+        cortex_m::asm::nop();
+    }
+}
+
 #[exception]
 fn SysTick() {
     #[cfg(feature = "perf")]
@@ -222,13 +236,14 @@ fn systick_cycles() -> u64 {
 }
 
 /// One clock: installed once with `clock::set_clock` (before any backend, as an application
-/// without one would), it times a scope, the SysTick handler and an Embassy task's polls.
+/// without one would), it times a scope, an interrupt handler (PendSV, pended here) and an
+/// Embassy task's polls. No time driver wait: the backend's SysTick clock, created next,
+/// must still start at boot for `uptime_matches_timer`.
 #[cfg(feature = "perf")]
 async fn check_one_clock(report: &mut checks::Report) {
     use iot_performance::embassy::task_by_name;
     iot_performance::clock::set_clock(systick_cycles, u64::from(CORE_CLOCK_HZ));
-    let isr_before = SYSTICK_ISR.snapshot();
-    embassy_time::Timer::after_millis(1).await; // a poll that starts with the clock
+    yield_once().await; // ends the poll that began before the clock
     let busy_before = task_by_name("main").map_or(0, |t| t.busy_ticks);
     {
         let _scope = iot_performance::profile_block!("one_clock_scope");
@@ -236,21 +251,39 @@ async fn check_one_clock(report: &mut checks::Report) {
             cortex_m::asm::nop();
         }
     }
-    embassy_time::Timer::after_millis(2).await;
-    let scope_ticks = iot_performance::timing::scope("one_clock_scope").map_or(0, |s| s.total_ticks);
-    let isr = SYSTICK_ISR.snapshot();
+    cortex_m::peripheral::SCB::set_pendsv();
+    cortex_m::asm::dsb();
+    cortex_m::asm::isb();
+    yield_once().await; // ends a poll timed from start to end by the clock
+    let scope_ticks =
+        iot_performance::timing::scope("one_clock_scope").map_or(0, |s| s.total_ticks);
+    let isr = PENDSV_ISR.snapshot();
     let busy = task_by_name("main").map_or(0, |t| t.busy_ticks) - busy_before;
     report.check(
         "one_clock_times_scopes_interrupts_and_tasks",
-        scope_ticks >= 100
-            && isr.timed > isr_before.timed
-            && isr.total_ticks > isr_before.total_ticks
-            && busy >= scope_ticks,
+        scope_ticks >= 100 && isr.count == 1 && isr.timed == 1 && isr.total_ticks > 0 && busy >= scope_ticks,
         format_args!(
-            "scope {scope_ticks} ticks, isr timed {} -> {}, main task busy +{busy} ticks",
-            isr_before.timed, isr.timed
+            "scope {scope_ticks} ticks, PendSV {} entries {} timed {} ticks, main task busy +{busy} ticks",
+            isr.count, isr.timed, isr.total_ticks
         ),
     );
+}
+
+/// Returns `Pending` once (waking itself), so that the executor ends this poll and polls
+/// the task again at once.
+#[cfg(feature = "perf")]
+async fn yield_once() {
+    let mut yielded = false;
+    core::future::poll_fn(move |cx| {
+        if yielded {
+            core::task::Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            core::task::Poll::Pending
+        }
+    })
+    .await;
 }
 
 /// Checks that the counter register at `address` counts at `hz`, against the backend's
