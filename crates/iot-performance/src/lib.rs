@@ -26,6 +26,23 @@
 //! # }).unwrap();
 //! ```
 //!
+//! ## Layout
+//! The modules are layers; each uses only the ones listed before it.
+//!
+//! | layer | modules | what it holds |
+//! |---|---|---|
+//! | clock | [`clock`] | the one clock: installed once (a function or a counter register), read by everything that times |
+//! | instrumentation | [`timing`], [`interrupts`], `embassy` | scopes, async busy/wall time, ISR timing, executor hooks, idle time |
+//! | platform | [`mock`], `host`, `cortex_m`, `riscv`, `esp32c3`, the provider traits | what a backend reads; chip backends over one shared firmware core |
+//! | monitor | [`PerformanceMonitor`], [`MonitorConfig`], [`MetricsCollection`], [`RunningStats`] | sampling a platform, on demand or periodically |
+//! | judgement | [`memory`], [`analysis`], [`baseline`], [`regression`], [`insights`] | leak detection, comparisons, baselines, regressions, recommendations |
+//! | output | `wire` | the versioned frames the `iot-perf` host tool decodes |
+//!
+//! The spec's metric types ([`MemoryMetrics`], [`SystemMetrics`], [`TimingMetrics`]) and
+//! [`Error`] are shared by every layer. The memory readers the platforms use (stack
+//! painting, static sections, the tracking allocator) live in [`memory`] beside its
+//! analysis.
+//!
 //! ## Backends
 //! | module | where | clock |
 //! |---|---|---|

@@ -13,7 +13,7 @@
 //!
 //! The firmware backends install their chip's clock in their constructors. Under `std` the
 //! default, before anything is installed, is the calibrated CPU cycle counter
-//! ([`HostClock`]). On firmware, before anything is installed, [`try_now`] is `None` and
+//! (`HostClock`). On firmware, before anything is installed, [`try_now`] is `None` and
 //! [`ticks_per_second`] is 0: events are counted but no durations are recorded, and
 //! reports say so instead of inventing them. 32-bit counters read through a function are
 //! extended with [`extend_u32`] (or a [`WrapExtender`] of the caller's own).
@@ -30,7 +30,7 @@
 //! ```
 //!
 //! The clock imports nothing above it: the profiler's on/off switch lives in
-//! [`crate::timing`], which tells the clock through [`gate_fast_path`] so that an MCU
+//! [`crate::timing`], which tells the clock through `gate_fast_path` so that an MCU
 //! scope tests one pointer for both.
 
 mod counter;
