@@ -1,186 +1,319 @@
-//! Export to the monitoring systems fleets already run.
+//! Export to the monitoring systems fleets already run, both from one table of metrics
+//! ([`SYSTEM_METRICS`], [`SCOPE_METRICS`]) in its order, so the two formats always carry
+//! the same figures and the output is byte-for-byte reproducible.
 //!
 //! - OpenMetrics text (Prometheus, Grafana Agent, a Pushgateway): the run's latest state,
-//!   encoded by `prometheus-client`.
+//!   one family per metric, scopes in name order.
 //! - InfluxDB line protocol: every snapshot and scope row as a point, written with
 //!   `influxdb-line-protocol`. Device clocks are relative, so point times are the run's
 //!   recording start (host wall clock) plus the device time since its first record.
 
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
 use anyhow::{Context, Result};
-use prometheus_client::encoding::text::encode;
-use prometheus_client::metrics::counter::Counter;
-use prometheus_client::metrics::family::Family;
-use prometheus_client::metrics::gauge::Gauge;
-use prometheus_client::registry::Registry;
-use std::sync::atomic::AtomicU64;
+use iot_performance::wire::SnapshotRecord;
 
-use crate::db::{History, Run};
+use crate::model::{LoadedRun, ScopeRow};
 
-type Labels = Vec<(String, String)>;
-type FloatGauge = Family<Labels, Gauge<f64, AtomicU64>>;
-type FloatCounter = Family<Labels, Counter<f64, AtomicU64>>;
-
-fn base_labels(run: &Run) -> Labels {
-    vec![
-        (
-            "device".into(),
-            run.device.clone().unwrap_or_else(|| "unknown".into()),
-        ),
-        ("run".into(), run.name.clone()),
-    ]
+/// A figure as read: an integer count or a measurement.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Value {
+    Int(u64),
+    Float(f64),
 }
 
-fn gauge(registry: &mut Registry, name: &str, help: &str, labels: &Labels, value: f64) {
-    let family = FloatGauge::default();
-    family.get_or_create(labels).set(value);
-    registry.register(name, help, family);
+impl Value {
+    fn as_f64(self) -> f64 {
+        match self {
+            Value::Int(v) => v as f64,
+            Value::Float(v) => v,
+        }
+    }
 }
 
-/// The latest state of `run` as OpenMetrics text.
-pub fn openmetrics(history: &History, run: &str) -> Result<String> {
-    let run = history.run(run)?;
-    let labels = base_labels(&run);
-    let mut registry = Registry::default();
-    if let Some(s) = history.snapshots(run.id)?.last() {
-        gauge(
-            &mut registry,
-            "iot_heap_used_bytes",
-            "Heap bytes in use",
-            &labels,
-            s.heap_used as f64,
-        );
-        gauge(
-            &mut registry,
-            "iot_heap_total_bytes",
-            "Heap size in bytes",
-            &labels,
-            s.heap_total as f64,
-        );
-        gauge(
-            &mut registry,
-            "iot_stack_used_bytes",
-            "Stack bytes in use",
-            &labels,
-            s.stack_used as f64,
-        );
-        gauge(
-            &mut registry,
-            "iot_static_memory_bytes",
-            "Static (.data+.bss) bytes",
-            &labels,
-            s.static_memory as f64,
-        );
-        gauge(
-            &mut registry,
-            "iot_cpu_utilization_ratio",
-            "CPU busy share over the last window",
-            &labels,
-            f64::from(s.cpu_utilization) / 100.0,
-        );
-        gauge(
-            &mut registry,
-            "iot_uptime_seconds",
-            "Time since boot",
-            &labels,
-            s.uptime_ms as f64 / 1000.0,
-        );
-        gauge(
-            &mut registry,
-            "iot_tasks",
-            "Tasks (threads on a host)",
-            &labels,
-            f64::from(s.task_count),
-        );
-        if let Some(t) = s.temperature {
-            gauge(
-                &mut registry,
-                "iot_temperature_celsius",
-                "Die temperature",
-                &labels,
-                f64::from(t),
-            );
+/// Integers as unsigned (`8192u`), measurements as floats.
+impl influxdb_line_protocol::builder::FieldValue for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Int(v) => influxdb_line_protocol::builder::FieldValue::fmt(v, f),
+            Value::Float(v) => influxdb_line_protocol::builder::FieldValue::fmt(v, f),
         }
-        if let Some(f) = s.fragmentation {
-            gauge(
-                &mut registry,
-                "iot_heap_fragmentation_ratio",
-                "1 - largest free block / free bytes",
-                &labels,
-                f64::from(f),
-            );
-        }
-        let irq = FloatCounter::default();
-        irq.get_or_create(&labels).inc_by(s.interrupt_count as f64);
-        registry.register("iot_interrupts", "Interrupt handler entries", irq);
-        let ctx = FloatCounter::default();
-        ctx.get_or_create(&labels).inc_by(s.context_switches as f64);
-        registry.register("iot_context_switches", "Task switches", ctx);
     }
-    let scopes = history.scopes(run.id)?;
-    let mut latest = std::collections::BTreeMap::new();
-    for row in &scopes {
-        latest.insert(row.name.clone(), row);
+}
+
+/// The fields of one point: every table entry that has a value, in table order.
+fn fields<R>(table: &[Exported<R>], record: &R) -> Vec<(&'static str, Value)> {
+    table
+        .iter()
+        .filter_map(|m| (m.read)(record).map(|v| (m.influx_field, v)))
+        .collect()
+}
+
+/// OpenMetrics type of a family.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Gauge,
+    Counter,
+}
+
+/// One exported metric: its InfluxDB field, its OpenMetrics family (in base units: the
+/// value is divided by `openmetrics_divisor`, e.g. ms → s) and how to read it.
+struct Exported<R> {
+    influx_field: &'static str,
+    family: &'static str,
+    help: &'static str,
+    kind: Kind,
+    openmetrics_divisor: f64,
+    read: fn(&R) -> Option<Value>,
+}
+
+const fn metric<R>(
+    influx_field: &'static str,
+    family: &'static str,
+    help: &'static str,
+    kind: Kind,
+    openmetrics_divisor: f64,
+    read: fn(&R) -> Option<Value>,
+) -> Exported<R> {
+    Exported {
+        influx_field,
+        family,
+        help,
+        kind,
+        openmetrics_divisor,
+        read,
     }
-    if !latest.is_empty() {
-        let calls = FloatCounter::default();
-        let time = FloatCounter::default();
-        let max = FloatGauge::default();
-        for (name, row) in &latest {
-            let mut l = labels.clone();
-            l.push(("scope".into(), name.clone()));
-            calls.get_or_create(&l).inc_by(row.calls as f64);
-            time.get_or_create(&l)
-                .inc_by(row.ticks_to_us(row.total_ticks) / 1e6);
-            max.get_or_create(&l)
-                .set(row.ticks_to_us(row.max_ticks) / 1e6);
-        }
-        registry.register(
-            "iot_scope_calls",
-            "Completed calls of a profiled scope",
-            calls,
-        );
-        registry.register(
-            "iot_scope_time_seconds",
-            "Time spent in a profiled scope",
-            time,
-        );
-        registry.register(
-            "iot_scope_max_seconds",
-            "Longest call of a profiled scope",
-            max,
-        );
+}
+
+use Kind::{Counter, Gauge};
+
+/// The figures of a snapshot (measurement `iot_system`).
+const SYSTEM_METRICS: [Exported<SnapshotRecord>; 12] = [
+    metric(
+        "heap_used",
+        "iot_heap_used_bytes",
+        "Heap bytes in use",
+        Gauge,
+        1.0,
+        |s| Some(Value::Int(s.heap_used)),
+    ),
+    metric(
+        "heap_free",
+        "iot_heap_free_bytes",
+        "Heap bytes free",
+        Gauge,
+        1.0,
+        |s| Some(Value::Int(s.heap_free)),
+    ),
+    metric(
+        "heap_total",
+        "iot_heap_total_bytes",
+        "Heap size in bytes",
+        Gauge,
+        1.0,
+        |s| Some(Value::Int(s.heap_total)),
+    ),
+    metric(
+        "stack_used",
+        "iot_stack_used_bytes",
+        "Stack bytes in use",
+        Gauge,
+        1.0,
+        |s| Some(Value::Int(s.stack_used)),
+    ),
+    metric(
+        "static_memory",
+        "iot_static_memory_bytes",
+        "Static (.data+.bss) bytes",
+        Gauge,
+        1.0,
+        |s| Some(Value::Int(s.static_memory)),
+    ),
+    metric(
+        "cpu_utilization",
+        "iot_cpu_utilization_ratio",
+        "CPU busy share over the last window",
+        Gauge,
+        100.0,
+        |s| Some(Value::Float(f64::from(s.cpu_utilization))),
+    ),
+    metric(
+        "uptime_ms",
+        "iot_uptime_seconds",
+        "Time since boot",
+        Gauge,
+        1e3,
+        |s| Some(Value::Int(s.uptime_ms)),
+    ),
+    metric(
+        "tasks",
+        "iot_tasks",
+        "Tasks (threads on a host)",
+        Gauge,
+        1.0,
+        |s| Some(Value::Int(u64::from(s.task_count))),
+    ),
+    metric(
+        "interrupts",
+        "iot_interrupts",
+        "Interrupt handler entries",
+        Counter,
+        1.0,
+        |s| Some(Value::Int(s.interrupt_count)),
+    ),
+    metric(
+        "context_switches",
+        "iot_context_switches",
+        "Task switches",
+        Counter,
+        1.0,
+        |s| Some(Value::Int(s.context_switches)),
+    ),
+    metric(
+        "temperature",
+        "iot_temperature_celsius",
+        "Die temperature",
+        Gauge,
+        1.0,
+        |s| s.temperature.map(|t| Value::Float(f64::from(t))),
+    ),
+    metric(
+        "fragmentation",
+        "iot_heap_fragmentation_ratio",
+        "1 - largest free block / free bytes",
+        Gauge,
+        1.0,
+        |s| s.fragmentation.map(|f| Value::Float(f64::from(f))),
+    ),
+];
+
+/// The figures of a scope row (measurement `iot_scope`, label/tag `scope`).
+const SCOPE_METRICS: [Exported<ScopeRow>; 5] = [
+    metric(
+        "calls",
+        "iot_scope_calls",
+        "Completed calls of a profiled scope",
+        Counter,
+        1.0,
+        |r| Some(Value::Int(r.calls)),
+    ),
+    metric(
+        "total_us",
+        "iot_scope_time_seconds",
+        "Time spent in a profiled scope",
+        Counter,
+        1e6,
+        |r| Some(Value::Float(r.ticks_to_us(r.total_ticks))),
+    ),
+    metric(
+        "mean_us",
+        "iot_scope_mean_seconds",
+        "Mean call of a profiled scope",
+        Gauge,
+        1e6,
+        |r| Some(Value::Float(r.mean_us().unwrap_or(0.0))),
+    ),
+    metric(
+        "min_us",
+        "iot_scope_min_seconds",
+        "Shortest call of a profiled scope",
+        Gauge,
+        1e6,
+        |r| Some(Value::Float(r.ticks_to_us(r.min_ticks))),
+    ),
+    metric(
+        "max_us",
+        "iot_scope_max_seconds",
+        "Longest call of a profiled scope",
+        Gauge,
+        1e6,
+        |r| Some(Value::Float(r.ticks_to_us(r.max_ticks))),
+    ),
+];
+
+fn device(data: &LoadedRun) -> &str {
+    data.run.device.as_deref().unwrap_or("unknown")
+}
+
+/// An OpenMetrics label value, escaped.
+fn label_value(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Writes one family: its HELP and TYPE lines, then one sample per `(labels, value)`.
+fn family(out: &mut String, name: &str, help: &str, kind: Kind, samples: &[(String, f64)]) {
+    if samples.is_empty() {
+        return;
     }
-    let frames = FloatCounter::default();
-    let mut corrupt = labels.clone();
-    corrupt.push(("reason".into(), "corrupt".into()));
-    frames
-        .get_or_create(&corrupt)
-        .inc_by(run.corrupt_frames as f64);
-    let mut dropped = labels;
-    dropped.push(("reason".into(), "dropped_on_device".into()));
-    frames
-        .get_or_create(&dropped)
-        .inc_by(run.dropped_on_device as f64);
-    registry.register(
-        "iot_frames_lost",
-        "Frames lost between device and history",
-        frames,
+    let (type_name, suffix) = match kind {
+        Kind::Gauge => ("gauge", ""),
+        Kind::Counter => ("counter", "_total"),
+    };
+    let _ = writeln!(out, "# HELP {name} {help}.\n# TYPE {name} {type_name}");
+    for (labels, value) in samples {
+        let _ = writeln!(out, "{name}{suffix}{{{labels}}} {value}");
+    }
+}
+
+/// The latest state of the run as OpenMetrics text.
+pub fn openmetrics(data: &LoadedRun) -> String {
+    let base = format!(
+        "device=\"{}\",run=\"{}\"",
+        label_value(device(data)),
+        label_value(&data.run.name)
     );
     let mut out = String::new();
-    encode(&mut out, &registry).context("encoding OpenMetrics")?;
-    Ok(out)
+    if let Some(s) = data.snapshots.last() {
+        for m in &SYSTEM_METRICS {
+            let samples: Vec<(String, f64)> = (m.read)(s)
+                .map(|v| (base.clone(), v.as_f64() / m.openmetrics_divisor))
+                .into_iter()
+                .collect();
+            family(&mut out, m.family, m.help, m.kind, &samples);
+        }
+    }
+    let mut latest: BTreeMap<&str, &ScopeRow> = BTreeMap::new();
+    for row in &data.scopes {
+        latest.insert(&row.name, row);
+    }
+    for m in &SCOPE_METRICS {
+        let samples: Vec<(String, f64)> = latest
+            .iter()
+            .filter_map(|(name, row)| {
+                let labels = format!("{base},scope=\"{}\"", label_value(name));
+                (m.read)(row).map(|v| (labels, v.as_f64() / m.openmetrics_divisor))
+            })
+            .collect();
+        family(&mut out, m.family, m.help, m.kind, &samples);
+    }
+    let lost = [
+        ("corrupt", data.run.corrupt_frames),
+        ("dropped_on_device", data.run.dropped_on_device),
+    ]
+    .map(|(reason, n)| (format!("{base},reason=\"{reason}\""), n as f64));
+    family(
+        &mut out,
+        "iot_frames_lost",
+        "Frames lost between device and history",
+        Kind::Counter,
+        &lost,
+    );
+    out.push_str("# EOF\n");
+    out
 }
 
-/// Every snapshot and scope row of `run` as InfluxDB line protocol.
-pub fn influx(history: &History, run: &str) -> Result<String> {
-    let run = history.run(run)?;
-    let device = run.device.clone().unwrap_or_else(|| "unknown".into());
-    let snapshots = history.snapshots(run.id)?;
-    let scopes = history.scopes(run.id)?;
-    let t0 = snapshots
+/// Every snapshot and scope row of the run as InfluxDB line protocol.
+pub fn influx(data: &LoadedRun) -> Result<String> {
+    let device = device(data);
+    let run = &data.run;
+    let t0 = data
+        .snapshots
         .iter()
         .map(|s| s.timestamp_us)
-        .chain(scopes.iter().map(|s| s.timestamp_us))
+        .chain(data.scopes.iter().map(|s| s.timestamp_us))
         .min()
         .unwrap_or(0);
     let start_ns = run.recorded_at_unix_ms.saturating_mul(1_000_000);
@@ -191,45 +324,145 @@ pub fn influx(history: &History, run: &str) -> Result<String> {
                 .saturating_mul(1000),
         )
     };
-    let mut b = influxdb_line_protocol::LineProtocolBuilder::new();
-    for s in &snapshots {
-        let line = b
-            .measurement("iot_system")
-            .tag("device", &device)
-            .tag("run", &run.name)
-            .field("heap_used", s.heap_used)
-            .field("heap_free", s.heap_free)
-            .field("heap_total", s.heap_total)
-            .field("stack_used", s.stack_used)
-            .field("static_memory", s.static_memory)
-            .field("cpu_utilization", f64::from(s.cpu_utilization))
-            .field("uptime_ms", s.uptime_ms)
-            .field("tasks", u64::from(s.task_count))
-            .field("interrupts", s.interrupt_count)
-            .field("context_switches", s.context_switches);
-        let line = match s.temperature {
-            Some(t) => line.field("temperature", f64::from(t)),
-            None => line,
+    type Builder = influxdb_line_protocol::LineProtocolBuilder<Vec<u8>>;
+    let mut b = Builder::new();
+    let points = data
+        .snapshots
+        .iter()
+        .map(|s| {
+            (
+                "iot_system",
+                None,
+                fields(&SYSTEM_METRICS, s),
+                s.timestamp_us,
+            )
+        })
+        .chain(data.scopes.iter().map(|r| {
+            let scope = Some(r.name.as_str());
+            (
+                "iot_scope",
+                scope,
+                fields(&SCOPE_METRICS, r),
+                r.timestamp_us,
+            )
+        }));
+    for (measurement, scope, fields, t_us) in points {
+        let Some(((first, value), rest)) = fields.split_first() else {
+            continue;
         };
-        let line = match s.fragmentation {
-            Some(f) => line.field("fragmentation", f64::from(f)),
-            None => line,
+        let tagged = b
+            .measurement(measurement)
+            .tag("device", device)
+            .tag("run", &run.name);
+        let tagged = match scope {
+            Some(name) => tagged.tag("scope", name),
+            None => tagged,
         };
-        b = line.timestamp(at(s.timestamp_us)).close_line();
-    }
-    for r in &scopes {
-        b = b
-            .measurement("iot_scope")
-            .tag("device", &device)
-            .tag("run", &run.name)
-            .tag("scope", &r.name)
-            .field("calls", r.calls)
-            .field("total_us", r.ticks_to_us(r.total_ticks))
-            .field("mean_us", r.mean_us().unwrap_or(0.0))
-            .field("min_us", r.ticks_to_us(r.min_ticks))
-            .field("max_us", r.ticks_to_us(r.max_ticks))
-            .timestamp(at(r.timestamp_us))
-            .close_line();
+        let mut line = tagged.field(first, *value);
+        for (key, value) in rest {
+            line = line.field(key, *value);
+        }
+        b = line.timestamp(at(t_us)).close_line();
     }
     String::from_utf8(b.build()).context("line protocol is UTF-8")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Run;
+
+    fn data(scopes: &[&str]) -> LoadedRun {
+        LoadedRun {
+            run: Run {
+                id: 1,
+                name: "r\"1".into(),
+                source: "test".into(),
+                recorded_at_unix_ms: 1_000,
+                device: Some("dev".into()),
+                firmware: None,
+                corrupt_frames: 2,
+                dropped_on_device: 0,
+            },
+            snapshots: vec![SnapshotRecord {
+                timestamp_us: 5_000,
+                heap_used: 100,
+                heap_free: 50,
+                heap_total: 150,
+                stack_used: 10,
+                stack_free: 20,
+                static_memory: 30,
+                fragmentation: None,
+                cpu_utilization: 25.0,
+                uptime_ms: 2_000,
+                task_count: 3,
+                interrupt_count: 7,
+                context_switches: 9,
+                temperature: Some(40.0),
+            }],
+            scopes: scopes
+                .iter()
+                .map(|name| ScopeRow {
+                    timestamp_us: 5_000,
+                    name: (*name).into(),
+                    calls: 4,
+                    total_ticks: 8,
+                    min_ticks: 1,
+                    max_ticks: 3,
+                    self_ticks: None,
+                    busy_ticks: None,
+                    wall_ticks: None,
+                    polls: None,
+                    ticks_per_second: 1_000_000,
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn both_formats_carry_the_tables_metrics_in_table_order() {
+        let d = data(&["b", "a"]);
+        let om = openmetrics(&d);
+        let families: Vec<&str> = om
+            .lines()
+            .filter_map(|l| l.strip_prefix("# TYPE "))
+            .map(|l| l.split(' ').next().unwrap_or(""))
+            .collect();
+        // Every system metric with a value (no fragmentation here), every scope metric,
+        // and the lost frames, in table order.
+        assert_eq!(families.len(), 11 + 5 + 1, "{om}");
+        assert_eq!(families[0], "iot_heap_used_bytes");
+        assert_eq!(families[5], "iot_cpu_utilization_ratio");
+        assert!(om.contains("iot_cpu_utilization_ratio{device=\"dev\",run=\"r\\\"1\"} 0.25\n"));
+        assert!(om.contains("iot_uptime_seconds{device=\"dev\",run=\"r\\\"1\"} 2\n"));
+        // Scopes in name order, whatever order they arrived in.
+        let a = om.find("scope=\"a\"").unwrap();
+        let b = om.find("scope=\"b\"").unwrap();
+        assert!(a < b);
+        assert!(om.contains(
+            "iot_frames_lost_total{device=\"dev\",run=\"r\\\"1\",reason=\"corrupt\"} 2\n"
+        ));
+        assert!(om.ends_with("# EOF\n"));
+        assert_eq!(om, openmetrics(&data(&["b", "a"])), "deterministic");
+
+        let lines: Vec<String> = influx(&d).unwrap().lines().map(str::to_owned).collect();
+        assert_eq!(lines.len(), 3);
+        let snapshot_fields = lines[0].split(' ').nth(1).unwrap();
+        let keys: Vec<&str> = snapshot_fields
+            .split(',')
+            .map(|f| f.split('=').next().unwrap())
+            .collect();
+        let table: Vec<&str> = SYSTEM_METRICS
+            .iter()
+            .map(|m| m.influx_field)
+            .filter(|f| *f != "fragmentation")
+            .collect();
+        assert_eq!(keys, table);
+        assert!(lines[0].contains("heap_used=100u,"), "{}", lines[0]);
+        assert!(
+            lines[1].contains(",scope=b calls=4u,total_us=8,"),
+            "{}",
+            lines[1]
+        );
+    }
 }

@@ -31,6 +31,7 @@ use super::{Metric, MetricComparison, Verdict, percent_change};
 
 /// Settings of the bootstrap comparison (the defaults are the CI gate's).
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct BootstrapComparator {
     /// Relative change treated as noise, in percent (5.0).
     pub noise_threshold_percent: f64,
