@@ -75,3 +75,88 @@ pub fn recommend(
         .into_iter()
         .collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{leak_evidence, scope_series};
+    use crate::model::{Run, ScopeRow};
+    use iot_performance::insights::{InsightSeverity, Rule};
+    use iot_performance::wire::SnapshotRecord;
+
+    /// 40 snapshots of a device leaking 200 B per report, its stack at 95 %, with two
+    /// scopes of which one takes 90 % of the time, and frames lost on both sides.
+    fn troubled_run() -> LoadedRun {
+        let snapshots = (0..40u64)
+            .map(|i| SnapshotRecord {
+                timestamp_us: i * 100_000,
+                heap_used: 8_192 + 200 * i + (i * 37 % 64),
+                heap_free: 16_384,
+                heap_total: 65_536,
+                stack_used: 3_900,
+                stack_free: 196,
+                static_memory: 1_024,
+                fragmentation: Some(0.1),
+                cpu_utilization: 40.0,
+                uptime_ms: i * 100,
+                task_count: 2,
+                interrupt_count: 0,
+                context_switches: 0,
+                temperature: None,
+            })
+            .collect();
+        let scope = |name: &str, total_ticks: u64| ScopeRow {
+            timestamp_us: 3_900_000,
+            name: name.into(),
+            calls: 100,
+            total_ticks,
+            min_ticks: 1,
+            max_ticks: 10,
+            self_ticks: None,
+            busy_ticks: None,
+            wall_ticks: None,
+            polls: None,
+            ticks_per_second: 1_000_000,
+        };
+        LoadedRun {
+            run: Run {
+                id: 1,
+                name: "troubled".into(),
+                source: "test".into(),
+                recorded_at_unix_ms: 0,
+                device: None,
+                firmware: None,
+                corrupt_frames: 1,
+                dropped_on_device: 4,
+            },
+            snapshots,
+            scopes: vec![scope("fusion", 9_000), scope("radio", 1_000)],
+        }
+    }
+
+    #[test]
+    fn a_troubled_run_gets_the_library_rules_insights() {
+        let run = troubled_run();
+        let scopes = scope_series(&run.scopes).summaries;
+        let found = recommend(&run, &scopes, leak_evidence(&run), &[]);
+        let rules: Vec<(Rule, InsightSeverity, Option<&str>)> = found
+            .iter()
+            .map(|i| (i.rule, i.severity, i.subject))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                // 2 kB/s fills the free heap within a day: critical.
+                (Rule::SuspectedLeak, InsightSeverity::Critical, None),
+                (
+                    Rule::StackNearLimit,
+                    InsightSeverity::Critical,
+                    Some("main")
+                ),
+                (Rule::DroppedFrames, InsightSeverity::Warning, None),
+                (Rule::CorruptFrames, InsightSeverity::Warning, None),
+                (Rule::DominantScope, InsightSeverity::Info, Some("fusion")),
+            ]
+        );
+    }
+}
