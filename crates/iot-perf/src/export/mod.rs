@@ -8,10 +8,12 @@
 //!   `influxdb-line-protocol`. Device clocks are relative, so point times are the run's
 //!   recording start (host wall clock) plus the device time since its first record.
 
-use std::collections::BTreeMap;
-use std::fmt::Write as _;
+mod influx;
+mod openmetrics;
 
-use anyhow::{Context, Result};
+pub use influx::influx;
+pub use openmetrics::openmetrics;
+
 use iot_performance::wire::SnapshotRecord;
 
 use crate::model::{LoadedRun, ScopeRow};
@@ -30,24 +32,6 @@ impl Value {
             Value::Float(v) => v,
         }
     }
-}
-
-/// Integers as unsigned (`8192u`), measurements as floats.
-impl influxdb_line_protocol::builder::FieldValue for Value {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Value::Int(v) => influxdb_line_protocol::builder::FieldValue::fmt(v, f),
-            Value::Float(v) => influxdb_line_protocol::builder::FieldValue::fmt(v, f),
-        }
-    }
-}
-
-/// The fields of one point: every table entry that has a value, in table order.
-fn fields<R>(table: &[Exported<R>], record: &R) -> Vec<(&'static str, Value)> {
-    table
-        .iter()
-        .filter_map(|m| (m.read)(record).map(|v| (m.influx_field, v)))
-        .collect()
 }
 
 /// OpenMetrics type of a family.
@@ -234,137 +218,6 @@ const SCOPE_METRICS: [Exported<ScopeRow>; 5] = [
 
 fn device(data: &LoadedRun) -> &str {
     data.run.device.as_deref().unwrap_or("unknown")
-}
-
-/// An OpenMetrics label value, escaped.
-fn label_value(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
-}
-
-/// Writes one family: its HELP and TYPE lines, then one sample per `(labels, value)`.
-fn family(out: &mut String, name: &str, help: &str, kind: Kind, samples: &[(String, f64)]) {
-    if samples.is_empty() {
-        return;
-    }
-    let (type_name, suffix) = match kind {
-        Kind::Gauge => ("gauge", ""),
-        Kind::Counter => ("counter", "_total"),
-    };
-    let _ = writeln!(out, "# HELP {name} {help}.\n# TYPE {name} {type_name}");
-    for (labels, value) in samples {
-        let _ = writeln!(out, "{name}{suffix}{{{labels}}} {value}");
-    }
-}
-
-/// The latest state of the run as OpenMetrics text.
-pub fn openmetrics(data: &LoadedRun) -> String {
-    let base = format!(
-        "device=\"{}\",run=\"{}\"",
-        label_value(device(data)),
-        label_value(&data.run.name)
-    );
-    let mut out = String::new();
-    if let Some(s) = data.snapshots.last() {
-        for m in &SYSTEM_METRICS {
-            let samples: Vec<(String, f64)> = (m.read)(s)
-                .map(|v| (base.clone(), v.as_f64() / m.openmetrics_divisor))
-                .into_iter()
-                .collect();
-            family(&mut out, m.family, m.help, m.kind, &samples);
-        }
-    }
-    let mut latest: BTreeMap<&str, &ScopeRow> = BTreeMap::new();
-    for row in &data.scopes {
-        latest.insert(&row.name, row);
-    }
-    for m in &SCOPE_METRICS {
-        let samples: Vec<(String, f64)> = latest
-            .iter()
-            .filter_map(|(name, row)| {
-                let labels = format!("{base},scope=\"{}\"", label_value(name));
-                (m.read)(row).map(|v| (labels, v.as_f64() / m.openmetrics_divisor))
-            })
-            .collect();
-        family(&mut out, m.family, m.help, m.kind, &samples);
-    }
-    let lost = [
-        ("corrupt", data.run.corrupt_frames),
-        ("dropped_on_device", data.run.dropped_on_device),
-    ]
-    .map(|(reason, n)| (format!("{base},reason=\"{reason}\""), n as f64));
-    family(
-        &mut out,
-        "iot_frames_lost",
-        "Frames lost between device and history",
-        Kind::Counter,
-        &lost,
-    );
-    out.push_str("# EOF\n");
-    out
-}
-
-/// Every snapshot and scope row of the run as InfluxDB line protocol.
-pub fn influx(data: &LoadedRun) -> Result<String> {
-    let device = device(data);
-    let run = &data.run;
-    let t0 = data
-        .snapshots
-        .iter()
-        .map(|s| s.timestamp_us)
-        .chain(data.scopes.iter().map(|s| s.timestamp_us))
-        .min()
-        .unwrap_or(0);
-    let start_ns = run.recorded_at_unix_ms.saturating_mul(1_000_000);
-    let at = |us: u64| {
-        start_ns.saturating_add(
-            i64::try_from(us.saturating_sub(t0))
-                .unwrap_or(i64::MAX)
-                .saturating_mul(1000),
-        )
-    };
-    type Builder = influxdb_line_protocol::LineProtocolBuilder<Vec<u8>>;
-    let mut b = Builder::new();
-    let points = data
-        .snapshots
-        .iter()
-        .map(|s| {
-            (
-                "iot_system",
-                None,
-                fields(&SYSTEM_METRICS, s),
-                s.timestamp_us,
-            )
-        })
-        .chain(data.scopes.iter().map(|r| {
-            let scope = Some(r.name.as_str());
-            (
-                "iot_scope",
-                scope,
-                fields(&SCOPE_METRICS, r),
-                r.timestamp_us,
-            )
-        }));
-    for (measurement, scope, fields, t_us) in points {
-        let Some(((first, value), rest)) = fields.split_first() else {
-            continue;
-        };
-        let tagged = b
-            .measurement(measurement)
-            .tag("device", device)
-            .tag("run", &run.name);
-        let tagged = match scope {
-            Some(name) => tagged.tag("scope", name),
-            None => tagged,
-        };
-        let mut line = tagged.field(first, *value);
-        for (key, value) in rest {
-            line = line.field(key, *value);
-        }
-        b = line.timestamp(at(t_us)).close_line();
-    }
-    String::from_utf8(b.build()).context("line protocol is UTF-8")
 }
 
 #[cfg(test)]
