@@ -1,11 +1,12 @@
-//! Turning a run's stored rows into series and summaries.
+//! Turning a run's stored rows into series and summaries, and the library's leak rule
+//! over its heap.
 
 use std::collections::BTreeMap;
 
-use iot_performance::analysis::least_squares;
+use iot_performance::memory::LeakEvidence;
 use iot_performance::wire::SnapshotRecord;
 
-use crate::model::ScopeRow;
+use crate::model::{LoadedRun, ScopeRow};
 
 /// Per-scope summary from the last (cumulative) row.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -108,65 +109,50 @@ pub fn snapshot_series(
         .collect()
 }
 
-/// Least-squares slope of `points` (units of y per unit of x), `None` under 3 points or
-/// when every x is the same.
-pub fn slope(points: &[(f64, f64)]) -> Option<f64> {
-    least_squares::fit(points.iter().copied()).map(|fit| fit.slope)
-}
-
-/// A suspected leak: the heap's floor (minimum per quarter of the run) rises every quarter.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct LeakSuspicion {
-    /// Growth of the heap, bytes per second (least squares over the run).
-    pub bytes_per_second: f64,
-    /// Heap floor in each quarter of the run, bytes.
-    pub floors: [f64; 4],
-}
-
-/// Checks a heap series for a steadily rising floor of at least `min_rate` bytes/s.
-pub fn leak_suspicion(heap: &[(f64, f64)], min_rate: f64) -> Option<LeakSuspicion> {
-    if heap.len() < 8 {
-        return None;
-    }
-    let quarter = heap.len() / 4;
-    let mut floors = [0.0; 4];
-    for (i, floor) in floors.iter_mut().enumerate() {
-        let end = if i == 3 {
-            heap.len()
-        } else {
-            (i + 1) * quarter
-        };
-        *floor = heap[i * quarter..end]
-            .iter()
-            .map(|p| p.1)
-            .fold(f64::INFINITY, f64::min);
-    }
-    let rising = floors.windows(2).all(|w| w[1] > w[0]);
-    let rate = slope(heap)?;
-    (rising && rate >= min_rate).then_some(LeakSuspicion {
-        bytes_per_second: rate,
-        floors,
-    })
+/// The library's heap-floor leak rule over the run's snapshots
+/// ([`LeakEvidence::of_recording`]); `None` with fewer than 8 snapshots.
+pub fn leak_evidence(run: &LoadedRun) -> Option<LeakEvidence> {
+    let heap: Vec<(u64, usize)> = run
+        .snapshots
+        .iter()
+        .map(|s| {
+            (
+                s.timestamp_us,
+                usize::try_from(s.heap_used).unwrap_or(usize::MAX),
+            )
+        })
+        .collect();
+    LeakEvidence::of_recording(&heap)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn row(t: u64, calls: u64, total_ticks: u64) -> ScopeRow {
+        ScopeRow {
+            timestamp_us: t,
+            name: "filter".into(),
+            calls,
+            total_ticks,
+            min_ticks: 1,
+            max_ticks: 9,
+            self_ticks: None,
+            busy_ticks: None,
+            wall_ticks: None,
+            polls: None,
+            ticks_per_second: 1_000_000,
+        }
+    }
+
     #[test]
-    fn slope_and_leak() {
-        let flat: Vec<(f64, f64)> = (0..20).map(|i| (f64::from(i), 100.0)).collect();
-        assert_eq!(slope(&flat), Some(0.0));
-        assert!(leak_suspicion(&flat, 1.0).is_none());
-        let leak: Vec<(f64, f64)> = (0..20)
-            .map(|i| {
-                (
-                    f64::from(i),
-                    1000.0 + 50.0 * f64::from(i) + f64::from(i % 3) * 10.0,
-                )
-            })
-            .collect();
-        let s = leak_suspicion(&leak, 10.0).expect("leak seen");
-        assert!((s.bytes_per_second - 50.0).abs() < 2.0);
+    fn interval_means_come_from_counter_differences_and_survive_a_restart() {
+        // Cumulative rows: 10 calls in 50 µs, then 10 more in 100 µs, then a restart.
+        let rows = [row(0, 10, 50), row(100_000, 20, 150), row(200_000, 4, 40)];
+        let series = scope_series(&rows);
+        let points = &series.interval_means["filter"];
+        assert_eq!(points, &[(0.0, 5.0), (0.1, 10.0), (0.2, 10.0)]);
+        assert_eq!(series.summaries[0].calls, 4);
+        assert_eq!(series.summaries[0].share_percent, 100.0);
     }
 }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::sources::Source;
+
 /// iot-perf: see, keep and gate what your devices measured.
 ///
 /// Exit codes: 0 success (no regression), 3 regression found by `compare`, 1 error,
@@ -118,6 +120,34 @@ pub struct RecordArgs {
     /// With --exec: stop the command after this many seconds (what it sent is kept).
     #[arg(long, requires = "exec", value_parser = parse_timeout)]
     pub timeout: Option<f64>,
+}
+
+impl RecordArgs {
+    /// The source these arguments name: `--exec` first, then `--serial`, then the input
+    /// path (`-` for standard input).
+    ///
+    /// # Errors
+    /// When no source is given.
+    pub fn source(&self) -> Result<Source, String> {
+        if let Some(argv) = &self.exec {
+            return Ok(Source::Command {
+                argv: argv.clone(),
+                timeout: self.timeout,
+            });
+        }
+        if let Some(port) = &self.serial {
+            return Ok(Source::Serial {
+                port: port.clone(),
+                baud: self.baud,
+                seconds: self.seconds,
+            });
+        }
+        match &self.input {
+            Some(path) if path.as_os_str() == "-" => Ok(Source::Stdin),
+            Some(path) => Ok(Source::File(path.clone())),
+            None => Err("give a capture file, `-`, --serial PORT or --exec COMMAND".into()),
+        }
+    }
 }
 
 /// Report formats.

@@ -11,7 +11,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use iot_performance::wire::SnapshotRecord;
 
-use crate::model::{OwnedRecord, ScopeRow};
+use crate::model::{LoadedRun, OwnedRecord, Run, ScopeRow};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
@@ -51,27 +51,6 @@ CREATE TABLE IF NOT EXISTS baselines (
 CREATE INDEX IF NOT EXISTS snapshots_by_run ON snapshots(run_id, seq);
 CREATE INDEX IF NOT EXISTS scopes_by_run ON scopes(run_id, seq);
 ";
-
-/// A run as listed.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Run {
-    /// Row id.
-    pub id: i64,
-    /// Unique name.
-    pub name: String,
-    /// Where the frames came from.
-    pub source: String,
-    /// When ingest started, Unix ms.
-    pub recorded_at_unix_ms: i64,
-    /// Device name from its session record.
-    pub device: Option<String>,
-    /// Firmware from its session record.
-    pub firmware: Option<String>,
-    /// Frames skipped as corrupt during ingest.
-    pub corrupt_frames: i64,
-    /// Frames the device said it dropped.
-    pub dropped_on_device: i64,
-}
 
 /// A saved baseline.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -213,6 +192,21 @@ impl History {
         )?)
     }
 
+    /// The run called `name` (or with that id) with its snapshots and scope rows.
+    pub fn load(&self, name: &str) -> Result<LoadedRun> {
+        let run = self.run(name)?;
+        Ok(LoadedRun {
+            snapshots: self.snapshots(run.id)?,
+            scopes: self.scopes(run.id)?,
+            run,
+        })
+    }
+
+    /// The run baseline `name` points to, loaded.
+    pub fn load_baseline(&self, name: &str) -> Result<LoadedRun> {
+        self.load(&self.baseline_run(name)?.name)
+    }
+
     /// Every run, oldest first.
     pub fn runs(&self) -> Result<Vec<Run>> {
         let mut stmt = self.conn.prepare(
@@ -223,7 +217,7 @@ impl History {
     }
 
     /// The snapshots of a run, in arrival order.
-    pub fn snapshots(&self, run_id: i64) -> Result<Vec<SnapshotRecord>> {
+    fn snapshots(&self, run_id: i64) -> Result<Vec<SnapshotRecord>> {
         let mut stmt = self.conn.prepare(
             "SELECT timestamp_us, heap_used, heap_free, heap_total, stack_used, stack_free, static_memory,
                     fragmentation, cpu_utilization, uptime_ms, task_count, interrupt_count, context_switches, temperature
@@ -251,7 +245,7 @@ impl History {
     }
 
     /// The scope rows of a run, in arrival order.
-    pub fn scopes(&self, run_id: i64) -> Result<Vec<ScopeRow>> {
+    fn scopes(&self, run_id: i64) -> Result<Vec<ScopeRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT timestamp_us, name, calls, total_ticks, min_ticks, max_ticks, self_ticks, busy_ticks,
                     wall_ticks, polls, ticks_per_second FROM scopes WHERE run_id = ?1 ORDER BY seq",

@@ -24,9 +24,12 @@ use iot_performance::{
     MemoryProvider, PerformanceSnapshot, SystemInfoProvider, TimingProvider, profile_block, timing,
 };
 
-use crate::compare::GateConfig;
+use iot_performance::analysis::BootstrapComparator;
+
+use crate::compare::label;
 use crate::db::History;
-use crate::{html, ingest, report};
+use crate::report::BaselineRun;
+use crate::{html, ingest, report, text};
 
 /// Demo settings.
 #[derive(Debug, Clone)]
@@ -36,7 +39,7 @@ pub struct DemoOptions {
     /// Where the history and the HTML report go.
     pub out_dir: PathBuf,
     /// Bootstrap settings of the gate.
-    pub gate: GateConfig,
+    pub gate: BootstrapComparator,
 }
 
 const REPORT_EVERY: Duration = Duration::from_millis(100);
@@ -220,17 +223,24 @@ pub fn run(options: &DemoOptions) -> Result<bool> {
         )?;
     }
     history.save_baseline("healthy", "healthy")?;
-    let report = report::build(&history, "degraded", Some("healthy"), &options.gate)?;
-    println!("\n{}", report::text(&report));
+    let baseline = history.load_baseline("healthy")?;
+    let report = report::build(
+        &history.load("degraded")?,
+        Some(BaselineRun {
+            name: "healthy",
+            data: &baseline,
+        }),
+        &options.gate,
+    );
+    println!("\n{}", text::text(&report));
     let html_path = options.out_dir.join("demo-report.html");
     std::fs::write(&html_path, html::render(&report))
         .with_context(|| format!("writing {}", html_path.display()))?;
-    let caught: Vec<&str> = report
+    let caught: Vec<String> = report
         .comparison
         .iter()
-        .flat_map(|c| c.metrics.iter())
-        .filter(|m| m.verdict == crate::compare::Verdict::Regression)
-        .map(|m| m.metric.as_str())
+        .flat_map(|c| c.regressions())
+        .map(|m| label(&m.metric))
         .collect();
     if caught.is_empty() {
         println!("Detector: no regression found against the healthy baseline.");

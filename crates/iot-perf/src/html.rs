@@ -6,8 +6,9 @@
 
 use std::fmt::Write as _;
 
-use crate::report::{RunReport, comparison_text};
+use crate::report::RunReport;
 use crate::svg::{bar_chart, escape, line_chart};
+use crate::text::{comparison_text, insight_heading};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em;max-width:980px;color:#222}
 table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}
@@ -50,15 +51,14 @@ pub fn render(r: &RunReport) -> String {
         s.push_str("<p>None: nothing above the rules' thresholds.</p>");
     } else {
         s.push_str("<ul>");
-        for rec in &r.recommendations {
+        for i in &r.recommendations {
             let _ = write!(
                 s,
-                "<li class=\"{}\"><b>[{}] {}</b><br>evidence: {}<br>action: {}</li>",
-                rec.severity,
-                rec.severity,
-                escape(&rec.finding),
-                escape(&rec.evidence),
-                escape(&rec.action)
+                "<li class=\"{}\"><b>{}</b><br>evidence: {}<br>action: {}</li>",
+                i.severity.label(),
+                escape(&insight_heading(i)),
+                escape(&i.evidence.to_string()),
+                escape(i.action)
             );
         }
         s.push_str("</ul>");

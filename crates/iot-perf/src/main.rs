@@ -14,10 +14,12 @@ mod frames;
 mod html;
 mod ingest;
 mod model;
+mod names;
 mod recommend;
 mod report;
 mod sources;
 mod svg;
+mod text;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -28,8 +30,9 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use cli::{BaselineCommand, Cli, Command, ExportFormat, GateArgs, ReportFormat};
-use compare::{GateConfig, Verdict};
 use db::History;
+use iot_performance::analysis::{BootstrapComparator, Verdict};
+use report::BaselineRun;
 
 /// Every allocation of the tool (and of the demo's simulated node) is counted, so the
 /// host backend reports exact heap figures instead of the C allocator's estimate.
@@ -51,9 +54,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn gate(args: &GateArgs) -> GateConfig {
-    GateConfig {
-        noise_threshold: args.threshold / 100.0,
+fn gate(args: &GateArgs) -> BootstrapComparator {
+    BootstrapComparator {
+        noise_threshold_percent: args.threshold,
         confidence: args.confidence / 100.0,
         resamples: args.resamples as usize,
         seed: args.seed,
@@ -93,7 +96,7 @@ fn run(cli: Cli) -> Result<u8> {
         demo::run(&demo::DemoOptions {
             phase: Duration::from_secs_f64(phase),
             out_dir,
-            gate: GateConfig::default(),
+            gate: BootstrapComparator::default(),
         })?;
         return Ok(0);
     }
@@ -108,7 +111,8 @@ fn run(cli: Cli) -> Result<u8> {
             if history.run_id(&name)?.is_some() {
                 bail!("a run named {name:?} already exists; pick another --run name");
             }
-            let summary = sources::record(&mut history, &name, &args)?;
+            let source = args.source().map_err(anyhow::Error::msg)?;
+            let summary = sources::record(&mut history, &name, &source)?;
             println!(
                 "recorded run {}: {} snapshots, {} scope rows, {} other records; {} corrupt frames skipped",
                 summary.run, summary.snapshots, summary.scopes, summary.other, summary.corrupt
@@ -130,11 +134,17 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Report(args) => {
-            let run = latest_run(&history, args.run)?;
-            let report =
-                report::build(&history, &run, args.baseline.as_deref(), &gate(&args.gate))?;
+            let data = history.load(&latest_run(&history, args.run)?)?;
+            let baseline = match args.baseline.as_deref() {
+                Some(name) => Some((name, history.load_baseline(name)?)),
+                None => None,
+            };
+            let baseline = baseline
+                .as_ref()
+                .map(|(name, data)| BaselineRun { name, data });
+            let report = report::build(&data, baseline, &gate(&args.gate));
             let text = match args.format {
-                ReportFormat::Text => report::text(&report),
+                ReportFormat::Text => text::text(&report),
                 ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
                 ReportFormat::Html => html::render(&report),
             };
@@ -163,15 +173,23 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Compare(args) => {
-            let report =
-                report::build(&history, &args.run, Some(&args.baseline), &gate(&args.gate))?;
+            let data = history.load(&args.run)?;
+            let baseline = history.load_baseline(&args.baseline)?;
+            let report = report::build(
+                &data,
+                Some(BaselineRun {
+                    name: &args.baseline,
+                    data: &baseline,
+                }),
+                &gate(&args.gate),
+            );
             let Some(comparison) = &report.comparison else {
                 bail!("comparison missing");
             };
             if comparison
                 .metrics
                 .iter()
-                .all(|m| m.verdict == Verdict::Insufficient)
+                .all(|m| m.verdict == Verdict::InsufficientData)
             {
                 bail!(
                     "run {:?} and baseline {:?} share no metric with at least 2 samples on both sides",
@@ -182,7 +200,7 @@ fn run(cli: Cli) -> Result<u8> {
             if args.json {
                 write_out(None, &(serde_json::to_string_pretty(comparison)? + "\n"))?;
             } else {
-                write_out(None, &report::comparison_text(comparison))?;
+                write_out(None, &text::comparison_text(comparison))?;
             }
             if comparison.regressed {
                 eprintln!("regression: at least one metric is worse beyond the noise threshold");
@@ -192,10 +210,10 @@ fn run(cli: Cli) -> Result<u8> {
             }
         }
         Command::Export(args) => {
-            let run = latest_run(&history, args.run)?;
+            let data = history.load(&latest_run(&history, args.run)?)?;
             let text = match args.format {
-                ExportFormat::Openmetrics => export::openmetrics(&history, &run)?,
-                ExportFormat::Influx => export::influx(&history, &run)?,
+                ExportFormat::Openmetrics => export::openmetrics(&data),
+                ExportFormat::Influx => export::influx(&data)?,
             };
             write_out(args.output.as_deref(), &text)?;
             Ok(0)

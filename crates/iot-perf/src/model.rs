@@ -1,5 +1,6 @@
-//! Owned forms of the wire records, as the host keeps them: the wire's own record types
-//! with `String` names.
+//! What the host keeps: owned forms of the wire records (the wire's own record types with
+//! `String` names), a stored run, and [`LoadedRun`], a run with everything it recorded,
+//! which every analysis, comparison, report and export reads.
 
 use iot_performance::wire::{Record, ScopeEntry, SessionEntry, SnapshotRecord};
 
@@ -31,4 +32,37 @@ impl From<Record<'_>> for OwnedRecord {
             Record::Dropped(d) => Self::Dropped(d.frames),
         }
     }
+}
+
+/// A run as listed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Run {
+    /// Row id.
+    pub id: i64,
+    /// Unique name.
+    pub name: String,
+    /// Where the frames came from.
+    pub source: String,
+    /// When ingest started, Unix ms.
+    pub recorded_at_unix_ms: i64,
+    /// Device name from its session record.
+    pub device: Option<String>,
+    /// Firmware from its session record.
+    pub firmware: Option<String>,
+    /// Frames skipped as corrupt during ingest.
+    pub corrupt_frames: i64,
+    /// Frames the device said it dropped.
+    pub dropped_on_device: i64,
+}
+
+/// A run with its snapshots and scope rows, read once from the history
+/// (`History::load`); everything downstream is a pure function of it.
+#[derive(Debug, Clone)]
+pub struct LoadedRun {
+    /// The run.
+    pub run: Run,
+    /// Its snapshots, in arrival order.
+    pub snapshots: Vec<SnapshotRecord>,
+    /// Its scope rows, in arrival order.
+    pub scopes: Vec<ScopeRow>,
 }

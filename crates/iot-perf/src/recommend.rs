@@ -1,178 +1,162 @@
-//! Recommendations: what a firmware engineer should do about what the numbers show.
-//!
-//! Each recommendation carries its evidence (metric, value, threshold) so that it can be
-//! checked rather than trusted.
+//! Recommendations: a run's figures put through the library's insight rules
+//! ([`iot_performance::insights::analyze`]), so the CLI says exactly what a program using
+//! the library would. This module only gathers the rules' input from a loaded run; the
+//! report renders what they decided.
 
-use crate::analysis::{LeakSuspicion, ScopeSummary};
-use crate::compare::{MetricComparison, Verdict};
-use crate::db::Run;
-use iot_performance::wire::SnapshotRecord;
+use iot_performance::analysis::MetricComparison;
+use iot_performance::insights::{
+    HeapInput, Insight, InsightInput, InsightThresholds, ScopeInput, StackInput, analyze,
+};
+use iot_performance::memory::LeakEvidence;
 
-/// One recommendation.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct Recommendation {
-    /// `critical`, `warning` or `info`.
-    pub severity: &'static str,
-    /// What was seen.
-    pub finding: String,
-    /// The numbers behind it.
-    pub evidence: String,
-    /// What to do.
-    pub action: String,
+use crate::analysis::ScopeSummary;
+use crate::model::LoadedRun;
+use crate::names::static_name;
+
+/// The insights of `run`, most urgent first. The rules see: the heap at its largest
+/// fragmentation and fullest, the deepest stack, the mean CPU utilization, each scope's
+/// time, the leak evidence, the comparison against a baseline and the frames lost.
+pub fn recommend(
+    run: &LoadedRun,
+    scopes: &[ScopeSummary],
+    leak: Option<LeakEvidence>,
+    comparisons: &[MetricComparison],
+) -> Vec<Insight> {
+    let snapshots = &run.snapshots;
+    let size = |v: u64| usize::try_from(v).unwrap_or(usize::MAX);
+    let heap = snapshots
+        .iter()
+        .max_by_key(|s| s.heap_used)
+        .map(|s| HeapInput {
+            used: size(s.heap_used),
+            total: size(s.heap_total),
+            fragmentation: snapshots
+                .iter()
+                .filter_map(|s| s.fragmentation)
+                .reduce(f32::max),
+        });
+    let main_stack = snapshots
+        .iter()
+        .filter(|s| s.stack_used + s.stack_free > 0)
+        .max_by_key(|s| s.stack_used)
+        .map(|s| StackInput {
+            name: "main",
+            high_water: size(s.stack_used),
+            size: size(s.stack_used + s.stack_free),
+        });
+    let cpu_utilization = (!snapshots.is_empty()).then(|| {
+        let sum: f64 = snapshots.iter().map(|s| f64::from(s.cpu_utilization)).sum();
+        (sum / snapshots.len() as f64) as f32
+    });
+    let scope_inputs: Vec<ScopeInput> = scopes
+        .iter()
+        .map(|s| ScopeInput {
+            name: static_name(&s.name),
+            busy_us: s.busy_us.unwrap_or(s.total_us) as u64,
+            calls: u32::try_from(s.calls).unwrap_or(u32::MAX),
+            p50_us: None,
+            p99_us: None,
+        })
+        .collect();
+    let input = InsightInput {
+        heap,
+        leak,
+        main_stack,
+        scopes: &scope_inputs,
+        cpu_utilization,
+        static_bytes: snapshots.last().map(|s| size(s.static_memory)),
+        comparisons,
+        dropped_frames: u64::try_from(run.run.dropped_on_device).ok(),
+        corrupt_frames: u64::try_from(run.run.corrupt_frames).ok(),
+        ..InsightInput::default()
+    };
+    analyze(&input, &InsightThresholds::default())
+        .items
+        .into_iter()
+        .collect()
 }
 
-/// Everything the rules look at.
-pub struct Facts<'a> {
-    /// The run.
-    pub run: &'a Run,
-    /// Its snapshots.
-    pub snapshots: &'a [SnapshotRecord],
-    /// Its scopes, most time first.
-    pub scopes: &'a [ScopeSummary],
-    /// A suspected leak.
-    pub leak: Option<&'a LeakSuspicion>,
-    /// A comparison against a baseline, if one was made.
-    pub comparison: Option<&'a [MetricComparison]>,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::{leak_evidence, scope_series};
+    use crate::model::{Run, ScopeRow};
+    use iot_performance::insights::{InsightSeverity, Rule};
+    use iot_performance::wire::SnapshotRecord;
 
-/// Applies every rule.
-pub fn recommend(facts: &Facts<'_>) -> Vec<Recommendation> {
-    let mut out = Vec::new();
-    for c in facts.comparison.unwrap_or_default() {
-        if c.verdict != Verdict::Regression {
-            continue;
-        }
-        let evidence = format!(
-            "{}: {:.3} → {:.3} {} ({:+.1} %, {:.0} % CI {:+.1} %..{:+.1} %)",
-            c.metric,
-            c.baseline_mean,
-            c.run_mean,
-            c.unit,
-            c.change * 100.0,
-            c.confidence * 100.0,
-            c.interval.0 * 100.0,
-            c.interval.1 * 100.0
-        );
-        let (finding, action) = if let Some(scope) = c.metric.strip_prefix("scope:") {
-            (
-                format!("`{scope}` got slower than the baseline"),
-                format!(
-                    "Diff the code path of `{scope}` against the baseline's firmware; profile its nested scopes to find the slow branch."
-                ),
-            )
-        } else if c.metric == "heap_used_bytes" {
-            (
-                "heap use grew against the baseline".to_owned(),
-                "Look for buffers that are allocated per message and kept; a TrackingAllocator shows who allocates.".to_owned(),
-            )
-        } else {
-            (
-                format!("{} rose against the baseline", c.metric),
-                "Find what new work runs per cycle; defer it or make it cheaper.".to_owned(),
-            )
+    /// 40 snapshots of a device leaking 200 B per report, its stack at 95 %, with two
+    /// scopes of which one takes 90 % of the time, and frames lost on both sides.
+    fn troubled_run() -> LoadedRun {
+        let snapshots = (0..40u64)
+            .map(|i| SnapshotRecord {
+                timestamp_us: i * 100_000,
+                heap_used: 8_192 + 200 * i + (i * 37 % 64),
+                heap_free: 16_384,
+                heap_total: 65_536,
+                stack_used: 3_900,
+                stack_free: 196,
+                static_memory: 1_024,
+                fragmentation: Some(0.1),
+                cpu_utilization: 40.0,
+                uptime_ms: i * 100,
+                task_count: 2,
+                interrupt_count: 0,
+                context_switches: 0,
+                temperature: None,
+            })
+            .collect();
+        let scope = |name: &str, total_ticks: u64| ScopeRow {
+            timestamp_us: 3_900_000,
+            name: name.into(),
+            calls: 100,
+            total_ticks,
+            min_ticks: 1,
+            max_ticks: 10,
+            self_ticks: None,
+            busy_ticks: None,
+            wall_ticks: None,
+            polls: None,
+            ticks_per_second: 1_000_000,
         };
-        out.push(Recommendation {
-            severity: "critical",
-            finding,
-            evidence,
-            action,
-        });
-    }
-    if let Some(leak) = facts.leak {
-        out.push(Recommendation {
-            severity: "critical",
-            finding: "suspected memory leak: the heap floor rises through the whole run".into(),
-            evidence: format!(
-                "heap grows {:.0} B/s; floor per quarter {:.0} → {:.0} → {:.0} → {:.0} B",
-                leak.bytes_per_second, leak.floors[0], leak.floors[1], leak.floors[2], leak.floors[3]
-            ),
-            action: "Find allocations that are never freed (a growing Vec or map, a leaked Box); use a fixed-capacity heapless collection for queues that must not grow.".into(),
-        });
-    }
-    if let Some(top) = facts.scopes.first().filter(|s| s.share_percent >= 50.0) {
-        out.push(Recommendation {
-            severity: "info",
-            finding: format!("`{}` takes most of the profiled time", top.name),
-            evidence: format!(
-                "{:.1} % of scope time, {} calls, mean {:.1} µs",
-                top.share_percent,
-                top.calls,
-                top.mean_us.unwrap_or(0.0)
-            ),
-            action: format!(
-                "Optimize `{}` first: it is where a speed-up pays the most.",
-                top.name
-            ),
-        });
-    }
-    let n = facts.snapshots.len() as f64;
-    if n > 0.0 {
-        let cpu = facts
-            .snapshots
-            .iter()
-            .map(|s| f64::from(s.cpu_utilization))
-            .sum::<f64>()
-            / n;
-        if cpu >= 80.0 {
-            out.push(Recommendation {
-                severity: "warning",
-                finding: "the CPU is close to saturation".into(),
-                evidence: format!("mean CPU utilization {cpu:.1} % (threshold 80 %)"),
-                action: "Move work out of the main loop, lower sampling rates, or sleep (WFI) when idle so latency stays bounded.".into(),
-            });
-        }
-        if let Some(frag) = facts
-            .snapshots
-            .iter()
-            .filter_map(|s| s.fragmentation)
-            .reduce(f32::max)
-            .filter(|f| *f >= 0.5)
-        {
-            out.push(Recommendation {
-                severity: "warning",
-                finding: "the heap is fragmented".into(),
-                evidence: format!("fragmentation up to {frag:.2} (threshold 0.50)"),
-                action: "Allocate fixed-size objects from a pool or an arena, or allocate long-lived buffers at start-up.".into(),
-            });
-        }
-        if let Some(s) = facts
-            .snapshots
-            .iter()
-            .filter(|s| s.stack_used + s.stack_free > 0)
-            .min_by_key(|s| s.stack_free)
-        {
-            let total = (s.stack_used + s.stack_free) as f64;
-            if (s.stack_free as f64) < total * 0.1 {
-                out.push(Recommendation {
-                    severity: "critical",
-                    finding: "the stack is nearly exhausted".into(),
-                    evidence: format!("{} B free of {} B (threshold 10 %)", s.stack_free, total),
-                    action: "Raise the stack size, or move large local buffers to statics.".into(),
-                });
-            }
+        LoadedRun {
+            run: Run {
+                id: 1,
+                name: "troubled".into(),
+                source: "test".into(),
+                recorded_at_unix_ms: 0,
+                device: None,
+                firmware: None,
+                corrupt_frames: 1,
+                dropped_on_device: 4,
+            },
+            snapshots,
+            scopes: vec![scope("fusion", 9_000), scope("radio", 1_000)],
         }
     }
-    if facts.run.dropped_on_device > 0 {
-        out.push(Recommendation {
-            severity: "warning",
-            finding: "the device dropped frames because its sink was full".into(),
-            evidence: format!(
-                "{} frames dropped on the device",
-                facts.run.dropped_on_device
-            ),
-            action: "Report less often, or give the reporter a larger buffer / faster link.".into(),
-        });
+
+    #[test]
+    fn a_troubled_run_gets_the_library_rules_insights() {
+        let run = troubled_run();
+        let scopes = scope_series(&run.scopes).summaries;
+        let found = recommend(&run, &scopes, leak_evidence(&run), &[]);
+        let rules: Vec<(Rule, InsightSeverity, Option<&str>)> = found
+            .iter()
+            .map(|i| (i.rule, i.severity, i.subject))
+            .collect();
+        assert_eq!(
+            rules,
+            [
+                // 2 kB/s fills the free heap within a day: critical.
+                (Rule::SuspectedLeak, InsightSeverity::Critical, None),
+                (
+                    Rule::StackNearLimit,
+                    InsightSeverity::Critical,
+                    Some("main")
+                ),
+                (Rule::DroppedFrames, InsightSeverity::Warning, None),
+                (Rule::CorruptFrames, InsightSeverity::Warning, None),
+                (Rule::DominantScope, InsightSeverity::Info, Some("fusion")),
+            ]
+        );
     }
-    if facts.run.corrupt_frames > 0 {
-        out.push(Recommendation {
-            severity: "warning",
-            finding: "corrupt frames arrived from the link".into(),
-            evidence: format!(
-                "{} frames skipped during recording",
-                facts.run.corrupt_frames
-            ),
-            action: "Check the baud rate, wiring and flow control of the capture link.".into(),
-        });
-    }
-    out
 }

@@ -1,20 +1,21 @@
-//! A run's report, as one serializable structure rendered to text, JSON or HTML.
+//! A run's report: one serializable structure, built by a pure function of loaded runs
+//! and rendered to text (`text.rs`), JSON or HTML (`html.rs`).
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
-use anyhow::Result;
+use iot_performance::analysis::{BootstrapComparator, MetricComparison, Verdict};
+use iot_performance::insights::Insight;
+use iot_performance::memory::LeakEvidence;
+use serde::ser::{SerializeSeq as _, Serializer};
 
-use crate::analysis::{LeakSuspicion, ScopeSummary, leak_suspicion, scope_series, snapshot_series};
-use crate::compare::{GateConfig, MetricComparison, Verdict, compare_runs, metric_samples};
-use crate::db::{History, Run};
-use crate::recommend::{Facts, Recommendation, recommend};
+use crate::analysis::{ScopeSummary, leak_evidence, scope_series, snapshot_series};
+use crate::compare::{compare_runs, label, unit};
+use crate::model::{LoadedRun, Run};
+use crate::recommend::recommend;
 
-/// Version of the JSON report's layout; bumped on any incompatible change.
-pub const SCHEMA_VERSION: u32 = 1;
-
-/// Heap growth below this rate is not called a leak (bytes per second).
-const LEAK_MIN_RATE: f64 = 64.0;
+/// Version of the JSON report's layout; bumped on any incompatible change (2: verdicts,
+/// leak evidence and recommendations are the library's, changes are in percent).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Minimum, mean, maximum and last value of a series.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -66,16 +67,55 @@ pub struct ComparisonSection {
     pub baseline: String,
     /// The run it points to.
     pub baseline_run: String,
-    /// Noise threshold used (relative).
-    pub noise_threshold: f64,
-    /// Confidence level used.
-    pub confidence: f64,
-    /// Seed of the bootstrap.
-    pub seed: u64,
-    /// Per metric.
+    /// The bootstrap's settings.
+    pub gate: BootstrapComparator,
+    /// Per metric, in label order.
+    #[serde(serialize_with = "serialize_comparisons")]
     pub metrics: Vec<MetricComparison>,
     /// Whether any metric regressed.
     pub regressed: bool,
+}
+
+impl ComparisonSection {
+    /// The metrics the gate called regressed.
+    pub fn regressions(&self) -> impl Iterator<Item = &MetricComparison> {
+        self.metrics
+            .iter()
+            .filter(|m| m.verdict == Verdict::Regressed)
+    }
+}
+
+/// Each comparison as `{metric, unit, samples, baseline_mean, run_mean, change_percent,
+/// interval_percent, verdict}`, the metric by its report label.
+fn serialize_comparisons<S: Serializer>(
+    metrics: &[MetricComparison],
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    #[derive(serde::Serialize)]
+    struct Row {
+        metric: String,
+        unit: &'static str,
+        samples: (u64, u64),
+        baseline_mean: f64,
+        run_mean: f64,
+        change_percent: Option<f64>,
+        interval_percent: Option<(f64, f64)>,
+        verdict: Verdict,
+    }
+    let mut seq = s.serialize_seq(Some(metrics.len()))?;
+    for m in metrics {
+        seq.serialize_element(&Row {
+            metric: label(&m.metric),
+            unit: unit(&m.metric),
+            samples: m.samples,
+            baseline_mean: m.mean_a,
+            run_mean: m.mean_b,
+            change_percent: m.change_percent,
+            interval_percent: m.change_interval_percent,
+            verdict: m.verdict,
+        })?;
+    }
+    seq.end()
 }
 
 /// Time series for charts.
@@ -102,50 +142,45 @@ pub struct RunReport {
     pub system: SystemSummary,
     /// Scopes, most time first.
     pub scopes: Vec<ScopeSummary>,
-    /// Suspected leak.
-    pub leak: Option<LeakSuspicion>,
+    /// The library's leak rule over the heap (`leak_suspected` says whether it fired).
+    pub leak: Option<LeakEvidence>,
     /// Comparison against a baseline.
     pub comparison: Option<ComparisonSection>,
-    /// What to do.
-    pub recommendations: Vec<Recommendation>,
+    /// What the library's insight rules advise, most urgent first.
+    pub recommendations: Vec<Insight>,
     /// Chart data.
     pub series: Series,
 }
 
-/// Builds the report of `run`, compared against `baseline` when given.
+/// A baseline to compare against: its name and its loaded run.
+pub struct BaselineRun<'a> {
+    /// The baseline's name.
+    pub name: &'a str,
+    /// The run it points to.
+    pub data: &'a LoadedRun,
+}
+
+/// The report of `data`, compared against `baseline` when given.
 pub fn build(
-    history: &History,
-    run: &str,
-    baseline: Option<&str>,
-    gate: &GateConfig,
-) -> Result<RunReport> {
-    let run = history.run(run)?;
-    let snapshots = history.snapshots(run.id)?;
-    let scopes = history.scopes(run.id)?;
-    let scope_data = scope_series(&scopes);
-    let heap = snapshot_series(&snapshots, |s| s.heap_used as f64);
-    let cpu = snapshot_series(&snapshots, |s| f64::from(s.cpu_utilization));
-    let leak = leak_suspicion(&heap, LEAK_MIN_RATE);
-    let comparison = match baseline {
-        None => None,
-        Some(name) => {
-            let base_run = history.baseline_run(name)?;
-            let base = metric_samples(
-                &history.snapshots(base_run.id)?,
-                &history.scopes(base_run.id)?,
-            );
-            let metrics = compare_runs(&base, &metric_samples(&snapshots, &scopes), gate);
-            Some(ComparisonSection {
-                baseline: name.to_owned(),
-                baseline_run: base_run.name,
-                noise_threshold: gate.noise_threshold,
-                confidence: gate.confidence,
-                seed: gate.seed,
-                regressed: metrics.iter().any(|m| m.verdict == Verdict::Regression),
-                metrics,
-            })
+    data: &LoadedRun,
+    baseline: Option<BaselineRun<'_>>,
+    gate: &BootstrapComparator,
+) -> RunReport {
+    let snapshots = &data.snapshots;
+    let scope_data = scope_series(&data.scopes);
+    let heap = snapshot_series(snapshots, |s| s.heap_used as f64);
+    let cpu = snapshot_series(snapshots, |s| f64::from(s.cpu_utilization));
+    let leak = leak_evidence(data);
+    let comparison = baseline.map(|base| {
+        let metrics = compare_runs(base.data, data, gate);
+        ComparisonSection {
+            baseline: base.name.to_owned(),
+            baseline_run: base.data.run.name.clone(),
+            gate: *gate,
+            regressed: metrics.iter().any(|m| m.verdict == Verdict::Regressed),
+            metrics,
         }
-    };
+    });
     let system = SystemSummary {
         samples: snapshots.len(),
         duration_s: heap.last().map_or(0.0, |p| p.0),
@@ -158,17 +193,16 @@ pub fn build(
                 .filter_map(|s| s.temperature.map(f64::from)),
         ),
     };
-    let recommendations = recommend(&Facts {
-        run: &run,
-        snapshots: &snapshots,
-        scopes: &scope_data.summaries,
-        leak: leak.as_ref(),
-        comparison: comparison.as_ref().map(|c| c.metrics.as_slice()),
-    });
-    Ok(RunReport {
+    let recommendations = recommend(
+        data,
+        &scope_data.summaries,
+        leak,
+        comparison.as_ref().map_or(&[], |c| c.metrics.as_slice()),
+    );
+    RunReport {
         schema_version: SCHEMA_VERSION,
         generator: concat!("iot-perf ", env!("CARGO_PKG_VERSION")).to_owned(),
-        run,
+        run: data.run.clone(),
         system,
         scopes: scope_data.summaries,
         leak,
@@ -179,114 +213,5 @@ pub fn build(
             cpu_utilization: cpu,
             scope_means: scope_data.interval_means,
         },
-    })
-}
-
-/// The comparison table as text.
-pub fn comparison_text(c: &ComparisonSection) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "Compared with baseline {:?} (run {}), noise threshold {:.1} %, {:.0} % bootstrap CI, seed {:#x}:",
-        c.baseline,
-        c.baseline_run,
-        c.noise_threshold * 100.0,
-        c.confidence * 100.0,
-        c.seed
-    );
-    let _ = writeln!(
-        s,
-        "  {:<32} {:>12} {:>12} {:>9} {:>21}  verdict",
-        "metric", "baseline", "run", "change", "CI"
-    );
-    for m in &c.metrics {
-        let _ = writeln!(
-            s,
-            "  {:<32} {:>12.3} {:>12.3} {:>8.1}% {:>9.1}%..{:>9.1}%  {}",
-            m.metric,
-            m.baseline_mean,
-            m.run_mean,
-            m.change * 100.0,
-            m.interval.0 * 100.0,
-            m.interval.1 * 100.0,
-            match m.verdict {
-                Verdict::Regression => "REGRESSION",
-                Verdict::Improvement => "improvement",
-                Verdict::NoChange => "no change",
-                Verdict::Insufficient => "insufficient data",
-            }
-        );
     }
-    s
-}
-
-/// The report as plain text.
-pub fn text(r: &RunReport) -> String {
-    let mut s = String::new();
-    let run = &r.run;
-    let _ = writeln!(
-        s,
-        "Run {} (#{}) from {} — device {}, firmware {}",
-        run.name,
-        run.id,
-        run.source,
-        run.device.as_deref().unwrap_or("?"),
-        run.firmware.as_deref().unwrap_or("?")
-    );
-    let _ = writeln!(
-        s,
-        "{} snapshots over {:.1} s; {} corrupt frames skipped; {} frames dropped on the device",
-        r.system.samples, r.system.duration_s, run.corrupt_frames, run.dropped_on_device
-    );
-    let stat = |name: &str, st: &Option<Stat>, scale: f64, unit: &str| match st {
-        Some(st) => format!(
-            "  {name:<14} min {:>10.1}  mean {:>10.1}  max {:>10.1}  last {:>10.1} {unit}\n",
-            st.min / scale,
-            st.mean / scale,
-            st.max / scale,
-            st.last / scale
-        ),
-        None => format!("  {name:<14} not measured\n"),
-    };
-    s.push_str(&stat("heap used", &r.system.heap_used, 1024.0, "KiB"));
-    s.push_str(&stat("stack used", &r.system.stack_used, 1.0, "B"));
-    s.push_str(&stat("CPU", &r.system.cpu_utilization, 1.0, "%"));
-    s.push_str(&stat("temperature", &r.system.temperature, 1.0, "°C"));
-    if !r.scopes.is_empty() {
-        let _ = writeln!(
-            s,
-            "\n  {:<28} {:>10} {:>12} {:>10} {:>10} {:>10} {:>7}",
-            "scope", "calls", "total ms", "mean µs", "min µs", "max µs", "share"
-        );
-        for sc in &r.scopes {
-            let _ = writeln!(
-                s,
-                "  {:<28} {:>10} {:>12.2} {:>10.2} {:>10.2} {:>10.2} {:>6.1}%",
-                sc.name,
-                sc.calls,
-                sc.total_us / 1000.0,
-                sc.mean_us.unwrap_or(0.0),
-                sc.min_us,
-                sc.max_us,
-                sc.share_percent
-            );
-        }
-    }
-    if let Some(c) = &r.comparison {
-        s.push('\n');
-        s.push_str(&comparison_text(c));
-    }
-    if r.recommendations.is_empty() {
-        s.push_str("\nRecommendations: none — nothing above the rules' thresholds.\n");
-    } else {
-        s.push_str("\nRecommendations:\n");
-        for rec in &r.recommendations {
-            let _ = writeln!(
-                s,
-                "  [{}] {}\n      evidence: {}\n      action:   {}",
-                rec.severity, rec.finding, rec.evidence, rec.action
-            );
-        }
-    }
-    s
 }

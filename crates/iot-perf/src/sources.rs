@@ -1,6 +1,7 @@
 //! Where `record` reads frames from: a file, stdin, a serial port, or a command's stdout.
 
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -8,33 +9,55 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::cli::RecordArgs;
 use crate::db::History;
 use crate::ingest::{IngestSummary, ingest};
+
+/// A byte stream of wire frames.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Source {
+    /// A capture file.
+    File(PathBuf),
+    /// Standard input.
+    Stdin,
+    /// A serial port read for `seconds`.
+    Serial {
+        /// Port name, e.g. `/dev/ttyUSB0`.
+        port: String,
+        /// Baud rate.
+        baud: u32,
+        /// How long to read.
+        seconds: f64,
+    },
+    /// A command's stdout (a QEMU semihosting run, for instance), killed with its process
+    /// group after `timeout` seconds when given.
+    Command {
+        /// Program and arguments.
+        argv: Vec<String>,
+        /// Seconds before the command is stopped.
+        timeout: Option<f64>,
+    },
+}
 
 fn warn(message: &str) {
     eprintln!("warning: {message}");
 }
 
-/// Records from the source chosen in `args` into run `name`.
-pub fn record(history: &mut History, name: &str, args: &RecordArgs) -> Result<IngestSummary> {
-    if let Some(command) = &args.exec {
-        return record_command(history, name, command, args.timeout);
-    }
-    if let Some(port) = &args.serial {
-        return record_serial(history, name, port, args.baud, args.seconds);
-    }
-    match args.input.as_deref() {
-        Some(path) if path.as_os_str() == "-" => {
-            ingest(history, name, "stdin", std::io::stdin().lock(), warn)
-        }
-        Some(path) => {
+/// Records from `source` into a new run called `name`.
+pub fn record(history: &mut History, name: &str, source: &Source) -> Result<IngestSummary> {
+    match source {
+        Source::Command { argv, timeout } => record_command(history, name, argv, *timeout),
+        Source::Serial {
+            port,
+            baud,
+            seconds,
+        } => record_serial(history, name, port, *baud, *seconds),
+        Source::Stdin => ingest(history, name, "stdin", std::io::stdin().lock(), warn),
+        Source::File(path) => {
             let file = std::fs::File::open(path)
                 .with_context(|| format!("opening capture {}", path.display()))?;
             let source = format!("file {}", path.display());
             ingest(history, name, &source, std::io::BufReader::new(file), warn)
         }
-        None => bail!("give a capture file, `-`, --serial PORT or --exec COMMAND"),
     }
 }
 

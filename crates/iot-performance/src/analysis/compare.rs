@@ -1,43 +1,36 @@
-//! A/B comparison of two collections with a statistical verdict per metric (Welch's t-test).
+//! A/B comparison of two collections with a statistical verdict per metric (Welch's
+//! t-test over running statistics: no samples kept, no heap), and the [`MetricComparison`]
+//! that every comparison method of this module returns.
 
 use core::borrow::Borrow;
 use core::fmt;
 
-use super::Metric;
 use super::student_t::{two_sided_p, two_sided_quantile};
+use super::{Metric, Verdict};
 use crate::{MetricStats, MetricsCollection, Result, RunningStats};
 
-/// What the test says about one metric going from A to B.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum Verdict {
-    /// B is significantly worse than A, by more than the minimum change.
-    Regressed,
-    /// B is significantly better than A, by more than the minimum change.
-    Improved,
-    /// B differs significantly from A for a metric with no better direction (task count).
-    Changed,
-    /// The difference is within noise or below the minimum change.
-    NoSignificantChange,
-    /// Fewer than two samples on a side.
-    InsufficientData,
-}
-
-/// One metric of a [`ComparisonReport`].
+/// One metric compared between A (before, the baseline) and B (after, the run), by
+/// Welch's t-test ([`PerformanceComparator`]) or the seeded bootstrap
+/// ([`super::BootstrapComparator`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct MetricComparison {
     /// The metric.
     pub metric: Metric,
+    /// Samples in A and in B.
+    pub samples: (u64, u64),
     /// Mean in A.
     pub mean_a: f64,
     /// Mean in B.
     pub mean_b: f64,
     /// `(B − A) / A` in percent; `None` when A's mean is zero.
     pub change_percent: Option<f64>,
-    /// Half-width of the 95 % confidence interval of `B − A`.
+    /// Confidence interval of `change_percent` (95 % for Welch, the bootstrap's
+    /// configured level for the bootstrap); `None` when it could not be computed.
+    pub change_interval_percent: Option<(f64, f64)>,
+    /// Half-width of the 95 % confidence interval of `B − A` (Welch only).
     pub difference_ci95: Option<f64>,
-    /// Two-sided p-value of Welch's t-test.
+    /// Two-sided p-value of Welch's t-test (Welch only).
     pub p_value: Option<f64>,
     /// The verdict.
     pub verdict: Verdict,
@@ -177,9 +170,11 @@ impl PerformanceComparator {
         let change_percent = percent_change(mean_a, mean_b);
         let mut out = MetricComparison {
             metric,
+            samples: (a.count(), b.count()),
             mean_a,
             mean_b,
             change_percent,
+            change_interval_percent: None,
             difference_ci95: None,
             p_value: None,
             verdict: Verdict::InsufficientData,
@@ -188,16 +183,16 @@ impl PerformanceComparator {
             return out;
         };
         out.difference_ci95 = Some(test.ci95);
+        out.change_interval_percent = change_percent.map(|c| {
+            let half = test.ci95 / mean_a.abs() * 100.0;
+            (c - half, c + half)
+        });
         out.p_value = Some(test.p);
         let big_enough = change_percent.is_none_or(|c| c.abs() >= self.min_change_percent);
         out.verdict = if test.p >= self.alpha || !big_enough {
             Verdict::NoSignificantChange
-        } else if !metric.higher_is_worse() {
-            Verdict::Changed
-        } else if mean_b > mean_a {
-            Verdict::Regressed
         } else {
-            Verdict::Improved
+            Verdict::of_significant_change(metric.higher_is_worse(), mean_b > mean_a)
         };
         out
     }
@@ -274,10 +269,13 @@ mod tests {
             c.compare_metric(Metric::HeapUsed, &a, &same).verdict,
             Verdict::NoSignificantChange
         );
-        assert_eq!(
-            c.compare_metric(Metric::HeapUsed, &a, &worse).verdict,
-            Verdict::Regressed
-        );
+        let regressed = c.compare_metric(Metric::HeapUsed, &a, &worse);
+        assert_eq!(regressed.verdict, Verdict::Regressed);
+        assert_eq!(regressed.samples, (200, 200));
+        // The interval of the change holds the change and excludes zero.
+        let (lo, hi) = regressed.change_interval_percent.unwrap();
+        let change = regressed.change_percent.unwrap();
+        assert!(0.0 < lo && lo < change && change < hi, "{lo} {change} {hi}");
         assert_eq!(
             c.compare_metric(Metric::HeapUsed, &a, &better).verdict,
             Verdict::Improved

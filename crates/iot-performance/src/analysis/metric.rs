@@ -42,6 +42,11 @@ pub enum MetricKind {
 
 /// The unit a metric's values are in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Unit {
     /// Bytes (printed as B, KiB or MiB).

@@ -1,5 +1,11 @@
 //! Turning samples into judgements: metric names and units, trends over time, and A/B
-//! comparison of two collections.
+//! comparison of a baseline and a run, all ending in one [`Verdict`].
+//!
+//! | question | answer | where |
+//! |---|---|---|
+//! | did B get worse than A? (running statistics, no heap) | Welch's t-test | [`PerformanceComparator`] |
+//! | did the run get worse than the baseline? (kept samples, the CI gate) | seeded bootstrap | [`BootstrapComparator`] (`alloc`) |
+//! | where is a metric heading? | least-squares trend | [`PerformanceAnalyzer`], [`fit_trend`] |
 //!
 //! ```
 //! use iot_performance::analysis::{PerformanceAnalyzer, TrendDirection};
@@ -24,15 +30,21 @@
 //! # }).unwrap();
 //! ```
 
+#[cfg(feature = "alloc")]
+mod bootstrap;
 mod compare;
 pub mod least_squares;
 mod metric;
 mod scope_sampler;
 pub mod student_t;
 mod trend;
+mod verdict;
 
-pub use compare::{ComparisonReport, MetricComparison, PerformanceComparator, Verdict};
+#[cfg(feature = "alloc")]
+pub use bootstrap::BootstrapComparator;
+pub use compare::{ComparisonReport, MetricComparison, PerformanceComparator};
 pub(crate) use compare::{percent_change, welch};
 pub use metric::{Metric, MetricKind, Quantity, Unit};
 pub use scope_sampler::ScopeSampler;
 pub use trend::{PerformanceAnalyzer, Trend, TrendAnalysis, TrendDirection, TrendPoint, fit_trend};
+pub use verdict::Verdict;

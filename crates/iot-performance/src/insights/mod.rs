@@ -3,7 +3,9 @@
 //!
 //! Rules read a plain [`InsightInput`], so they work with figures from any source: a
 //! snapshot ([`InsightInput::from_snapshot`]), the timing profiler's scopes, ISR timing,
-//! stack painting, a trend or a regression.
+//! stack painting, a trend, a regression, a comparison against a baseline, or the frames
+//! a wire link lost. The `iot-perf` host tool feeds its recorded runs through these same
+//! rules and only renders what they decided.
 //!
 //! ```
 //! use iot_performance::insights::{InsightInput, Rule, ScopeInput, analyze};
@@ -26,7 +28,7 @@ mod rules;
 use core::fmt;
 
 use crate::PerformanceSnapshot;
-use crate::analysis::{Trend, Unit};
+use crate::analysis::{MetricComparison, Trend, Unit};
 use crate::memory::stack::{StackRegion, high_water_mark};
 use crate::memory::{LeakEvidence, MemoryAnalysis};
 use crate::regression::Regression;
@@ -147,6 +149,13 @@ pub struct InsightInput<'a> {
     pub static_bytes: Option<usize>,
     /// RAM of the device, bytes (needed by the static-data rule).
     pub ram_bytes: Option<usize>,
+    /// Metrics compared against a baseline ([`crate::PerformanceComparator`] or the
+    /// bootstrap of `analysis::BootstrapComparator`); each regressed one is an insight.
+    pub comparisons: &'a [MetricComparison],
+    /// Frames the device's wire reporter dropped because its sink was full.
+    pub dropped_frames: Option<u64>,
+    /// Frames that arrived corrupt on the capture link (CRC or decoding failed).
+    pub corrupt_frames: Option<u64>,
 }
 
 impl InsightInput<'_> {
@@ -191,6 +200,11 @@ impl<'a> InsightInput<'a> {
 
 /// Which rule produced an insight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum Rule {
     /// Free heap split into small pieces.
@@ -211,10 +225,39 @@ pub enum Rule {
     RegressionAgainstBaseline,
     /// Static data takes much of the RAM.
     OversizedStaticData,
+    /// The device's reporter dropped frames (its sink was full).
+    DroppedFrames,
+    /// Frames arrived corrupt on the capture link.
+    CorruptFrames,
+}
+
+impl Rule {
+    /// What the rule saw, in a few words, e.g. `"suspected memory leak: the heap floor
+    /// keeps rising"`.
+    pub const fn finding(&self) -> &'static str {
+        match self {
+            Rule::HeapFragmentation => "the heap is fragmented",
+            Rule::SuspectedLeak => "suspected memory leak: the heap floor keeps rising",
+            Rule::StackNearLimit => "the stack is nearly exhausted",
+            Rule::DominantScope => "one scope takes most of the profiled time",
+            Rule::LongIsr => "an interrupt handler runs long or often",
+            Rule::CpuSaturation => "the CPU is close to saturation",
+            Rule::TimingJitter => "the slowest calls are far slower than the typical one",
+            Rule::RegressionAgainstBaseline => "worse than the baseline",
+            Rule::OversizedStaticData => "static data takes much of the RAM",
+            Rule::DroppedFrames => "the device dropped frames because its sink was full",
+            Rule::CorruptFrames => "corrupt frames arrived from the link",
+        }
+    }
 }
 
 /// How urgent an insight is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "serde",
+    derive(serde::Serialize),
+    serde(rename_all = "snake_case")
+)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum InsightSeverity {
     /// Worth knowing.
@@ -225,15 +268,28 @@ pub enum InsightSeverity {
     Critical,
 }
 
+impl InsightSeverity {
+    /// `"info"`, `"warning"` or `"critical"`.
+    pub const fn label(&self) -> &'static str {
+        match self {
+            InsightSeverity::Info => "info",
+            InsightSeverity::Warning => "warning",
+            InsightSeverity::Critical => "critical",
+        }
+    }
+}
+
 /// The numbers behind an insight.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Evidence {
     /// What was measured, e.g. `"fragmentation_ratio"`.
     pub metric: &'static str,
     /// Its value.
     pub value: f64,
-    /// The threshold it crossed.
+    /// The threshold it crossed (for a comparison against a baseline: the baseline's
+    /// mean, the comparison having judged the difference significant).
     pub threshold: f64,
     /// Unit of value and threshold.
     pub unit: Unit,
@@ -241,6 +297,7 @@ pub struct Evidence {
 
 /// One recommendation.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Insight {
     /// The rule.
@@ -257,23 +314,23 @@ pub struct Insight {
 
 impl fmt::Display for Insight {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sev = match self.severity {
-            InsightSeverity::Info => "info",
-            InsightSeverity::Warning => "warning",
-            InsightSeverity::Critical => "critical",
-        };
-        let e = &self.evidence;
-        write!(f, "[{sev}] {:?}", self.rule)?;
+        write!(f, "[{}] {:?}", self.severity.label(), self.rule)?;
         if let Some(s) = self.subject {
             write!(f, " `{s}`")?;
         }
+        write!(f, ": {}. {}", self.evidence, self.action)
+    }
+}
+
+impl fmt::Display for Evidence {
+    /// `metric = value (threshold t)`, with readable units.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            ": {} = {} (threshold {}). {}",
-            e.metric,
-            e.unit.quantity(e.value),
-            e.unit.quantity(e.threshold),
-            self.action
+            "{} = {} (threshold {})",
+            self.metric,
+            self.unit.quantity(self.value),
+            self.unit.quantity(self.threshold)
         )
     }
 }
@@ -322,6 +379,7 @@ impl Default for InsightThresholds {
 
 /// What [`analyze`] found, most urgent first.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Insights {
     /// The insights.
     pub items: heapless::Vec<Insight, 32>,

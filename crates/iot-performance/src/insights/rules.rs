@@ -2,7 +2,7 @@
 //! part is missing.
 
 use super::{Evidence, Insight, InsightInput, InsightSeverity, InsightThresholds, Insights, Rule};
-use crate::analysis::{TrendDirection, Unit};
+use crate::analysis::{MetricComparison, MetricKind, TrendDirection, Unit, Verdict};
 use crate::regression::Severity;
 
 /// Runs every rule over `input`.
@@ -41,7 +41,12 @@ pub fn analyze(input: &InsightInput<'_>, t: &InsightThresholds) -> Insights {
     for r in input.regressions {
         add(regression(r));
     }
+    for c in input.comparisons {
+        compared_regression(c).map(&mut add);
+    }
     static_data(input, t).map(&mut add);
+    dropped_frames(input).map(&mut add);
+    corrupt_frames(input).map(&mut add);
     out.items
         .sort_unstable_by_key(|i| (core::cmp::Reverse(i.severity), i.rule as u8));
     out
@@ -304,4 +309,149 @@ fn static_data(input: &InsightInput<'_>, t: &InsightThresholds) -> Option<Insigh
              without interior mutability).",
         )
     })
+}
+
+/// A metric that a comparison against a baseline called [`Verdict::Regressed`]; what to do
+/// depends on what the metric measures.
+fn compared_regression(c: &MetricComparison) -> Option<Insight> {
+    if c.verdict != Verdict::Regressed {
+        return None;
+    }
+    let (subject, action) = match (c.metric, c.metric.kind()) {
+        (crate::analysis::Metric::Scope(name), _) => (
+            Some(name),
+            "This scope got slower than in the baseline: diff its code path against the \
+             baseline's firmware and profile its nested scopes to find the slow branch.",
+        ),
+        (_, MetricKind::Memory) => (
+            None,
+            "Memory use grew against the baseline: look for buffers that are allocated per \
+             message and kept; a TrackingAllocator shows who allocates.",
+        ),
+        _ => (
+            None,
+            "This figure rose against the baseline: find what new work runs per cycle, \
+             then defer it or make it cheaper.",
+        ),
+    };
+    Some(insight(
+        Rule::RegressionAgainstBaseline,
+        InsightSeverity::Critical,
+        subject,
+        (c.metric.name(), c.mean_b, c.mean_a, c.metric.unit()),
+        action,
+    ))
+}
+
+fn dropped_frames(input: &InsightInput<'_>) -> Option<Insight> {
+    let dropped = input.dropped_frames.filter(|&n| n > 0)?;
+    Some(insight(
+        Rule::DroppedFrames,
+        InsightSeverity::Warning,
+        None,
+        (
+            "frames dropped on the device",
+            dropped as f64,
+            0.0,
+            Unit::Count,
+        ),
+        "The reporter's sink was full: report less often, or give the reporter a larger \
+         buffer or a faster link.",
+    ))
+}
+
+fn corrupt_frames(input: &InsightInput<'_>) -> Option<Insight> {
+    let corrupt = input.corrupt_frames.filter(|&n| n > 0)?;
+    Some(insight(
+        Rule::CorruptFrames,
+        InsightSeverity::Warning,
+        None,
+        ("corrupt frames skipped", corrupt as f64, 0.0, Unit::Count),
+        "Frames were damaged on the way: check the baud rate, wiring and flow control of \
+         the capture link.",
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analysis::Metric;
+
+    fn compared(metric: Metric, verdict: Verdict) -> MetricComparison {
+        MetricComparison {
+            metric,
+            samples: (40, 40),
+            mean_a: 100.0,
+            mean_b: 125.0,
+            change_percent: Some(25.0),
+            change_interval_percent: Some((22.0, 28.0)),
+            difference_ci95: None,
+            p_value: None,
+            verdict,
+        }
+    }
+
+    fn rules_of(input: &InsightInput<'_>) -> heapless::Vec<(Rule, Option<&'static str>), 32> {
+        analyze(input, &InsightThresholds::default())
+            .items
+            .iter()
+            .map(|i| (i.rule, i.subject))
+            .collect()
+    }
+
+    #[test]
+    fn only_regressed_comparisons_become_insights_naming_the_scope() {
+        let comparisons = [
+            compared(Metric::Scope("filter"), Verdict::Regressed),
+            compared(Metric::HeapUsed, Verdict::NoSignificantChange),
+            compared(Metric::CpuUtilization, Verdict::Improved),
+        ];
+        let input = InsightInput {
+            comparisons: &comparisons,
+            ..InsightInput::default()
+        };
+        let found = analyze(&input, &InsightThresholds::default());
+        assert_eq!(found.items.len(), 1);
+        let i = found.items[0];
+        assert_eq!(
+            (i.rule, i.severity, i.subject),
+            (
+                Rule::RegressionAgainstBaseline,
+                InsightSeverity::Critical,
+                Some("filter")
+            )
+        );
+        assert_eq!((i.evidence.value, i.evidence.threshold), (125.0, 100.0));
+        assert!(i.action.contains("slower"));
+        let heap = [compared(Metric::HeapUsed, Verdict::Regressed)];
+        let input = InsightInput {
+            comparisons: &heap,
+            ..InsightInput::default()
+        };
+        let found = analyze(&input, &InsightThresholds::default());
+        assert!(found.items[0].action.contains("TrackingAllocator"));
+    }
+
+    #[test]
+    fn lost_frames_are_reported_only_when_there_are_some() {
+        let none = InsightInput {
+            dropped_frames: Some(0),
+            corrupt_frames: Some(0),
+            ..InsightInput::default()
+        };
+        assert!(rules_of(&none).is_empty());
+        let lost = InsightInput {
+            dropped_frames: Some(3),
+            corrupt_frames: Some(1),
+            ..InsightInput::default()
+        };
+        assert_eq!(
+            rules_of(&lost).as_slice(),
+            &[(Rule::DroppedFrames, None), (Rule::CorruptFrames, None)]
+        );
+        assert_eq!(
+            Rule::CorruptFrames.finding(),
+            "corrupt frames arrived from the link"
+        );
+    }
 }

@@ -43,6 +43,30 @@ struct Floor {
     bytes: usize,
 }
 
+impl LeakEvidence {
+    /// The leak detector's verdict over a whole recording of `(time µs, heap_used)`
+    /// samples, oldest first: a run the host tool stored, a log read back.
+    ///
+    /// The same rule as [`super::MemoryAnalyzer`]'s, with windows sized to the recording:
+    /// `max(2, samples / 17)` samples per window, so that after the warm-up window the
+    /// last 16 floors fill the fit, and a verdict from 6 floors on (the least the rule
+    /// allows; a recording is judged once, not at every sample for months, so the
+    /// continuous monitor's 10 are not needed against false alarms). `None` before three
+    /// floors exist (fewer than 8 samples).
+    pub fn of_recording(samples: &[(u64, usize)]) -> Option<Self> {
+        let settings = LeakDetectionSettings {
+            window_samples: u16::try_from(samples.len() / 17).unwrap_or(u16::MAX).max(2),
+            min_windows: 6,
+            ..LeakDetectionSettings::default()
+        };
+        let mut trend = FloorTrend::new(settings);
+        for &(t_us, heap_used) in samples {
+            trend.push(t_us, heap_used);
+        }
+        trend.evidence()
+    }
+}
+
 /// Windowed minima of `heap_used` and the trend of the last ones.
 #[derive(Debug, Clone)]
 pub(crate) struct FloorTrend {
@@ -164,6 +188,7 @@ impl FloorTrend {
 
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     fn run(trend: &mut FloorTrend, samples: u64, heap: impl Fn(u64) -> usize) {
@@ -193,6 +218,32 @@ mod tests {
             t.push(i * 1_000_000, if i < 16 * 8 { 10_000 } else { 20_000 });
             assert!(!t.evidence().is_some_and(|e| e.leak_suspected), "at {i}");
         }
+    }
+
+    #[test]
+    fn a_recording_is_judged_with_windows_sized_to_it() {
+        // 40 snapshots 100 ms apart, 200 B leaked each, 0..64 B of noise: a leak.
+        let noise = |i: u64| (i * 37 % 64) as usize;
+        let leaky: std::vec::Vec<(u64, usize)> = (0..40u64)
+            .map(|i| (i * 100_000, 8_192 + 200 * i as usize + noise(i)))
+            .collect();
+        let e = LeakEvidence::of_recording(&leaky).unwrap();
+        assert!(e.leak_suspected, "{e:?}");
+        assert_eq!(e.windows, 16);
+        assert!(
+            (e.growth_rate_bytes_per_sec - 2_000.0).abs() < 100.0,
+            "{e:?}"
+        );
+        // The same noise on a flat heap, and a single step up, are not leaks.
+        let flat: std::vec::Vec<(u64, usize)> = (0..40u64)
+            .map(|i| (i * 100_000, 8_192 + noise(i)))
+            .collect();
+        assert!(!LeakEvidence::of_recording(&flat).unwrap().leak_suspected);
+        let step: std::vec::Vec<(u64, usize)> = (0..40u64)
+            .map(|i| (i * 100_000, if i < 20 { 8_192 } else { 16_384 }))
+            .collect();
+        assert!(!LeakEvidence::of_recording(&step).unwrap().leak_suspected);
+        assert_eq!(LeakEvidence::of_recording(&leaky[..7]), None);
     }
 
     #[test]

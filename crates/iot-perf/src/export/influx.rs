@@ -1,0 +1,87 @@
+//! InfluxDB line protocol: every snapshot and scope row as a point, fields in table
+//! order, written with `influxdb-line-protocol`.
+
+use anyhow::{Context, Result};
+
+use super::{Exported, SCOPE_METRICS, SYSTEM_METRICS, Value, device};
+use crate::model::LoadedRun;
+
+/// Integers as unsigned (`8192u`), measurements as floats.
+impl influxdb_line_protocol::builder::FieldValue for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Int(v) => influxdb_line_protocol::builder::FieldValue::fmt(v, f),
+            Value::Float(v) => influxdb_line_protocol::builder::FieldValue::fmt(v, f),
+        }
+    }
+}
+
+/// The fields of one point: every table entry that has a value, in table order.
+fn fields<R>(table: &[Exported<R>], record: &R) -> Vec<(&'static str, Value)> {
+    table
+        .iter()
+        .filter_map(|m| (m.read)(record).map(|v| (m.influx_field, v)))
+        .collect()
+}
+
+/// Every snapshot and scope row of the run as InfluxDB line protocol.
+pub fn influx(data: &LoadedRun) -> Result<String> {
+    let device = device(data);
+    let run = &data.run;
+    let t0 = data
+        .snapshots
+        .iter()
+        .map(|s| s.timestamp_us)
+        .chain(data.scopes.iter().map(|s| s.timestamp_us))
+        .min()
+        .unwrap_or(0);
+    let start_ns = run.recorded_at_unix_ms.saturating_mul(1_000_000);
+    let at = |us: u64| {
+        start_ns.saturating_add(
+            i64::try_from(us.saturating_sub(t0))
+                .unwrap_or(i64::MAX)
+                .saturating_mul(1000),
+        )
+    };
+    type Builder = influxdb_line_protocol::LineProtocolBuilder<Vec<u8>>;
+    let mut b = Builder::new();
+    let points = data
+        .snapshots
+        .iter()
+        .map(|s| {
+            (
+                "iot_system",
+                None,
+                fields(&SYSTEM_METRICS, s),
+                s.timestamp_us,
+            )
+        })
+        .chain(data.scopes.iter().map(|r| {
+            let scope = Some(r.name.as_str());
+            (
+                "iot_scope",
+                scope,
+                fields(&SCOPE_METRICS, r),
+                r.timestamp_us,
+            )
+        }));
+    for (measurement, scope, fields, t_us) in points {
+        let Some(((first, value), rest)) = fields.split_first() else {
+            continue;
+        };
+        let tagged = b
+            .measurement(measurement)
+            .tag("device", device)
+            .tag("run", &run.name);
+        let tagged = match scope {
+            Some(name) => tagged.tag("scope", name),
+            None => tagged,
+        };
+        let mut line = tagged.field(first, *value);
+        for (key, value) in rest {
+            line = line.field(key, *value);
+        }
+        b = line.timestamp(at(t_us)).close_line();
+    }
+    String::from_utf8(b.build()).context("line protocol is UTF-8")
+}
