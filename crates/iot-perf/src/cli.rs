@@ -100,7 +100,7 @@ fn parse_timeout(s: &str) -> Result<f64, String> {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("source").required(true).args(["input", "serial", "exec"]))]
 pub struct RecordArgs {
-    /// Name of the new run (default: run-<n>).
+    /// Name of the new run (default: `run-<n>`).
     #[arg(long)]
     pub run: Option<String>,
     /// A capture file, or `-` for standard input.
