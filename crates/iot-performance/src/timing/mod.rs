@@ -77,6 +77,7 @@ mod counter_clock;
 mod counters;
 #[cfg(feature = "detailed-profiling")]
 mod detail;
+mod detail_fields;
 mod future;
 mod guard;
 mod registry;
