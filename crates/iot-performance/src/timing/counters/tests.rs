@@ -87,14 +87,13 @@ fn fresh_counters_are_all_zero_so_the_table_lands_in_bss() {
 }
 
 #[test]
-fn detail_fields_take_no_room_without_detailed_profiling() {
+fn detail_fields_take_room_only_with_detailed_profiling() {
     let seven_counters = 7 * core::mem::size_of::<u64>();
     let lock_free = core::mem::size_of::<SlotCounters>();
     if cfg!(feature = "detailed-profiling") {
         assert!(lock_free > seven_counters);
     } else {
         assert_eq!(lock_free, seven_counters);
-        assert_eq!(core::mem::size_of::<DetailTotals>(), 0);
     }
 }
 

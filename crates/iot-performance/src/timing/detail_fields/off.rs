@@ -61,3 +61,16 @@ impl DetailFrame {
     #[inline(always)]
     pub(crate) fn exit(self, _slot: &SlotCounters, _ticks: u64) {}
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn everything_is_zero_sized() {
+        assert_eq!(core::mem::size_of::<DetailTotals>(), 0);
+        assert_eq!(core::mem::size_of::<DetailCounters>(), 0);
+        assert_eq!(core::mem::size_of::<DetailFrame>(), 0);
+        assert_eq!(DetailTotals::ZERO.self_ticks(), None);
+    }
+}
