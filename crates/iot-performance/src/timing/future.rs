@@ -5,6 +5,7 @@ use core::pin::Pin;
 use core::task::{Context, Poll};
 
 use super::counters::SlotCounters;
+use super::detail_fields::DetailFrame;
 use super::is_enabled;
 use super::registry::CallSite;
 use crate::clock;
@@ -37,6 +38,7 @@ pin_project_lite::pin_project! {
         site: &'static CallSite,
         // The slot, looked up at the first poll (`None` when disabled or dropped).
         slot: Option<&'static SlotCounters>,
+        // Its index, for the nesting-stack frame of each poll (`detailed-profiling`).
         index: usize,
         started: bool,
         done: bool,
@@ -85,8 +87,7 @@ impl<F: Future> Future for ProfiledFuture<F> {
         let Some(slot) = *this.slot else {
             return inner.poll(cx);
         };
-        #[cfg(feature = "detailed-profiling")]
-        let frame = super::detail::nesting::enter(*this.index);
+        let frame = DetailFrame::enter(*this.index);
         // The first measured poll starts the wall-clock time, which is 64-bit (a future
         // may wait longer than a 32-bit counter period). On hosts a stamp is that time
         // itself: two clock reads per poll. On MCUs (32-bit stamps) the wall time is read
@@ -106,8 +107,7 @@ impl<F: Future> Future for ProfiledFuture<F> {
         let end = clock::stamp();
         let busy = clock::elapsed(start, end);
         slot.record_poll(busy);
-        #[cfg(feature = "detailed-profiling")]
-        super::detail::nesting::exit(frame, *this.index, slot, busy);
+        frame.exit(slot, busy);
         if result.is_ready() {
             *this.done = true;
             #[cfg(target_has_atomic = "64")]

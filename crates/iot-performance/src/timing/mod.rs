@@ -75,6 +75,7 @@
 mod counters;
 #[cfg(feature = "detailed-profiling")]
 mod detail;
+mod detail_fields;
 #[cfg(feature = "embassy")]
 pub mod embassy;
 mod future;

@@ -38,7 +38,7 @@ pub struct ScopeStats {
     pub cancelled: Option<u64>,
     #[cfg(feature = "detailed-profiling")]
     #[cfg_attr(feature = "serde", serde(serialize_with = "serialize_buckets"))]
-    pub(crate) histogram: [u32; super::counters::HISTOGRAM_BUCKETS],
+    pub(crate) histogram: [u32; super::detail_fields::HISTOGRAM_BUCKETS],
 }
 
 /// serde implements arrays only up to 32 elements: write the buckets as a sequence.
@@ -55,16 +55,13 @@ impl ScopeStats {
             total_ticks: t.total,
             min_ticks: (t.calls > 0).then_some(t.min),
             max_ticks: t.max,
-            #[cfg(feature = "detailed-profiling")]
-            self_ticks: Some(t.self_ticks),
-            #[cfg(not(feature = "detailed-profiling"))]
-            self_ticks: None,
+            self_ticks: t.detail.self_ticks(),
             busy_ticks: is_async.then_some(t.busy),
             wall_ticks: is_async.then_some(t.total),
             polls: is_async.then_some(t.polls),
             cancelled: is_async.then_some(t.cancelled),
             #[cfg(feature = "detailed-profiling")]
-            histogram: t.histogram,
+            histogram: t.detail.histogram,
         }
     }
 
@@ -102,7 +99,7 @@ impl ScopeStats {
             if seen >= rank {
                 let upper = if bucket == 0 {
                     0
-                } else if bucket == super::counters::HISTOGRAM_BUCKETS - 1 {
+                } else if bucket == super::detail_fields::HISTOGRAM_BUCKETS - 1 {
                     u64::MAX
                 } else {
                     (1u64 << bucket).saturating_sub(1)

@@ -1,0 +1,72 @@
+//! One scope's live counters, updated from the hot path.
+//!
+//! Two implementations with one API, chosen once, here, by what the target's atomics can do:
+//! - `lock_free.rs`, with native 64-bit atomics (hosts, 64-bit chips): lock-free
+//!   `fetch_add`s, and min/max that only touch the cache line when they change;
+//! - `masked.rs`, without them (Cortex-M, 32-bit RISC-V): one short critical section per
+//!   update, which on a single-core MCU is a few cycles of masked interrupts and cheaper
+//!   than several emulated 64-bit atomics. It is also what makes the update safe from
+//!   interrupts.
+//!
+//! The masked implementation is compiled for host tests too, and `tests.rs` drives both
+//! through the same sequence.
+//!
+//! Both store the minimum bit-inverted (`!min`, so "no call yet" is 0 and the minimum is
+//! a maximum of inverted values): every counter starts at zero, the slot table is
+//! zero-initialised and lands in `.bss`, and costs no flash for an initial image.
+//!
+//! The `detailed-profiling` histogram and self time are one field of each implementation,
+//! zero-sized without the feature (see `timing::detail_fields`).
+
+#[cfg(target_has_atomic = "64")]
+mod lock_free;
+#[cfg(any(not(target_has_atomic = "64"), test))]
+mod masked;
+#[cfg(test)]
+mod tests;
+
+#[cfg(target_has_atomic = "64")]
+pub(crate) use lock_free::SlotCounters;
+#[cfg(not(target_has_atomic = "64"))]
+pub(crate) use masked::SlotCounters;
+
+use super::detail_fields::DetailTotals;
+
+/// A consistent-enough copy of one scope's counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Totals {
+    pub(crate) calls: u64,
+    pub(crate) total: u64,
+    pub(crate) min: u64,
+    pub(crate) max: u64,
+    pub(crate) busy: u64,
+    pub(crate) polls: u64,
+    pub(crate) cancelled: u64,
+    /// Histogram and self time (`detailed-profiling`; zero-sized without it).
+    pub(crate) detail: DetailTotals,
+}
+
+impl Totals {
+    /// The totals of a slot that saw nothing (`min` is `u64::MAX` before the first call).
+    #[cfg(any(target_has_atomic = "64", test))]
+    pub(crate) const EMPTY: Totals = Totals {
+        calls: 0,
+        total: 0,
+        min: u64::MAX,
+        max: 0,
+        busy: 0,
+        polls: 0,
+        cancelled: 0,
+        detail: DetailTotals::ZERO,
+    };
+}
+
+impl core::fmt::Debug for SlotCounters {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let t = self.totals();
+        f.debug_struct("SlotCounters")
+            .field("calls", &t.calls)
+            .field("total", &t.total)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,115 @@
+//! Both counter implementations driven by one sequence (on hosts `SlotCounters` is the
+//! lock-free one; the masked one is compiled for these tests).
+
+use super::{SlotCounters, Totals, masked};
+use crate::timing::detail_fields::DetailTotals;
+#[cfg(feature = "detailed-profiling")]
+use crate::timing::detail_fields::{HISTOGRAM_BUCKETS, bucket_of};
+
+/// The same sequence on either implementation (they share no type, only the API).
+macro_rules! check_counters {
+    ($c:expr) => {{
+        let c = $c;
+        assert_eq!(c.totals(), Totals::EMPTY);
+        // What the detail fields must hold: zero-sized without `detailed-profiling`.
+        let mut detail = DetailTotals::ZERO;
+        for t in [5, 2, 9] {
+            c.record_call(t);
+            detail.record_call(t);
+        }
+        c.record_poll(4);
+        c.record_poll(1);
+        c.record_cancel();
+        let t = c.totals();
+        assert_eq!((t.calls, t.total, t.min, t.max), (3, 16, 2, 9));
+        assert_eq!((t.polls, t.busy, t.cancelled), (2, 5, 1));
+        assert_eq!(t.detail, detail);
+        #[cfg(feature = "detailed-profiling")]
+        {
+            c.record_self(7);
+            assert_eq!(c.totals().detail.self_ticks(), Some(7));
+            assert_eq!(c.totals().detail.histogram[bucket_of(9)], 1);
+        }
+        c.reset();
+        assert_eq!(c.totals(), Totals::EMPTY);
+    }};
+}
+
+#[test]
+fn min_max_total_and_polls() {
+    check_counters!(&SlotCounters::new());
+}
+
+#[test]
+fn masked_counters_behave_the_same() {
+    check_counters!(&masked::SlotCounters::new());
+}
+
+#[test]
+fn masked_extremes_saturate_but_totals_stay_exact() {
+    let c = masked::SlotCounters::new();
+    let long = (1u64 << 33) + 5; // a future waiting longer than a 32-bit period
+    c.record_call(long);
+    let t = c.totals();
+    assert_eq!((t.calls, t.total), (1, long));
+    assert_eq!((t.min, t.max), (u64::from(u32::MAX), u64::from(u32::MAX)));
+    c.record_call(u64::from(u32::MAX));
+    c.record_call(12);
+    let t = c.totals();
+    assert_eq!((t.min, t.max), (12, u64::from(u32::MAX)));
+}
+
+/// The bytes of a value with no padding (every counter type here is `u64`/`u32`
+/// fields or atomics of them).
+fn bytes_of<T>(value: &T) -> &[u8] {
+    // SAFETY: `value` is a live reference to `size_of::<T>()` initialised bytes (the
+    // types passed here have no padding), borrowed for the slice's lifetime.
+    unsafe {
+        core::slice::from_raw_parts(
+            core::ptr::from_ref(value).cast::<u8>(),
+            core::mem::size_of::<T>(),
+        )
+    }
+}
+
+#[test]
+fn fresh_counters_are_all_zero_so_the_table_lands_in_bss() {
+    assert!(bytes_of(&SlotCounters::new()).iter().all(|b| *b == 0));
+    assert!(
+        bytes_of(&masked::SlotCounters::new())
+            .iter()
+            .all(|b| *b == 0)
+    );
+    let reset = masked::SlotCounters::new();
+    reset.record_call(3);
+    reset.reset();
+    assert!(bytes_of(&reset).iter().all(|b| *b == 0));
+}
+
+#[test]
+fn detail_fields_take_room_only_with_detailed_profiling() {
+    let seven_counters = 7 * core::mem::size_of::<u64>();
+    let lock_free = core::mem::size_of::<SlotCounters>();
+    if cfg!(feature = "detailed-profiling") {
+        assert!(lock_free > seven_counters);
+    } else {
+        assert_eq!(lock_free, seven_counters);
+    }
+}
+
+#[cfg(feature = "detailed-profiling")]
+#[test]
+fn histogram_buckets_of_recorded_calls() {
+    let lock_free = SlotCounters::new();
+    let masked = masked::SlotCounters::new();
+    for ticks in [3, 1 << 50] {
+        lock_free.record_call(ticks);
+        masked.record_call(ticks);
+    }
+    for h in [
+        lock_free.totals().detail.histogram,
+        masked.totals().detail.histogram,
+    ] {
+        assert_eq!((h[2], h[HISTOGRAM_BUCKETS - 1]), (1, 1));
+    }
+}

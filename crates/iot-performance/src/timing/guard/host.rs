@@ -1,0 +1,30 @@
+//! The scope hot path wherever `mcu_scope_path` is not set: hosts and other targets with
+//! 64-bit atomics, and MCUs built with `detailed-profiling`. Both ends read the clock
+//! function ([`clock::stamp`]); the exit also closes the nesting-stack frame (nothing
+//! without `detailed-profiling`).
+
+use super::ScopeGuard;
+use crate::clock;
+use crate::timing::counters::SlotCounters;
+use crate::timing::registry::CallSite;
+
+impl ScopeGuard {
+    /// Opens a scope for `site`; does nothing while profiling is disabled or when the
+    /// registry had no room for the site (the call is then counted as dropped).
+    ///
+    /// Inline on hosts (speed); one shared copy on MCUs with `detailed-profiling`, whose
+    /// entry (nesting stack) would otherwise be repeated at every call site.
+    #[cfg_attr(target_has_atomic = "64", inline(always))]
+    #[cfg_attr(not(target_has_atomic = "64"), inline(never))]
+    pub fn enter(site: &'static CallSite) -> Self {
+        Self::open(site)
+    }
+
+    /// Records the armed scope's call into `slot`.
+    #[inline(always)]
+    pub(super) fn close(&self, slot: &'static SlotCounters) {
+        let ticks = clock::elapsed(self.start, clock::stamp());
+        slot.record_call(ticks);
+        self.frame.exit(slot, ticks);
+    }
+}
