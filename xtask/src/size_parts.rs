@@ -6,15 +6,34 @@ const PARTS: &[(&str, &[&str])] = &[
     ("16 profiled call sites", &["::stages::"]),
     (
         "profiler core (timing)",
-        &["iot_performance::timing", "ScopeGuard"],
+        &[
+            "iot_performance::clock",
+            "iot_performance::timing::registry",
+            "iot_performance::timing::counters",
+            "iot_performance::timing::guard",
+            "iot_performance::timing::future",
+            "iot_performance::timing::detail",
+            "iot_performance::timing::scope_stats",
+            "iot_performance::timing::report",
+            "iot_performance::timing::set_enabled",
+            "ScopeGuard",
+        ],
     ),
     (
         "Embassy trace hooks",
-        &["_embassy_trace", "iot_performance::embassy"],
+        &[
+            "_embassy_trace",
+            "iot_performance::timing::embassy",
+            "iot_performance::timing::task_table",
+        ],
     ),
     (
         "tick interrupt + ISR timing",
-        &["SysTick", "MachineTimer", "iot_performance::interrupts"],
+        &[
+            "SysTick",
+            "MachineTimer",
+            "iot_performance::timing::interrupts",
+        ],
     ),
     (
         "backend, monitor, snapshot",
@@ -111,7 +130,7 @@ mod tests {
                     00000200 00000100 T __aeabi_memclr\n\
                     00000300 00000020 t iot_performance::timing::registry::register::h2\n\
                     20000000 00000030 b iot_performance::timing::registry::SLOTS::h3\n\
-                    20000100 00000010 d iot_performance::embassy::TABLE::h4\n\
+                    20000100 00000010 d iot_performance::timing::embassy::TABLE::h4\n\
                     00000400 00000008 r .Lanon.1\n\
                     00000500 t no_size_symbol\n";
         let parts = parts(without, with);
