@@ -5,7 +5,9 @@
 //! - `IOT_PERF_MAX_TASKS` (default 8, 1..=1024): Embassy tasks the trace hooks follow at once.
 //!
 //! It also sets `cfg(mcu_scope_path)` where scopes take the MCU path (no 64-bit atomics,
-//! no `detailed-profiling`): inline counter-register entry, shared leaf exit.
+//! no `detailed-profiling`): inline counter-register entry, shared leaf exit; and
+//! `cfg(host_std)` where the `std` feature is on *and* the target has an operating system,
+//! so that the default features build unchanged for firmware (`target_os = "none"`).
 
 use std::env;
 use std::fs;
@@ -43,8 +45,22 @@ fn mcu_scope_path() {
     }
 }
 
+/// Sets `cfg(host_std)`: the `std` feature (a default) is on and the target has an OS.
+/// On `target_os = "none"` the feature is ignored, and its host-only dependencies are not
+/// built (they are target-specific in `Cargo.toml`): the seed's dependency line
+/// `features = ["cortex-m"]` then builds for a Cortex-M target as written.
+fn host_std() {
+    println!("cargo::rustc-check-cfg=cfg(host_std)");
+    let std = env::var_os("CARGO_FEATURE_STD").is_some();
+    let os = env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
+    if std && os != "none" {
+        println!("cargo::rustc-cfg=host_std");
+    }
+}
+
 fn main() {
     mcu_scope_path();
+    host_std();
     let scopes = capacity("IOT_PERF_MAX_SCOPES", DEFAULT_SCOPES, MAX_SCOPES);
     let tasks = capacity("IOT_PERF_MAX_TASKS", DEFAULT_TASKS, MAX_TASKS);
     let Some(out) = env::var_os("OUT_DIR").map(PathBuf::from) else {

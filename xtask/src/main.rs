@@ -95,7 +95,7 @@ fn check_targets() -> Result<(), String> {
     let mut built = 0;
     for (target, no_cas) in TARGETS {
         for features in FEATURE_SETS.iter().chain(platform_features(target)) {
-            run(&mut library_build(&cargo, target, *no_cas, features))?;
+            run(&mut library_build(&cargo, target, *no_cas, features, false))?;
             built += 1;
         }
         // Memory analysis as firmware uses it: the runtime's linker symbols, the
@@ -106,31 +106,46 @@ fn check_targets() -> Result<(), String> {
             "link-riscv-rt"
         };
         let features = format!("alloc,detailed-profiling,embedded-alloc,{runtime}");
-        run(&mut library_build(&cargo, target, *no_cas, &features))?;
+        run(&mut library_build(
+            &cargo, target, *no_cas, &features, false,
+        ))?;
         built += 1;
+        // The spec's dependency lines, as written: default features kept.
+        for features in seed_lines(target) {
+            run(&mut library_build(&cargo, target, *no_cas, features, true))?;
+            built += 1;
+        }
     }
     println!(
-        "check-targets: {built} builds passed ({} targets x {} feature sets, plus each target's platform backend)",
+        "check-targets: {built} builds passed ({} targets x {} feature sets, each target's platform backend, and the spec's dependency lines with default features)",
         TARGETS.len(),
         FEATURE_SETS.len() + 1
     );
     Ok(())
 }
 
-/// `cargo build` of the library for `target` without default features, with `features`
-/// (none when empty); on a chip without compare-and-swap, with the portable-atomic
-/// fallback an application on a single-core chip would choose.
-fn library_build(cargo: &str, target: &str, no_cas: bool, features: &str) -> Command {
+/// `cargo build` of the library for `target` with `features` (none when empty), with or
+/// without the default features; on a chip without compare-and-swap, with the
+/// portable-atomic fallback an application on a single-core chip would choose.
+fn library_build(
+    cargo: &str,
+    target: &str,
+    no_cas: bool,
+    features: &str,
+    default_features: bool,
+) -> Command {
     let mut cmd = Command::new(cargo);
     cmd.args([
         "build",
         "--quiet",
         "-p",
         "iot-performance",
-        "--no-default-features",
         "--target",
         target,
     ]);
+    if !default_features {
+        cmd.arg("--no-default-features");
+    }
     if !features.is_empty() {
         cmd.args(["--features", features]);
     }
@@ -142,6 +157,21 @@ fn library_build(cargo: &str, target: &str, no_cas: bool, features: &str) -> Com
         cmd.env(var, "--cfg portable_atomic_unsafe_assume_single_core");
     }
     cmd
+}
+
+/// The spec's `Cargo.toml` lines (default features on) that must build for `target`.
+fn seed_lines(target: &str) -> &'static [&'static str] {
+    match target {
+        "riscv32imc-unknown-none-elf" => &[
+            "",
+            "alloc",
+            "detailed-profiling",
+            "esp32c3",
+            "esp32c3,detailed-profiling,alloc",
+        ],
+        t if t.starts_with("thumb") => &["", "alloc", "detailed-profiling", "cortex-m"],
+        _ => &["", "alloc", "detailed-profiling", "riscv"],
+    }
 }
 
 /// The platform backend each target also builds with (the ESP32-C3 backend is built by

@@ -63,7 +63,7 @@
 //!
 //! ## Feature flags
 #![doc = document_features::document_features!()]
-#![cfg_attr(not(feature = "std"), no_std)]
+#![cfg_attr(not(host_std), no_std)]
 #![deny(missing_docs)]
 
 #[cfg(feature = "alloc")]
@@ -80,25 +80,37 @@ compile_error!(
     "iot-performance: enable only one of the platform features `cortex-m`, `riscv`, `esp32c3` (each provides the `DefaultPlatform`)"
 );
 #[cfg(all(
-    feature = "std",
+    host_std,
     any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")
 ))]
 compile_error!(
-    "iot-performance: the platform features are for firmware; add `default-features = false` to drop `std`"
+    "iot-performance: the platform features `cortex-m`, `riscv`, `esp32c3` are for firmware targets (target_os = \"none\"), e.g. `--target thumbv7em-none-eabihf`"
 );
 
-// The layers, bottom up; each imports only the ones above it in this list.
-pub mod analysis; // statistics, trends, A/B comparison
-pub mod baseline; // named baselines, export/import, flash persistence
+// Shared by every layer: the one error type and the spec's metric types.
+mod error;
+mod metrics;
+
+// The layers, bottom up; each uses only the ones before it (blank lines keep rustfmt from
+// sorting them).
 pub mod clock; // the one clock: installed once, read by everything that times
-mod error; // the one error type
-pub mod insights; // recommendations with evidence
-pub mod memory; // memory readers (stack paint, statics, tracking allocator) and analysis
-mod metrics; // the readings every layer exchanges (the spec's metric types)
+
+pub mod timing; // scopes, async busy/wall time, interrupt timing, Embassy hooks, idle time
+
+mod platform; // provider traits, DefaultPlatform, mock, host, firmware core, chip backends
+
 mod monitor; // PerformanceMonitor, its config, collections, running statistics
-mod platform; // provider traits, DefaultPlatform, mock, host, firmware core and chip backends
+
+pub mod memory; // memory readers (stack paint, statics, tracking allocator) and analysis
+
+pub mod analysis; // statistics, trends, A/B comparison
+
+pub mod baseline; // named baselines, export/import, flash persistence
+
 pub mod regression; // on-device regression detection
-pub mod timing; // scopes, async wall/busy time, interrupt timing, Embassy hooks, idle accounting
+
+pub mod insights; // recommendations with evidence
+
 #[cfg(feature = "wire")]
 pub mod wire; // the versioned frames the host tool reads
 
@@ -106,7 +118,7 @@ pub mod wire; // the versioned frames the host tool reads
 pub use platform::cortex_m;
 #[cfg(feature = "esp32c3")]
 pub use platform::esp32c3;
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 pub use platform::host;
 pub use platform::mock;
 #[cfg(feature = "riscv")]

@@ -79,7 +79,7 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> core::fmt::Debug for Base
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 impl BaselineManager<DefaultPlatform> {
     /// A manager sampling this platform's default backend (the host process), opened on
     /// first use.
@@ -90,7 +90,7 @@ impl BaselineManager<DefaultPlatform> {
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 impl Default for BaselineManager<DefaultPlatform> {
     fn default() -> Self {
         Self::new()

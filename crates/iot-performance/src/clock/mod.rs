@@ -34,7 +34,7 @@
 //! scope tests one pointer for both.
 
 mod counter;
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 mod host;
 mod manual;
 mod time_fn;
@@ -50,7 +50,7 @@ pub(crate) use counter::fast_register;
 pub(crate) use counter::gate_fast_path;
 #[cfg_attr(not(mcu_scope_path), allow(unused_imports))]
 pub(crate) use counter::{read_raw, register};
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 pub use host::HostClock;
 pub use manual::ManualClock;
 pub(crate) use wrap::SharedWrapExtender;
@@ -178,7 +178,7 @@ pub fn ticks_to_us(ticks: u64, ticks_per_second: u64) -> u64 {
 }
 
 /// The clock used while none is installed: the host's cycle counter under `std`.
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 mod default {
     use super::HostClock;
 
@@ -201,7 +201,7 @@ mod default {
 }
 
 /// No clock until the firmware installs one.
-#[cfg(not(feature = "std"))]
+#[cfg(not(host_std))]
 mod default {
     /// No default clock exists.
     pub(super) const EXISTS: bool = false;

@@ -93,7 +93,7 @@ pub struct MemoryAnalyzer<P = crate::platform::DefaultMemoryPlatform> {
     state: Mutex<RefCell<State>>,
 }
 
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 impl MemoryAnalyzer {
     /// An analyzer of the current process (the host backend).
     pub fn new(config: MemoryAnalysisConfig) -> Self {
@@ -101,7 +101,7 @@ impl MemoryAnalyzer {
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 impl Default for MemoryAnalyzer {
     /// [`MemoryAnalyzer::new`] with [`MemoryAnalysisConfig::default`].
     fn default() -> Self {

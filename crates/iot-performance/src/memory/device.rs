@@ -77,7 +77,7 @@ pub(crate) fn device_reading(
     }
 }
 
-#[cfg(all(test, feature = "std", feature = "embedded-alloc", target_os = "linux"))]
+#[cfg(all(test, host_std, feature = "embedded-alloc", target_os = "linux"))]
 #[allow(clippy::unwrap_used)] // test helpers fail loudly
 mod tests {
     use core::alloc::{GlobalAlloc, Layout};

@@ -49,13 +49,13 @@ compile_error!(
     "features `link-cortex-m-rt` and `link-riscv-rt` exclude each other: enable the one for the runtime your firmware links"
 );
 
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 std::thread_local! {
     static PAINTED: core::cell::Cell<Option<StackRegion>> = const { core::cell::Cell::new(None) };
 }
 
 /// The region [`paint`] last painted on the calling thread (host only).
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 pub(crate) fn painted_on_this_thread() -> Option<StackRegion> {
     PAINTED.with(|p| p.get())
 }
@@ -148,7 +148,7 @@ impl StackRegion {
     /// # Errors
     /// [`Error::Unsupported`] on the process's main thread (mapped on demand);
     /// [`Error::Provider`] when the OS does not report the bounds.
-    #[cfg(all(feature = "std", target_os = "linux"))]
+    #[cfg(all(host_std, target_os = "linux"))]
     pub fn current_thread() -> Result<Self> {
         // SAFETY: getpid and gettid take no arguments and cannot fail.
         if unsafe { libc::getpid() == libc::gettid() } {
@@ -199,7 +199,7 @@ pub fn paint(region: &StackRegion) -> Result<usize> {
         unsafe { word.write_volatile(PAINT_WORD) };
         painted += 4;
     }
-    #[cfg(feature = "std")]
+    #[cfg(host_std)]
     PAINTED.with(|p| p.set(Some(*region)));
     Ok(painted)
 }
@@ -221,7 +221,7 @@ pub fn unused(region: &StackRegion) -> usize {
     region.size() - high_water_mark(region)
 }
 
-#[cfg(all(test, feature = "std", target_os = "linux"))]
+#[cfg(all(test, host_std, target_os = "linux"))]
 mod tests {
     use super::*;
 

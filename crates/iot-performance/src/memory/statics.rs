@@ -50,7 +50,7 @@ mod imp {
 
 #[cfg(all(
     not(any(feature = "link-cortex-m-rt", feature = "link-riscv-rt")),
-    feature = "std",
+    host_std,
     target_os = "linux"
 ))]
 mod imp {
@@ -96,7 +96,7 @@ mod imp {
 #[cfg(not(any(
     feature = "link-cortex-m-rt",
     feature = "link-riscv-rt",
-    all(feature = "std", target_os = "linux")
+    all(host_std, target_os = "linux")
 )))]
 mod imp {
     use crate::{Error, Result};
@@ -108,7 +108,7 @@ mod imp {
     }
 }
 
-#[cfg(all(test, feature = "std", target_os = "linux"))]
+#[cfg(all(test, host_std, target_os = "linux"))]
 mod tests {
     #[test]
     fn static_memory_covers_a_large_static() {

@@ -8,7 +8,7 @@ use crate::{Error, PlatformMetrics, Result};
 /// A given monitor, or the means to open one when first needed.
 pub(crate) struct LazyMonitor<P: PlatformMetrics + HandleBound> {
     monitor: Option<PerformanceMonitor<P>>,
-    #[cfg(feature = "std")]
+    #[cfg(host_std)]
     open_default: Option<fn() -> Result<P>>,
 }
 
@@ -17,13 +17,13 @@ impl<P: PlatformMetrics + HandleBound> LazyMonitor<P> {
     pub(crate) fn given(monitor: PerformanceMonitor<P>) -> Self {
         Self {
             monitor: Some(monitor),
-            #[cfg(feature = "std")]
+            #[cfg(host_std)]
             open_default: None,
         }
     }
 
     /// Opens a monitor of the provider `open` returns on the first [`LazyMonitor::get`].
-    #[cfg(feature = "std")]
+    #[cfg(host_std)]
     pub(crate) fn opened_on_first_use(open: fn() -> Result<P>) -> Self {
         Self {
             monitor: None,
@@ -37,7 +37,7 @@ impl<P: PlatformMetrics + HandleBound> LazyMonitor<P> {
     /// # Errors
     /// The backend's or the monitor's error when opening fails.
     pub(crate) async fn get(&mut self, owner: &'static str) -> Result<&PerformanceMonitor<P>> {
-        #[cfg(feature = "std")]
+        #[cfg(host_std)]
         if self.monitor.is_none()
             && let Some(open) = self.open_default
         {

@@ -72,7 +72,7 @@ impl<P: PlatformMetrics + HandleBound> core::fmt::Debug for PerformanceMonitor<P
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 impl PerformanceMonitor<DefaultPlatform> {
     /// A monitor of this platform's default backend (the host process under `std`).
     ///
@@ -87,7 +87,7 @@ impl PerformanceMonitor<DefaultPlatform> {
 /// Firmware with a platform feature: `PerformanceMonitor::new(config)` builds that
 /// platform's backend with its default settings.
 #[cfg(all(
-    not(feature = "std"),
+    not(host_std),
     feature = "alloc",
     any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")
 ))]
@@ -345,7 +345,7 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 impl<P: PlatformMetrics + Send + Sync + 'static> PerformanceMonitor<P> {
     /// Runs [`PerformanceMonitor::run`] on a new OS thread, for host programs without an
     /// async runtime. The thread ends after [`PerformanceMonitor::stop_monitoring`].

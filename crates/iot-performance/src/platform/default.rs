@@ -11,37 +11,32 @@ use crate::{
 };
 
 /// The backend used by constructors that take no provider.
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 pub type DefaultPlatform = super::host::HostMetrics;
 
 /// The backend used by constructors that take no provider: the Cortex-M backend.
-#[cfg(all(not(feature = "std"), feature = "cortex-m"))]
+#[cfg(all(not(host_std), feature = "cortex-m"))]
 pub type DefaultPlatform = super::cortex_m::CortexMMetrics;
 
 /// The backend used by constructors that take no provider: the RISC-V backend.
-#[cfg(all(not(feature = "std"), feature = "riscv"))]
+#[cfg(all(not(host_std), feature = "riscv"))]
 pub type DefaultPlatform = super::riscv::RiscVMetrics;
 
 /// The backend used by constructors that take no provider: the ESP32-C3 backend.
-#[cfg(all(not(feature = "std"), feature = "esp32c3"))]
+#[cfg(all(not(host_std), feature = "esp32c3"))]
 pub type DefaultPlatform = super::esp32c3::Esp32C3Metrics;
 
 /// The backend used by constructors that take no provider: none on this build.
-#[cfg(not(any(
-    feature = "std",
-    feature = "cortex-m",
-    feature = "riscv",
-    feature = "esp32c3"
-)))]
+#[cfg(not(any(host_std, feature = "cortex-m", feature = "riscv", feature = "esp32c3")))]
 pub type DefaultPlatform = NoDefaultPlatform;
 
 /// The backend of [`crate::MemoryAnalyzer::new`]: the process's memory and clock under
 /// `std` (without the process statistics a full [`DefaultPlatform`] opens).
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 pub type DefaultMemoryPlatform = super::host::HostMemory;
 
 /// The backend of [`crate::MemoryAnalyzer::new`]: none on this build.
-#[cfg(not(feature = "std"))]
+#[cfg(not(host_std))]
 pub type DefaultMemoryPlatform = NoDefaultPlatform;
 
 /// Stands for "no default platform" in type defaults; it has no values, so a monitor of

@@ -20,7 +20,7 @@ pub mod cortex_m;
 pub mod esp32c3;
 #[cfg(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3"))]
 mod firmware;
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 pub mod host;
 pub mod mock;
 #[cfg(feature = "riscv")]

@@ -30,7 +30,7 @@ impl<P: PlatformMetrics + HandleBound> core::fmt::Debug for RegressionDetector<P
     }
 }
 
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 impl RegressionDetector<DefaultPlatform> {
     /// A detector of this platform's default backend (the host process under `std`),
     /// opened on [`RegressionDetector::start_monitoring`]. A config out of range is

@@ -304,7 +304,7 @@ impl fmt::Display for PlainOpt {
     }
 }
 
-#[cfg(all(test, feature = "std"))]
+#[cfg(all(test, host_std))]
 mod tests {
     use super::*;
 

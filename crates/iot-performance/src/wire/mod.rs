@@ -71,7 +71,7 @@ pub use record::{
 pub use reporter::Reporter;
 #[cfg(feature = "embedded-io")]
 pub use sink::IoSink;
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 pub use sink::StdSink;
 pub use sink::{ByteSink, FnSink, SinkFull, SliceSink};
 

@@ -83,11 +83,11 @@ impl<F: FnMut(&[u8]) -> bool> ByteSink for FnSink<F> {
 }
 
 /// A [`std::io::Write`] as a sink (a file, a pipe, a `Vec<u8>`); an I/O error counts as full.
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 #[derive(Debug)]
 pub struct StdSink<W: std::io::Write>(pub W);
 
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 impl<W: std::io::Write> ByteSink for StdSink<W> {
     fn try_write(&mut self, frame: &[u8]) -> Result<(), SinkFull> {
         self.0.write_all(frame).map_err(|_| SinkFull)

@@ -128,7 +128,7 @@ pub(crate) fn reset() {
     UNBALANCED.clear();
 }
 
-#[cfg(feature = "std")]
+#[cfg(host_std)]
 fn with_stack<R>(f: impl FnOnce(&mut Stack) -> R) -> Option<R> {
     std::thread_local! {
         static STACK: core::cell::RefCell<Stack> = const { core::cell::RefCell::new(Stack::new()) };
@@ -140,7 +140,7 @@ fn with_stack<R>(f: impl FnOnce(&mut Stack) -> R) -> Option<R> {
         .flatten()
 }
 
-#[cfg(not(feature = "std"))]
+#[cfg(not(host_std))]
 fn with_stack<R>(f: impl FnOnce(&mut Stack) -> R) -> Option<R> {
     static STACK: critical_section::Mutex<core::cell::RefCell<Stack>> =
         critical_section::Mutex::new(core::cell::RefCell::new(Stack::new()));
