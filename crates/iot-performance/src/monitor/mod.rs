@@ -231,6 +231,12 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// A provider error from the first sample, or a sampler thread that cannot be
     /// created (the monitor is then not running).
     pub async fn start_monitoring(&self) -> Result<()> {
+        self.start(true)
+    }
+
+    /// Starts monitoring; `background`: start the background sampler if there is one
+    /// (not when `run()` is what samples).
+    fn start(&self, background: bool) -> Result<()> {
         if self.cell.with_state(|s| {
             let was = core::mem::replace(&mut s.running, true);
             if !was {
@@ -240,7 +246,12 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         }) {
             return Ok(());
         }
-        let started = self.record_now().and_then(|_| self.launch_background());
+        let started = self.record_now().and_then(|_| {
+            if background {
+                self.launch_background()?;
+            }
+            Ok(())
+        });
         if let Err(e) = started {
             self.cell.with_state(|s| s.running = false);
             return Err(e);
@@ -357,7 +368,7 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// Run it as a task: `spawner.spawn(monitor_task(monitor.clone()))` on Embassy,
     /// `tokio::spawn(async move { m.run().await })` on tokio.
     pub async fn run(&self) {
-        if !self.is_running() && self.start_monitoring().await.is_err() {
+        if !self.is_running() && self.start(false).is_err() {
             self.cell.with_state(|s| s.running = true);
         }
         self.cell.with_state(|s| s.driven = true);
