@@ -157,8 +157,8 @@ impl<P: PlatformMetrics + HandleBound> RegressionDetector<P> {
         Ok(())
     }
 
-    /// Judges the windows the background sampler completed since the previous check
-    /// (returns at once), or, when the monitor is not sampled in the background, samples
+    /// Judges the samples the background sampler took since the previous check, plus one
+    /// taken now (returns at once), or, when the monitor is not sampled in the background, samples
     /// one window now and judges it. Returns the latest regression found, `None` while
     /// the baseline is being learned or when nothing regressed.
     ///
@@ -183,6 +183,9 @@ impl<P: PlatformMetrics + HandleBound> RegressionDetector<P> {
         if !monitor.is_sampled_in_background() {
             return Ok(None);
         }
+        // The check includes a reading taken now (microseconds), so that a check made
+        // sooner than the sampling interval still judges the present.
+        let _ = monitor.record_now();
         let window = self.tracker.options().window_samples;
         let mut found = None;
         let tracker = &mut self.tracker;
