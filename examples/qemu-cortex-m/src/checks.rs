@@ -285,6 +285,17 @@ pub async fn run<P: PlatformMetrics + 'static>(
         heap_grew,
         format_args!("heap used {}", snap.memory.heap_used),
     );
+    // The backend was given the heap itself (`with_heap(&HEAP)`): the ratio is measured
+    // by probing its largest allocatable block: a number in 0..=1, never NaN.
+    let fragmentation = snap.memory.fragmentation();
+    report.check(
+        "heap_fragmentation_measured",
+        fragmentation.is_some_and(|f| (0.0..=1.0).contains(&f)) && snap.memory.heap_free > 0,
+        format_args!(
+            "fragmentation {:?}, heap free {} B",
+            fragmentation, snap.memory.heap_free
+        ),
+    );
     report.check(
         "static_memory_from_linker",
         snap.memory.static_memory > crate::HEAP_SIZE,

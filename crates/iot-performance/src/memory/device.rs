@@ -55,6 +55,63 @@ pub fn device_memory_metrics<H: HeapIntrospection + ?Sized>(
     ))
 }
 
+/// Where a firmware backend reads its heap figures: nothing yet, a `(used, free)` reader,
+/// or a heap that also measures its largest free block.
+#[derive(Clone, Copy)]
+#[cfg_attr(
+    not(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")),
+    allow(dead_code)
+)]
+pub(crate) enum HeapSource {
+    /// No heap given: `0 / 0`, fragmentation unknown.
+    Unknown,
+    /// `(used, free)` bytes from the application: fragmentation unknown (`NaN`).
+    Reader(fn() -> (usize, usize)),
+    /// A heap with [`HeapIntrospection`]: fragmentation measured.
+    Heap(&'static (dyn HeapIntrospection + Sync)),
+}
+
+impl core::fmt::Debug for HeapSource {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Self::Unknown => "Unknown",
+            Self::Reader(_) => "Reader",
+            Self::Heap(_) => "Heap",
+        })
+    }
+}
+
+#[cfg_attr(
+    not(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")),
+    allow(dead_code)
+)]
+impl HeapSource {
+    /// `(used, free, total, fragmentation_ratio)` now; the ratio is `NaN` where the source
+    /// cannot tell the largest free block.
+    pub(crate) fn read(&self) -> (usize, usize, usize, f32) {
+        match self {
+            Self::Unknown => (0, 0, 0, f32::NAN),
+            Self::Reader(read) => {
+                let (used, free) = read();
+                (used, free, used + free, f32::NAN)
+            }
+            Self::Heap(heap) => heap_figures(*heap),
+        }
+    }
+}
+
+/// `(used, free, total, fragmentation_ratio)` of `heap`.
+#[cfg_attr(
+    not(any(test, feature = "cortex-m", feature = "riscv", feature = "esp32c3")),
+    allow(dead_code)
+)]
+fn heap_figures(heap: &(impl HeapIntrospection + ?Sized)) -> (usize, usize, usize, f32) {
+    let used = heap.total_used();
+    let free = heap.total_free();
+    let ratio = heap.fragmentation_ratio().unwrap_or(f32::NAN);
+    (used, free, used + free, ratio)
+}
+
 /// Assembles one device memory reading from the heap figures, a painted `stack` and the
 /// static sections: what every firmware backend and [`device_memory_metrics`] report.
 pub(crate) fn device_reading(
@@ -77,6 +134,35 @@ pub(crate) fn device_reading(
     }
 }
 
+#[cfg(test)]
+mod source_tests {
+    use super::*;
+    use crate::mock::MockMetrics;
+
+    fn used_free() -> (usize, usize) {
+        (300, 700)
+    }
+
+    #[test]
+    fn a_reader_gives_figures_without_fragmentation() {
+        assert!(HeapSource::Unknown.read().3.is_nan());
+        assert_eq!(HeapSource::Unknown.read().0, 0);
+        let (used, free, total, ratio) = HeapSource::Reader(used_free).read();
+        assert_eq!((used, free, total), (300, 700, 1000));
+        assert!(ratio.is_nan());
+    }
+
+    #[test]
+    fn an_introspected_heap_gives_its_fragmentation() {
+        let mock = MockMetrics::new_with_defaults();
+        mock.set_memory_usage(4_096, 8_192);
+        mock.set_largest_free_block(2_048);
+        let (used, free, total, ratio) = heap_figures(&mock);
+        assert_eq!((used, free, total), (4_096, 8_192, 12_288));
+        assert_eq!(ratio, 0.75);
+    }
+}
+
 #[cfg(all(test, host_std, feature = "embedded-alloc", target_os = "linux"))]
 #[allow(clippy::unwrap_used)] // test helpers fail loudly
 mod tests {
@@ -94,7 +180,8 @@ mod tests {
                 const SIZE: usize = 4096;
                 let stack = StackRegion::current_thread().unwrap();
                 paint(&stack).unwrap();
-                let heap = embedded_alloc::LlffHeap::empty();
+                let heap: &'static embedded_alloc::LlffHeap =
+                    std::boxed::Box::leak(std::boxed::Box::new(embedded_alloc::LlffHeap::empty()));
                 let mem = std::boxed::Box::leak(std::boxed::Box::new(
                     [MaybeUninit::<u8>::uninit(); SIZE],
                 ));
@@ -105,7 +192,7 @@ mod tests {
                 let p = unsafe { heap.alloc(layout) };
                 assert!(!p.is_null());
 
-                let m = device_memory_metrics(&heap, SIZE, &stack).unwrap();
+                let m = device_memory_metrics(heap, SIZE, &stack).unwrap();
                 assert_eq!(m.heap_total, SIZE);
                 assert_eq!(m.heap_free, heap.free());
                 assert!(m.heap_free <= SIZE - 1000);
@@ -115,6 +202,12 @@ mod tests {
                 assert!(m.static_memory > 0);
                 // One block in use at the start, the rest free in one piece.
                 assert!(m.fragmentation().unwrap() < 0.05);
+
+                // What a firmware backend given `with_heap(&HEAP)` reports.
+                let (used, free, total, ratio) = HeapSource::Heap(heap).read();
+                assert_eq!((used, free), (heap.used(), heap.free()));
+                assert_eq!(total, used + free);
+                assert!(ratio < 0.05, "{ratio}");
             })
             .unwrap()
             .join()

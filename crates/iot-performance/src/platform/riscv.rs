@@ -7,7 +7,7 @@
 //! | cycles, instructions | `mcycle` ([`cycles`]), `minstret` ([`instructions_retired`]), 64-bit |
 //! | stack | high-water mark of the stack (`memory::stack`, single hart), painted at creation, from riscv-rt's `__estack`…`_stack_start` |
 //! | static memory | `.data` + `.bss` from riscv-rt's `__sdata`…`__ebss` |
-//! | heap | the reader given to [`RiscVMetrics::with_heap`]; zero until one is given |
+//! | heap | the heap given to [`RiscVMetrics::with_heap`] (fragmentation measured) or the reader given to [`RiscVMetrics::with_heap_reader`]; zero until one is given |
 //! | CPU | idle time from the Embassy hooks or [`wait_for_interrupt`]; `NaN` if nothing reports idle time |
 //! | temperature | `None` |
 //!
@@ -24,6 +24,19 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A real chip: its core clock, and its CLINT's `mtime` if it has one (address and rate
+//! from the chip's reference manual):
+//!
+//! ```no_run
+//! use iot_performance::riscv::{MtimeRegister, RiscVConfig, RiscVMetrics};
+//! # async fn start() -> iot_performance::Result<()> {
+//! let config = RiscVConfig::with_core_clock(100_000_000);
+//! // SAFETY: this chip's CLINT has `mtime` at 0x0200_BFF8, counting at 1 MHz.
+//! let config = config.with_mtime(unsafe { MtimeRegister::new(0x0200_BFF8, 1_000_000) });
+//! let metrics_provider = RiscVMetrics::new(config).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! A value becomes an address only through an `unsafe` constructor
 //! ([`MtimeRegister::new`]): the caller vouches for the chip's memory map.
 
@@ -32,6 +45,7 @@
 // compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::memory::HeapIntrospection;
 use crate::memory::stack::StackRegion;
 use crate::platform::firmware::{FirmwareCore, firmware_providers, idle_while};
 use crate::{Error, Result};
@@ -50,6 +64,33 @@ pub struct RiscVConfig {
 }
 
 impl RiscVConfig {
+    /// A chip whose `mcycle` counts at `core_clock_hz` (its datasheet's core clock as your
+    /// clock tree sets it). The clock is `mcycle`; add the machine timer with
+    /// [`RiscVConfig::with_mtime`] where the chip has one.
+    ///
+    /// ```
+    /// # #[cfg(feature = "riscv")] {
+    /// use iot_performance::riscv::RiscVConfig;
+    /// const CONFIG: RiscVConfig = RiscVConfig::with_core_clock(160_000_000);
+    /// assert_eq!(CONFIG.core_clock_hz, 160_000_000);
+    /// assert!(CONFIG.mtime.is_none());
+    /// # }
+    /// ```
+    pub const fn with_core_clock(core_clock_hz: u64) -> Self {
+        Self {
+            core_clock_hz,
+            mtime: None,
+        }
+    }
+
+    /// This config with `mtime` as the clock (a wall clock that keeps counting in `WFI`).
+    pub const fn with_mtime(self, mtime: MtimeRegister) -> Self {
+        Self {
+            mtime: Some(mtime),
+            ..self
+        }
+    }
+
     /// QEMU `virt` under `-icount shift=0`: 1 GHz virtual core clock, CLINT `mtime` at
     /// `0x0200_BFF8` counting at 10 MHz.
     ///
@@ -188,9 +229,19 @@ impl RiscVMetrics {
         Ok(Self { config, core })
     }
 
-    /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`).
-    pub fn with_heap(mut self, reader: HeapReader) -> Self {
-        self.core.set_heap(reader);
+    /// Reads heap figures and fragmentation from `heap` (e.g. `&HEAP`, an
+    /// `embedded-alloc` `LlffHeap`/`TlsfHeap` with feature `embedded-alloc`, an
+    /// `esp_alloc::EspHeap`, or a [`crate::memory::TrackingAllocator`] around one): each
+    /// reading measures the largest free block (see [`crate::memory::introspection`]).
+    pub fn with_heap<H: HeapIntrospection + Sync>(mut self, heap: &'static H) -> Self {
+        self.core.set_heap(heap);
+        self
+    }
+
+    /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`): for a
+    /// heap without [`HeapIntrospection`]; fragmentation is then unknown (`NaN`).
+    pub fn with_heap_reader(mut self, reader: HeapReader) -> Self {
+        self.core.set_heap_reader(reader);
         self
     }
 
