@@ -1,24 +1,31 @@
 //! The spec's "Main Application Integration" and "Task-based Monitoring" code, nearly
-//! verbatim, on QEMU mps2-an385 (Cortex-M3), with the spec's dependency line
-//! (`features = ["cortex-m"]`, default features kept). The monitor is created early,
+//! verbatim, on QEMU mps2-an385 (Cortex-M3, `thumbv7m-none-eabi`) and riscv `virt`
+//! (`riscv32imac-unknown-none-elf`), with the spec's dependency line (`features =
+//! ["cortex-m"]` or `["riscv"]`, default features kept). The monitor is created early,
 //! passed by value into an Embassy task that profiles its sensor read with
 //! `profile_block`, and the main loop calls `check_regression`. After a few rounds the
 //! firmware checks what the monitor measured and exits with the number of failures.
 //!
-//! Differences from the spec's text: the board setup (heap, SysTick time driver) comes
-//! first, `?` in `main` becomes `expect`, the periods are 100 ms / 300 ms instead of 1 s /
+//! Differences from the spec's text: the board setup (heap, time driver; on RISC-V the
+//! board's clock config, `riscv::set_board_config`) comes first, `?` in `main` becomes `expect`, the periods are 100 ms / 300 ms instead of 1 s /
 //! 30 s (QEMU runs every virtual second as 10⁹ instructions), and `WiFiManager` /
 //! `MqttClient` are left out.
 
 #![no_std]
 #![no_main]
 
+#[cfg_attr(target_arch = "arm", path = "board_cortex_m.rs")]
+#[cfg_attr(target_arch = "riscv32", path = "board_riscv.rs")]
+mod board;
+#[cfg(target_arch = "arm")]
 #[path = "../../qemu-cortex-m/src/time_driver.rs"]
+mod time_driver;
+#[cfg(target_arch = "riscv32")]
+#[path = "../../qemu-riscv/src/time_driver.rs"]
 mod time_driver;
 
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
-use cortex_m_rt::exception;
 use embassy_executor::Spawner;
 use embassy_time::Duration;
 use embedded_alloc::LlffHeap as Heap;
@@ -28,20 +35,12 @@ use semihosting::println;
 #[global_allocator]
 static HEAP: Heap = Heap::empty();
 const HEAP_SIZE: usize = 8 * 1024;
-/// mps2-an385 runs its core at 25 MHz.
-const CORE_CLOCK_HZ: u32 = 25_000_000;
 /// Main-loop rounds before the report.
 const ROUNDS: u32 = 6;
 
 /// Sensor reads done by the task, and regression checks done by the main loop.
 static SENSOR_READS: AtomicU32 = AtomicU32::new(0);
 static CHECKS_OK: AtomicU32 = AtomicU32::new(0);
-
-#[exception]
-fn SysTick() {
-    iot_performance::cortex_m::on_systick();
-    time_driver::on_tick();
-}
 
 /// Stands in for the application's sensor driver: a few thousand cycles of work.
 async fn read_sensors() -> u32 {
@@ -110,11 +109,7 @@ fn board_setup() {
         [core::mem::MaybeUninit::uninit(); HEAP_SIZE];
     // SAFETY: called once, before any allocation; HEAP_MEM is used by nothing else.
     unsafe { HEAP.init(core::ptr::addr_of_mut!(HEAP_MEM) as usize, HEAP_SIZE) }
-    let Some(peripherals) = cortex_m::Peripherals::take() else {
-        println!("peripherals already taken");
-        semihosting::process::exit(100);
-    };
-    time_driver::start(peripherals.SYST, CORE_CLOCK_HZ);
+    board::start();
 }
 
 /// Checks what the monitor measured; returns the number of failed checks.

@@ -55,29 +55,29 @@ pub fn device_memory_metrics<H: HeapIntrospection + ?Sized>(
     ))
 }
 
+/// Heap figures: `(used, free, total, fragmentation_ratio)`, the ratio `NaN` where the
+/// source cannot tell the largest free block.
+pub(crate) type HeapFigures = (usize, usize, usize, f32);
+
 /// Where a firmware backend reads its heap figures: nothing yet, a `(used, free)` reader,
 /// or a heap that also measures its largest free block.
+///
+/// One word of context and one read function, so that a firmware links the code of the
+/// kind of heap it gives and nothing else.
 #[derive(Clone, Copy)]
 #[cfg_attr(
     not(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")),
     allow(dead_code)
 )]
-pub(crate) enum HeapSource {
-    /// No heap given: `0 / 0`, fragmentation unknown.
-    Unknown,
-    /// `(used, free)` bytes from the application: fragmentation unknown (`NaN`).
-    Reader(fn() -> (usize, usize)),
-    /// A heap with [`HeapIntrospection`]: fragmentation measured.
-    Heap(&'static (dyn HeapIntrospection + Sync)),
+pub(crate) struct HeapSource {
+    /// What `read` reads: 0, the reader's address, or the heap's address.
+    context: usize,
+    read: fn(usize) -> HeapFigures,
 }
 
 impl core::fmt::Debug for HeapSource {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(match self {
-            Self::Unknown => "Unknown",
-            Self::Reader(_) => "Reader",
-            Self::Heap(_) => "Heap",
-        })
+        f.debug_struct("HeapSource").finish_non_exhaustive()
     }
 }
 
@@ -86,18 +86,50 @@ impl core::fmt::Debug for HeapSource {
     allow(dead_code)
 )]
 impl HeapSource {
-    /// `(used, free, total, fragmentation_ratio)` now; the ratio is `NaN` where the source
-    /// cannot tell the largest free block.
-    pub(crate) fn read(&self) -> (usize, usize, usize, f32) {
-        match self {
-            Self::Unknown => (0, 0, 0, f32::NAN),
-            Self::Reader(read) => {
-                let (used, free) = read();
+    /// No heap given: `0 / 0`, fragmentation unknown.
+    pub(crate) const UNKNOWN: Self = Self {
+        context: 0,
+        read: |_| (0, 0, 0, f32::NAN),
+    };
+
+    /// `(used, free)` bytes from the application: fragmentation unknown (`NaN`).
+    pub(crate) fn reader(reader: fn() -> (usize, usize)) -> Self {
+        Self {
+            context: reader as usize,
+            read: |context| {
+                // SAFETY: `context` is the address of a `fn() -> (usize, usize)`: this
+                // closure is only ever paired with the context set just above.
+                let reader: fn() -> (usize, usize) = unsafe { core::mem::transmute(context) };
+                let (used, free) = reader();
                 (used, free, used + free, f32::NAN)
-            }
-            Self::Heap(heap) => heap_figures(*heap),
+            },
         }
     }
+
+    /// A heap with [`HeapIntrospection`]: fragmentation measured.
+    pub(crate) fn heap<H: HeapIntrospection + Sync>(heap: &'static H) -> Self {
+        Self {
+            context: core::ptr::from_ref(heap) as usize,
+            read: read_heap::<H>,
+        }
+    }
+
+    /// The figures now.
+    pub(crate) fn read(&self) -> HeapFigures {
+        (self.read)(self.context)
+    }
+}
+
+/// The read function of [`HeapSource::heap`].
+#[cfg_attr(
+    not(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")),
+    allow(dead_code)
+)]
+fn read_heap<H: HeapIntrospection>(context: usize) -> HeapFigures {
+    // SAFETY: `HeapSource::heap` is the only pairing of this function with a context, and
+    // there the context is the address of a `&'static H`: valid for the whole program.
+    let heap = unsafe { &*(context as *const H) };
+    heap_figures(heap)
 }
 
 /// `(used, free, total, fragmentation_ratio)` of `heap`.
@@ -105,7 +137,7 @@ impl HeapSource {
     not(any(test, feature = "cortex-m", feature = "riscv", feature = "esp32c3")),
     allow(dead_code)
 )]
-fn heap_figures(heap: &(impl HeapIntrospection + ?Sized)) -> (usize, usize, usize, f32) {
+fn heap_figures(heap: &(impl HeapIntrospection + ?Sized)) -> HeapFigures {
     let used = heap.total_used();
     let free = heap.total_free();
     let ratio = heap.fragmentation_ratio().unwrap_or(f32::NAN);
@@ -145,9 +177,9 @@ mod source_tests {
 
     #[test]
     fn a_reader_gives_figures_without_fragmentation() {
-        assert!(HeapSource::Unknown.read().3.is_nan());
-        assert_eq!(HeapSource::Unknown.read().0, 0);
-        let (used, free, total, ratio) = HeapSource::Reader(used_free).read();
+        assert!(HeapSource::UNKNOWN.read().3.is_nan());
+        assert_eq!(HeapSource::UNKNOWN.read().0, 0);
+        let (used, free, total, ratio) = HeapSource::reader(used_free).read();
         assert_eq!((used, free, total), (300, 700, 1000));
         assert!(ratio.is_nan());
     }
@@ -157,7 +189,8 @@ mod source_tests {
         let mock = MockMetrics::new_with_defaults();
         mock.set_memory_usage(4_096, 8_192);
         mock.set_largest_free_block(2_048);
-        let (used, free, total, ratio) = heap_figures(&mock);
+        let mock: &'static MockMetrics = std::boxed::Box::leak(std::boxed::Box::new(mock));
+        let (used, free, total, ratio) = HeapSource::heap(mock).read();
         assert_eq!((used, free, total), (4_096, 8_192, 12_288));
         assert_eq!(ratio, 0.75);
     }
@@ -204,7 +237,7 @@ mod tests {
                 assert!(m.fragmentation().unwrap() < 0.05);
 
                 // What a firmware backend given `with_heap(&HEAP)` reports.
-                let (used, free, total, ratio) = HeapSource::Heap(heap).read();
+                let (used, free, total, ratio) = HeapSource::heap(heap).read();
                 assert_eq!((used, free), (heap.used(), heap.free()));
                 assert_eq!(total, used + free);
                 assert!(ratio < 0.05, "{ratio}");

@@ -53,11 +53,14 @@ use crate::{Error, Result};
 pub use crate::platform::firmware::HeapReader;
 
 /// Settings of the RISC-V backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// `RiscVConfig::default()`, which `PerformanceMonitor::new` uses, is the config given to
+/// [`set_board_config`], or, before that, a zero core clock that [`RiscVMetrics::new`]
+/// refuses: no clock rate can be assumed for every chip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RiscVConfig {
-    /// Frequency of `mcycle`: the core clock, in Hz. The default 0 is refused by
-    /// [`RiscVMetrics::new`]: no core clock can be assumed for every chip.
+    /// Frequency of `mcycle`: the core clock, in Hz. 0 is refused by [`RiscVMetrics::new`].
     pub core_clock_hz: u64,
     /// The machine timer, if the chip has one the application vouches for.
     pub mtime: Option<MtimeRegister>,
@@ -111,6 +114,34 @@ impl RiscVConfig {
             Some(mtime) => mtime.frequency_hz,
             None => self.core_clock_hz,
         }
+    }
+}
+
+/// The board's config, once the application declared it.
+static BOARD: critical_section::Mutex<core::cell::Cell<Option<RiscVConfig>>> =
+    critical_section::Mutex::new(core::cell::Cell::new(None));
+
+/// Declares this board's clock config: from now on `RiscVConfig::default()` is `config`, so
+/// that constructors without a provider (`PerformanceMonitor::new(config)`) build the
+/// RISC-V backend for this chip. Call it first thing in `main`.
+///
+/// ```no_run
+/// use iot_performance::riscv::{RiscVConfig, set_board_config};
+/// use iot_performance::{MonitorConfig, PerformanceMonitor};
+/// # async fn start() -> iot_performance::Result<()> {
+/// set_board_config(RiscVConfig::with_core_clock(100_000_000));
+/// let perf_monitor = PerformanceMonitor::new(MonitorConfig::for_production()).await?;
+/// # Ok(()) }
+/// ```
+pub fn set_board_config(config: RiscVConfig) {
+    critical_section::with(|cs| BOARD.borrow(cs).set(Some(config)));
+}
+
+impl Default for RiscVConfig {
+    /// The config given to [`set_board_config`]; before that, core clock 0 (refused by
+    /// [`RiscVMetrics::new`]) and no `mtime`.
+    fn default() -> Self {
+        critical_section::with(|cs| BOARD.borrow(cs).get()).unwrap_or(Self::with_core_clock(0))
     }
 }
 
@@ -194,7 +225,7 @@ impl RiscVMetrics {
         if config.core_clock_hz == 0 {
             return Err(Error::InvalidConfig {
                 field: "core_clock_hz",
-                reason: "must be the mcycle frequency in Hz (> 0)",
+                reason: "must be the mcycle frequency in Hz (> 0): RiscVConfig::with_core_clock(hz), or riscv::set_board_config(..) before PerformanceMonitor::new",
             });
         }
         if let Some(mtime) = config.mtime {

@@ -47,7 +47,7 @@ impl FirmwareCore {
         Ok(Self {
             stack,
             static_memory,
-            heap: HeapSource::Unknown,
+            heap: HeapSource::UNKNOWN,
             ticks_per_second,
             system: SystemSampler::new(clock::now()),
         })
@@ -55,12 +55,12 @@ impl FirmwareCore {
 
     /// Reads heap figures through `reader` from now on (fragmentation unknown).
     pub(crate) fn set_heap_reader(&mut self, reader: HeapReader) {
-        self.heap = HeapSource::Reader(reader);
+        self.heap = HeapSource::reader(reader);
     }
 
     /// Reads heap figures and fragmentation from `heap` from now on.
-    pub(crate) fn set_heap(&mut self, heap: &'static (dyn HeapIntrospection + Sync)) {
-        self.heap = HeapSource::Heap(heap);
+    pub(crate) fn set_heap<H: HeapIntrospection + Sync>(&mut self, heap: &'static H) {
+        self.heap = HeapSource::heap(heap);
     }
 
     /// Deepest use of the painted stack so far, in bytes.
