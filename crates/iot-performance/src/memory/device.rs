@@ -189,10 +189,33 @@ mod source_tests {
         let mock = MockMetrics::new_with_defaults();
         mock.set_memory_usage(4_096, 8_192);
         mock.set_largest_free_block(2_048);
-        let mock: &'static MockMetrics = std::boxed::Box::leak(std::boxed::Box::new(mock));
-        let (used, free, total, ratio) = HeapSource::heap(mock).read();
+        let (used, free, total, ratio) = heap_figures(&mock);
         assert_eq!((used, free, total), (4_096, 8_192, 12_288));
         assert_eq!(ratio, 0.75);
+    }
+
+    /// A heap of fixed figures: 1 KiB used, 3 KiB free, the largest block 1 KiB of it.
+    struct FixedHeap;
+
+    impl HeapIntrospection for FixedHeap {
+        fn total_used(&self) -> usize {
+            1_024
+        }
+        fn total_free(&self) -> usize {
+            3_072
+        }
+        fn largest_free_block(&self) -> Option<usize> {
+            Some(1_024)
+        }
+    }
+
+    static FIXED: FixedHeap = FixedHeap;
+
+    #[test]
+    fn a_heap_source_reads_the_heap_it_was_given() {
+        let (used, free, total, ratio) = HeapSource::heap(&FIXED).read();
+        assert_eq!((used, free, total), (1_024, 3_072, 4_096));
+        assert!((ratio - 2.0 / 3.0).abs() < 1e-6, "{ratio}");
     }
 }
 
