@@ -25,14 +25,14 @@
 //! ```
 //!
 //! A real chip: its core clock, and its CLINT's `mtime` if it has one (address and rate
-//! from the chip's reference manual):
+//! from the chip's reference manual; here QEMU `virt`'s, as `qemu_virt` has them):
 //!
 //! ```no_run
 //! use iot_performance::riscv::{MtimeRegister, RiscVConfig, RiscVMetrics};
 //! # async fn start() -> iot_performance::Result<()> {
-//! let config = RiscVConfig::with_core_clock(100_000_000);
-//! // SAFETY: this chip's CLINT has `mtime` at 0x0200_BFF8, counting at 1 MHz.
-//! let config = config.with_mtime(unsafe { MtimeRegister::new(0x0200_BFF8, 1_000_000) });
+//! let config = RiscVConfig::with_core_clock(1_000_000_000);
+//! // SAFETY: QEMU virt's CLINT has `mtime` at 0x0200_BFF8, counting at 10 MHz.
+//! let config = config.with_mtime(unsafe { MtimeRegister::new(0x0200_BFF8, 10_000_000) });
 //! let metrics_provider = RiscVMetrics::new(config).await?;
 //! # Ok(()) }
 //! ```
@@ -74,8 +74,9 @@ impl RiscVConfig {
     /// ```
     /// # #[cfg(feature = "riscv")] {
     /// use iot_performance::riscv::RiscVConfig;
-    /// const CONFIG: RiscVConfig = RiscVConfig::with_core_clock(160_000_000);
-    /// assert_eq!(CONFIG.core_clock_hz, 160_000_000);
+    /// // QEMU virt's core clock under `-icount shift=0` (one instruction per ns).
+    /// const CONFIG: RiscVConfig = RiscVConfig::with_core_clock(1_000_000_000);
+    /// assert_eq!(CONFIG.core_clock_hz, 1_000_000_000);
     /// assert!(CONFIG.mtime.is_none());
     /// # }
     /// ```
@@ -129,7 +130,8 @@ static BOARD: critical_section::Mutex<core::cell::Cell<Option<RiscVConfig>>> =
 /// use iot_performance::riscv::{RiscVConfig, set_board_config};
 /// use iot_performance::{MonitorConfig, PerformanceMonitor};
 /// # async fn start() -> iot_performance::Result<()> {
-/// set_board_config(RiscVConfig::with_core_clock(100_000_000));
+/// // SAFETY: the firmware runs on QEMU's `virt` machine.
+/// set_board_config(unsafe { RiscVConfig::qemu_virt() });
 /// let perf_monitor = PerformanceMonitor::new(MonitorConfig::for_production()).await?;
 /// # Ok(()) }
 /// ```
