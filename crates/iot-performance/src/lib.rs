@@ -133,12 +133,12 @@ pub use metrics::{MemoryMetrics, PerformanceSnapshot, SystemMetrics, TimingMetri
 #[cfg(feature = "alloc")]
 pub use monitor::{Accumulated, RETAINED_CAPACITY, SampleCursor};
 pub use monitor::{
-    DefaultBackend, HandleBound, MetricStats, MetricsCollection, MetricsCollector, MonitorCell,
-    MonitorConfig, OnFirstUse, PerformanceMonitor, RunningStats, SystemMonitor, SystemSample,
+    HandleBound, MetricStats, MetricsCollection, MetricsCollector, MonitorCell, MonitorConfig,
+    PerformanceMonitor, RunningStats, SystemMonitor, SystemSample,
 };
 pub use platform::{
-    DefaultPlatform, MemoryProvider, NoDefaultPlatform, PlatformMetrics, SystemInfoProvider,
-    TimingProvider,
+    DefaultMemoryPlatform, DefaultPlatform, MemoryProvider, NoDefaultPlatform, OnFirstUse,
+    PlatformMetrics, SystemInfoProvider, TimingProvider,
 };
 pub use timing::{TimingProfiler, TimingReport};
 

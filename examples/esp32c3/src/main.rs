@@ -8,7 +8,6 @@
 
 extern crate alloc;
 
-use esp_hal::tsens::{self, TemperatureSensor};
 use esp_println::println;
 use iot_performance::esp32c3::{Esp32C3Config, Esp32C3Metrics, WIFI};
 use iot_performance::{PerformanceMonitor, profile_block};
@@ -35,7 +34,7 @@ fn read_and_send(round: u32) -> usize {
 
 #[esp_hal::main]
 fn main() -> ! {
-    let peripherals = esp_hal::init(esp_hal::Config::default());
+    let _peripherals = esp_hal::init(esp_hal::Config::default());
     esp_alloc::heap_allocator!(size: 32 * 1024);
 
     let config = Esp32C3Config {
@@ -43,13 +42,10 @@ fn main() -> ! {
         temperature_monitoring: true,
         wifi_performance_tracking: true,
     };
+    // The backend starts the temperature sensor itself and reads esp_alloc::HEAP.
     let monitor = embassy_futures::block_on(async {
-        let mut metrics = Esp32C3Metrics::new(config).await?;
-        if let Ok(sensor) = TemperatureSensor::new(peripherals.TSENS, tsens::Config::default()) {
-            metrics = metrics.with_temperature_sensor(sensor);
-        }
-        let metrics = metrics.with_heap(|| (esp_alloc::HEAP.used(), esp_alloc::HEAP.free()));
-        PerformanceMonitor::with_provider(metrics).await
+        let metrics_provider = Esp32C3Metrics::new(config).await?;
+        PerformanceMonitor::with_provider(metrics_provider).await
     });
     let monitor = match monitor {
         Ok(monitor) => monitor,
@@ -63,8 +59,9 @@ fn main() -> ! {
         if round % 100 == 0 {
             if let Ok(s) = embassy_futures::block_on(monitor.snapshot()) {
                 println!(
-                    "heap {} B, cpu {:.1} %, uptime {} ms, temperature {:?} °C",
+                    "heap {} B, fragmentation {:?}, cpu {:.1} %, uptime {} ms, temperature {:?} °C",
                     s.memory.heap_used,
+                    s.memory.fragmentation(),
                     s.system.cpu_utilization,
                     s.system.uptime_ms,
                     s.system.temperature

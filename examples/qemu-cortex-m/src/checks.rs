@@ -132,9 +132,12 @@ pub async fn run<P: PlatformMetrics + 'static>(
         format_args!("waited {waited} ms"),
     );
 
-    // Stack: a known-depth call raises the painted high-water mark.
+    // Stack: a known-depth call (six frames of 512 B and more below this one) raises the
+    // painted high-water mark by at least four of them: the mark so far may already lie
+    // up to a frame or two below this call (the backend's own deepest reading, e.g. a heap
+    // probe), and by at most eight.
     let before = stack_hwm(provider);
-    core::hint::black_box(deep(4));
+    core::hint::black_box(deep(5));
     let after = stack_hwm(provider);
     println!("stack high-water mark: {before} B -> {after} B");
     report.check(
@@ -284,6 +287,17 @@ pub async fn run<P: PlatformMetrics + 'static>(
         "heap_growth_seen",
         heap_grew,
         format_args!("heap used {}", snap.memory.heap_used),
+    );
+    // The backend was given the heap itself (`with_heap(&HEAP)`): the ratio is measured
+    // by probing its largest allocatable block: a number in 0..=1, never NaN.
+    let fragmentation = snap.memory.fragmentation();
+    report.check(
+        "heap_fragmentation_measured",
+        fragmentation.is_some_and(|f| (0.0..=1.0).contains(&f)) && snap.memory.heap_free > 0,
+        format_args!(
+            "fragmentation {:?}, heap free {} B",
+            fragmentation, snap.memory.heap_free
+        ),
     );
     report.check(
         "static_memory_from_linker",

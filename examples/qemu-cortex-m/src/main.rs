@@ -125,7 +125,7 @@ async fn main(spawner: Spawner) {
         let mut report = checks::Report::new();
         check_one_clock(&mut report).await;
         let metrics = match CortexMMetrics::new(config).await {
-            Ok(m) => m.with_heap(|| (HEAP.used(), HEAP.free())),
+            Ok(m) => m.with_heap(&HEAP),
             Err(e) => {
                 println!("backend failed: {e}");
                 semihosting::process::exit(101);

@@ -58,7 +58,7 @@ async fn main(spawner: Spawner) {
         // SAFETY: this firmware runs on QEMU's `virt` machine (the xtask and README run it there).
         let config = unsafe { RiscVConfig::qemu_virt() };
         let metrics = match RiscVMetrics::new(config).await {
-            Ok(m) => m.with_heap(|| (HEAP.used(), HEAP.free())),
+            Ok(m) => m.with_heap(&HEAP),
             Err(e) => {
                 println!("backend failed: {e}");
                 semihosting::process::exit(101);

@@ -108,7 +108,7 @@ struct State {
 /// # Ok::<(), iot_performance::Error>(())
 /// # }).unwrap();
 /// ```
-pub struct MemoryAnalyzer<P = crate::DefaultBackend> {
+pub struct MemoryAnalyzer<P = crate::DefaultMemoryPlatform> {
     inner: Shared<Inner<P>>,
     background: Option<sampler::Launcher<P>>,
 }
@@ -131,7 +131,7 @@ impl MemoryAnalyzer {
     /// background once started.
     pub fn new(config: MemoryAnalysisConfig) -> Self {
         let mut analyzer = Self::with_provider(crate::host::HostMemory::new(), config);
-        analyzer.background = Some(sampler::launch::<crate::DefaultBackend>);
+        analyzer.background = Some(sampler::launch::<crate::DefaultMemoryPlatform>);
         analyzer
     }
 }
@@ -145,7 +145,7 @@ impl MemoryAnalyzer {
     /// use. Sampling is driven by [`MemoryAnalyzer::run`] or [`MemoryAnalyzer::tick`].
     pub fn new(config: MemoryAnalysisConfig) -> Self {
         Self::with_provider(
-            crate::OnFirstUse::new(crate::monitor::open_default_backend),
+            crate::OnFirstUse::new(crate::platform::open_default_backend),
             config,
         )
     }

@@ -55,6 +55,95 @@ pub fn device_memory_metrics<H: HeapIntrospection + ?Sized>(
     ))
 }
 
+/// Heap figures: `(used, free, total, fragmentation_ratio)`, the ratio `NaN` where the
+/// source cannot tell the largest free block.
+pub(crate) type HeapFigures = (usize, usize, usize, f32);
+
+/// Where a firmware backend reads its heap figures: nothing yet, a `(used, free)` reader,
+/// or a heap that also measures its largest free block.
+///
+/// One word of context and one read function, so that a firmware links the code of the
+/// kind of heap it gives and nothing else.
+#[derive(Clone, Copy)]
+#[cfg_attr(
+    not(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")),
+    allow(dead_code)
+)]
+pub(crate) struct HeapSource {
+    /// What `read` reads: 0, the reader's address, or the heap's address.
+    context: usize,
+    read: fn(usize) -> HeapFigures,
+}
+
+impl core::fmt::Debug for HeapSource {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HeapSource").finish_non_exhaustive()
+    }
+}
+
+#[cfg_attr(
+    not(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")),
+    allow(dead_code)
+)]
+impl HeapSource {
+    /// No heap given: `0 / 0`, fragmentation unknown.
+    pub(crate) const UNKNOWN: Self = Self {
+        context: 0,
+        read: |_| (0, 0, 0, f32::NAN),
+    };
+
+    /// `(used, free)` bytes from the application: fragmentation unknown (`NaN`).
+    pub(crate) fn reader(reader: fn() -> (usize, usize)) -> Self {
+        Self {
+            context: reader as usize,
+            read: |context| {
+                // SAFETY: `context` is the address of a `fn() -> (usize, usize)`: this
+                // closure is only ever paired with the context set just above.
+                let reader: fn() -> (usize, usize) = unsafe { core::mem::transmute(context) };
+                let (used, free) = reader();
+                (used, free, used + free, f32::NAN)
+            },
+        }
+    }
+
+    /// A heap with [`HeapIntrospection`]: fragmentation measured.
+    pub(crate) fn heap<H: HeapIntrospection + Sync>(heap: &'static H) -> Self {
+        Self {
+            context: core::ptr::from_ref(heap) as usize,
+            read: read_heap::<H>,
+        }
+    }
+
+    /// The figures now.
+    pub(crate) fn read(&self) -> HeapFigures {
+        (self.read)(self.context)
+    }
+}
+
+/// The read function of [`HeapSource::heap`].
+#[cfg_attr(
+    not(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")),
+    allow(dead_code)
+)]
+fn read_heap<H: HeapIntrospection>(context: usize) -> HeapFigures {
+    // SAFETY: `HeapSource::heap` is the only pairing of this function with a context, and
+    // there the context is the address of a `&'static H`: valid for the whole program.
+    let heap = unsafe { &*(context as *const H) };
+    heap_figures(heap)
+}
+
+/// `(used, free, total, fragmentation_ratio)` of `heap`.
+#[cfg_attr(
+    not(any(test, feature = "cortex-m", feature = "riscv", feature = "esp32c3")),
+    allow(dead_code)
+)]
+fn heap_figures(heap: &(impl HeapIntrospection + ?Sized)) -> HeapFigures {
+    let used = heap.total_used();
+    let free = heap.total_free();
+    let ratio = heap.fragmentation_ratio().unwrap_or(f32::NAN);
+    (used, free, used + free, ratio)
+}
+
 /// Assembles one device memory reading from the heap figures, a painted `stack` and the
 /// static sections: what every firmware backend and [`device_memory_metrics`] report.
 pub(crate) fn device_reading(
@@ -77,6 +166,59 @@ pub(crate) fn device_reading(
     }
 }
 
+#[cfg(test)]
+mod source_tests {
+    use super::*;
+    use crate::mock::MockMetrics;
+
+    fn used_free() -> (usize, usize) {
+        (300, 700)
+    }
+
+    #[test]
+    fn a_reader_gives_figures_without_fragmentation() {
+        assert!(HeapSource::UNKNOWN.read().3.is_nan());
+        assert_eq!(HeapSource::UNKNOWN.read().0, 0);
+        let (used, free, total, ratio) = HeapSource::reader(used_free).read();
+        assert_eq!((used, free, total), (300, 700, 1000));
+        assert!(ratio.is_nan());
+    }
+
+    #[test]
+    fn an_introspected_heap_gives_its_fragmentation() {
+        let mock = MockMetrics::new_with_defaults();
+        mock.set_memory_usage(4_096, 8_192);
+        mock.set_largest_free_block(2_048);
+        let (used, free, total, ratio) = heap_figures(&mock);
+        assert_eq!((used, free, total), (4_096, 8_192, 12_288));
+        assert_eq!(ratio, 0.75);
+    }
+
+    /// A heap of fixed figures: 1 KiB used, 3 KiB free, the largest block 1 KiB of it.
+    struct FixedHeap;
+
+    impl HeapIntrospection for FixedHeap {
+        fn total_used(&self) -> usize {
+            1_024
+        }
+        fn total_free(&self) -> usize {
+            3_072
+        }
+        fn largest_free_block(&self) -> Option<usize> {
+            Some(1_024)
+        }
+    }
+
+    static FIXED: FixedHeap = FixedHeap;
+
+    #[test]
+    fn a_heap_source_reads_the_heap_it_was_given() {
+        let (used, free, total, ratio) = HeapSource::heap(&FIXED).read();
+        assert_eq!((used, free, total), (1_024, 3_072, 4_096));
+        assert!((ratio - 2.0 / 3.0).abs() < 1e-6, "{ratio}");
+    }
+}
+
 #[cfg(all(test, host_std, feature = "embedded-alloc", target_os = "linux"))]
 #[allow(clippy::unwrap_used)] // test helpers fail loudly
 mod tests {
@@ -94,7 +236,8 @@ mod tests {
                 const SIZE: usize = 4096;
                 let stack = StackRegion::current_thread().unwrap();
                 paint(&stack).unwrap();
-                let heap = embedded_alloc::LlffHeap::empty();
+                let heap: &'static embedded_alloc::LlffHeap =
+                    std::boxed::Box::leak(std::boxed::Box::new(embedded_alloc::LlffHeap::empty()));
                 let mem = std::boxed::Box::leak(std::boxed::Box::new(
                     [MaybeUninit::<u8>::uninit(); SIZE],
                 ));
@@ -105,7 +248,7 @@ mod tests {
                 let p = unsafe { heap.alloc(layout) };
                 assert!(!p.is_null());
 
-                let m = device_memory_metrics(&heap, SIZE, &stack).unwrap();
+                let m = device_memory_metrics(heap, SIZE, &stack).unwrap();
                 assert_eq!(m.heap_total, SIZE);
                 assert_eq!(m.heap_free, heap.free());
                 assert!(m.heap_free <= SIZE - 1000);
@@ -115,6 +258,12 @@ mod tests {
                 assert!(m.static_memory > 0);
                 // One block in use at the start, the rest free in one piece.
                 assert!(m.fragmentation().unwrap() < 0.05);
+
+                // What a firmware backend given `with_heap(&HEAP)` reports.
+                let (used, free, total, ratio) = HeapSource::heap(heap).read();
+                assert_eq!((used, free), (heap.used(), heap.free()));
+                assert_eq!(total, used + free);
+                assert!(ratio < 0.05, "{ratio}");
             })
             .unwrap()
             .join()

@@ -7,8 +7,12 @@
 //! | heap | total free | largest free block |
 //! |---|---|---|
 //! | `embedded-alloc` `LlffHeap` / `TlsfHeap` (feature `embedded-alloc`) | `Heap::free()` | measured by probing, see below |
+//! | `esp-alloc` `EspHeap` (feature `esp32c3`; the ESP32-C3 backend reads `esp_alloc::HEAP` by default) | `EspHeap::free()` | measured by probing |
 //! | [`crate::mock::MockMetrics`] | `heap_free` | set by the test |
 //! | host system allocator (glibc) | `mallinfo2` | **not available**: glibc reports no largest block, and probing is meaningless where the allocator maps fresh pages on demand; the ratio is `NaN` |
+//!
+//! The firmware backends read such a heap given to their `with_heap(&HEAP)` (Cortex-M,
+//! RISC-V, ESP32-C3), so every snapshot carries the measured ratio.
 //!
 //! `embedded-alloc` 0.7 reports only `used()` and `free()`; its free lists are private. So
 //! the largest block is measured the way an application would find it: the largest
@@ -41,8 +45,11 @@ use core::alloc::{GlobalAlloc, Layout};
 use crate::MemoryProvider;
 use crate::mock::MockMetrics;
 
-/// A heap that can say how its free memory is split.
+/// A heap that can say how much of it is used and how its free memory is split.
 pub trait HeapIntrospection {
+    /// Bytes in use (as the heap counts them).
+    fn total_used(&self) -> usize;
+
     /// Free bytes in the heap.
     fn total_free(&self) -> usize;
 
@@ -106,6 +113,9 @@ pub fn largest_allocatable_block<A: GlobalAlloc + ?Sized>(heap: &A, upper_bound:
 
 #[cfg(feature = "alloc")]
 impl<A: HeapIntrospection> HeapIntrospection for super::TrackingAllocator<A> {
+    fn total_used(&self) -> usize {
+        self.inner().total_used()
+    }
     fn total_free(&self) -> usize {
         self.inner().total_free()
     }
@@ -115,6 +125,9 @@ impl<A: HeapIntrospection> HeapIntrospection for super::TrackingAllocator<A> {
 }
 
 impl<T: HeapIntrospection + ?Sized> HeapIntrospection for &T {
+    fn total_used(&self) -> usize {
+        (**self).total_used()
+    }
     fn total_free(&self) -> usize {
         (**self).total_free()
     }
@@ -123,29 +136,47 @@ impl<T: HeapIntrospection + ?Sized> HeapIntrospection for &T {
     }
 }
 
-#[cfg(feature = "embedded-alloc")]
-impl HeapIntrospection for embedded_alloc::LlffHeap {
-    fn total_free(&self) -> usize {
-        self.free()
-    }
-    fn largest_free_block(&self) -> Option<usize> {
-        Some(largest_allocatable_block(self, self.free()))
-    }
+/// `HeapIntrospection` for a fixed-size heap with inherent `used()` and `free()`: the
+/// largest block is probed ([`largest_allocatable_block`]).
+macro_rules! probed_heap {
+    ($(#[$meta:meta])* $heap:ty) => {
+        $(#[$meta])*
+        impl HeapIntrospection for $heap {
+            fn total_used(&self) -> usize {
+                self.used()
+            }
+            fn total_free(&self) -> usize {
+                self.free()
+            }
+            fn largest_free_block(&self) -> Option<usize> {
+                Some(largest_allocatable_block(self, self.free()))
+            }
+        }
+    };
 }
 
-#[cfg(feature = "embedded-alloc")]
-impl HeapIntrospection for embedded_alloc::TlsfHeap {
-    fn total_free(&self) -> usize {
-        self.free()
-    }
-    fn largest_free_block(&self) -> Option<usize> {
-        Some(largest_allocatable_block(self, self.free()))
-    }
-}
+probed_heap!(
+    #[cfg(feature = "embedded-alloc")]
+    embedded_alloc::LlffHeap
+);
+probed_heap!(
+    #[cfg(feature = "embedded-alloc")]
+    embedded_alloc::TlsfHeap
+);
+probed_heap!(
+    /// `esp-alloc`'s heap (all its regions): what esp-hal applications allocate from. A
+    /// request is served from one region, so the probe finds the largest block of any.
+    #[cfg(feature = "esp32c3")]
+    esp_alloc::EspHeap
+);
 
 /// The mock's heap: `heap_free` is the total free, and the largest block follows the
 /// fragmentation ratio the test set (unknown while that ratio is `NaN`).
 impl HeapIntrospection for MockMetrics {
+    fn total_used(&self) -> usize {
+        self.memory_metrics().map_or(0, |m| m.heap_used)
+    }
+
     fn total_free(&self) -> usize {
         self.memory_metrics().map_or(0, |m| m.heap_free)
     }

@@ -82,6 +82,8 @@ mod tracking;
 
 pub use analyzer::{LeakDetectionStatus, MemoryAnalysis, MemoryAnalyzer};
 pub use config::{LeakDetectionSettings, MemoryAnalysisConfig};
+#[cfg(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3"))]
+pub(crate) use device::HeapSource;
 pub use device::device_memory_metrics;
 #[cfg_attr(
     not(any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")),

@@ -24,8 +24,12 @@ impl<P: PlatformMetrics + HandleBound> LazyMonitor<P> {
     }
 
     /// Opens a monitor with `open` on the first [`LazyMonitor::get`].
+    /// (Its users, the default constructors, need a default platform and `alloc`.)
     #[cfg_attr(
-        not(any(host_std, feature = "cortex-m", feature = "riscv", feature = "esp32c3")),
+        not(all(
+            feature = "alloc",
+            any(host_std, feature = "cortex-m", feature = "riscv", feature = "esp32c3")
+        )),
         allow(dead_code)
     )]
     pub(crate) fn opened_on_first_use(open: OpenMonitor<P>) -> Self {
@@ -70,7 +74,7 @@ impl<P: PlatformMetrics + HandleBound> LazyMonitor<P> {
 pub(crate) fn open_default_monitor() -> Result<PerformanceMonitor<crate::DefaultPlatform>> {
     #[allow(unused_mut)]
     let mut cell = super::MonitorCell::new(
-        super::open_default_backend()?,
+        crate::platform::open_default_backend()?,
         crate::MonitorConfig::default(),
     );
     #[cfg(host_std)]

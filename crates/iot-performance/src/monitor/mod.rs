@@ -23,7 +23,6 @@ mod attachment;
 mod background;
 mod collector;
 mod config;
-mod default_backend;
 mod lazy;
 mod on_demand;
 #[cfg(feature = "alloc")]
@@ -34,15 +33,11 @@ mod system_monitor;
 
 pub use collector::{MetricStats, MetricsCollection, MetricsCollector};
 pub use config::MonitorConfig;
-pub use default_backend::DefaultBackend;
 #[cfg(feature = "alloc")]
 pub use retained::{Accumulated, RETAINED_CAPACITY, SampleCursor};
 pub use stats::RunningStats;
 pub use system_monitor::{SystemMonitor, SystemSample};
 
-pub use default_backend::OnFirstUse;
-#[cfg(any(host_std, feature = "cortex-m", feature = "riscv", feature = "esp32c3"))]
-pub(crate) use default_backend::open_default_backend;
 pub(crate) use lazy::LazyMonitor;
 #[cfg(any(
     host_std,

@@ -35,8 +35,16 @@ pub type DefaultPlatform = NoDefaultPlatform;
 #[cfg(host_std)]
 pub type DefaultMemoryPlatform = super::host::HostMemory;
 
+/// The backend of [`crate::MemoryAnalyzer::new`]: this platform's backend with its default
+/// config, opened when first used.
+#[cfg(all(
+    not(host_std),
+    any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")
+))]
+pub type DefaultMemoryPlatform = super::OnFirstUse<DefaultPlatform>;
+
 /// The backend of [`crate::MemoryAnalyzer::new`]: none on this build.
-#[cfg(not(host_std))]
+#[cfg(not(any(host_std, feature = "cortex-m", feature = "riscv", feature = "esp32c3")))]
 pub type DefaultMemoryPlatform = NoDefaultPlatform;
 
 /// Stands for "no default platform" in type defaults; it has no values, so a monitor of

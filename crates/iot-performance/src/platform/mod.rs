@@ -23,9 +23,13 @@ mod firmware;
 #[cfg(host_std)]
 pub mod host;
 pub mod mock;
+mod on_first_use;
 #[cfg(feature = "riscv")]
 pub mod riscv;
 
 pub use default::DefaultMemoryPlatform;
 pub use default::{DefaultPlatform, NoDefaultPlatform};
+pub use on_first_use::OnFirstUse;
+#[cfg(any(host_std, feature = "cortex-m", feature = "riscv", feature = "esp32c3"))]
+pub(crate) use on_first_use::open_default_backend;
 pub use provider::{MemoryProvider, PlatformMetrics, SystemInfoProvider, TimingProvider};

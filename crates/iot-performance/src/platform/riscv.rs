@@ -7,7 +7,7 @@
 //! | cycles, instructions | `mcycle` ([`cycles`]), `minstret` ([`instructions_retired`]), 64-bit |
 //! | stack | high-water mark of the stack (`memory::stack`, single hart), painted at creation, from riscv-rt's `__estack`…`_stack_start` |
 //! | static memory | `.data` + `.bss` from riscv-rt's `__sdata`…`__ebss` |
-//! | heap | the reader given to [`RiscVMetrics::with_heap`]; zero until one is given |
+//! | heap | the heap given to [`RiscVMetrics::with_heap`] (fragmentation measured) or the reader given to [`RiscVMetrics::with_heap_reader`]; zero until one is given |
 //! | CPU | idle time from the Embassy hooks or [`wait_for_interrupt`]; `NaN` if nothing reports idle time |
 //! | temperature | `None` |
 //!
@@ -24,6 +24,19 @@
 //! # Ok(()) }
 //! ```
 //!
+//! A real chip: its core clock, and its CLINT's `mtime` if it has one (address and rate
+//! from the chip's reference manual; here QEMU `virt`'s, as `qemu_virt` has them):
+//!
+//! ```no_run
+//! use iot_performance::riscv::{MtimeRegister, RiscVConfig, RiscVMetrics};
+//! # async fn start() -> iot_performance::Result<()> {
+//! let config = RiscVConfig::with_core_clock(1_000_000_000);
+//! // SAFETY: QEMU virt's CLINT has `mtime` at 0x0200_BFF8, counting at 10 MHz.
+//! let config = config.with_mtime(unsafe { MtimeRegister::new(0x0200_BFF8, 10_000_000) });
+//! let metrics_provider = RiscVMetrics::new(config).await?;
+//! # Ok(()) }
+//! ```
+//!
 //! A value becomes an address only through an `unsafe` constructor
 //! ([`MtimeRegister::new`]): the caller vouches for the chip's memory map.
 
@@ -32,6 +45,7 @@
 // compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
 use core::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::memory::HeapIntrospection;
 use crate::memory::stack::StackRegion;
 use crate::platform::firmware::{FirmwareCore, firmware_providers, idle_while};
 use crate::{Error, Result};
@@ -39,17 +53,48 @@ use crate::{Error, Result};
 pub use crate::platform::firmware::HeapReader;
 
 /// Settings of the RISC-V backend.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+///
+/// `RiscVConfig::default()`, which `PerformanceMonitor::new` uses, is the config given to
+/// [`set_board_config`], or, before that, a zero core clock that [`RiscVMetrics::new`]
+/// refuses: no clock rate can be assumed for every chip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct RiscVConfig {
-    /// Frequency of `mcycle`: the core clock, in Hz. The default 0 is refused by
-    /// [`RiscVMetrics::new`]: no core clock can be assumed for every chip.
+    /// Frequency of `mcycle`: the core clock, in Hz. 0 is refused by [`RiscVMetrics::new`].
     pub core_clock_hz: u64,
     /// The machine timer, if the chip has one the application vouches for.
     pub mtime: Option<MtimeRegister>,
 }
 
 impl RiscVConfig {
+    /// A chip whose `mcycle` counts at `core_clock_hz` (its datasheet's core clock as your
+    /// clock tree sets it). The clock is `mcycle`; add the machine timer with
+    /// [`RiscVConfig::with_mtime`] where the chip has one.
+    ///
+    /// ```
+    /// # #[cfg(feature = "riscv")] {
+    /// use iot_performance::riscv::RiscVConfig;
+    /// // QEMU virt's core clock under `-icount shift=0` (one instruction per ns).
+    /// const CONFIG: RiscVConfig = RiscVConfig::with_core_clock(1_000_000_000);
+    /// assert_eq!(CONFIG.core_clock_hz, 1_000_000_000);
+    /// assert!(CONFIG.mtime.is_none());
+    /// # }
+    /// ```
+    pub const fn with_core_clock(core_clock_hz: u64) -> Self {
+        Self {
+            core_clock_hz,
+            mtime: None,
+        }
+    }
+
+    /// This config with `mtime` as the clock (a wall clock that keeps counting in `WFI`).
+    pub const fn with_mtime(self, mtime: MtimeRegister) -> Self {
+        Self {
+            mtime: Some(mtime),
+            ..self
+        }
+    }
+
     /// QEMU `virt` under `-icount shift=0`: 1 GHz virtual core clock, CLINT `mtime` at
     /// `0x0200_BFF8` counting at 10 MHz.
     ///
@@ -62,6 +107,35 @@ impl RiscVConfig {
             // address (QEMU's `hw/riscv/virt.c` memory map: CLINT base 0x0200_0000).
             mtime: Some(unsafe { MtimeRegister::new(0x0200_BFF8, 10_000_000) }),
         }
+    }
+}
+
+/// The board's config, once the application declared it.
+static BOARD: critical_section::Mutex<core::cell::Cell<Option<RiscVConfig>>> =
+    critical_section::Mutex::new(core::cell::Cell::new(None));
+
+/// Declares this board's clock config: from now on `RiscVConfig::default()` is `config`, so
+/// that constructors without a provider (`PerformanceMonitor::new(config)`) build the
+/// RISC-V backend for this chip. Call it first thing in `main`.
+///
+/// ```no_run
+/// use iot_performance::riscv::{RiscVConfig, set_board_config};
+/// use iot_performance::{MonitorConfig, PerformanceMonitor};
+/// # async fn start() -> iot_performance::Result<()> {
+/// // SAFETY: the firmware runs on QEMU's `virt` machine.
+/// set_board_config(unsafe { RiscVConfig::qemu_virt() });
+/// let perf_monitor = PerformanceMonitor::new(MonitorConfig::for_production()).await?;
+/// # Ok(()) }
+/// ```
+pub fn set_board_config(config: RiscVConfig) {
+    critical_section::with(|cs| BOARD.borrow(cs).set(Some(config)));
+}
+
+impl Default for RiscVConfig {
+    /// The config given to [`set_board_config`]; before that, core clock 0 (refused by
+    /// [`RiscVMetrics::new`]) and no `mtime`.
+    fn default() -> Self {
+        critical_section::with(|cs| BOARD.borrow(cs).get()).unwrap_or(Self::with_core_clock(0))
     }
 }
 
@@ -145,7 +219,7 @@ impl RiscVMetrics {
         if config.core_clock_hz == 0 {
             return Err(Error::InvalidConfig {
                 field: "core_clock_hz",
-                reason: "must be the mcycle frequency in Hz (> 0)",
+                reason: "must be the mcycle frequency in Hz (> 0): RiscVConfig::with_core_clock(hz), or riscv::set_board_config(..) before PerformanceMonitor::new",
             });
         }
         if let Some(mtime) = config.mtime {
@@ -173,9 +247,19 @@ impl RiscVMetrics {
         Ok(Self { config, core })
     }
 
-    /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`).
-    pub fn with_heap(mut self, reader: HeapReader) -> Self {
-        self.core.set_heap(reader);
+    /// Reads heap figures and fragmentation from `heap` (e.g. `&HEAP`, an
+    /// `embedded-alloc` `LlffHeap`/`TlsfHeap` with feature `embedded-alloc`, an
+    /// `esp_alloc::EspHeap`, or a [`crate::memory::TrackingAllocator`] around one): each
+    /// reading measures the largest free block (see [`crate::memory::introspection`]).
+    pub fn with_heap<H: HeapIntrospection + Sync>(mut self, heap: &'static H) -> Self {
+        self.core.set_heap(heap);
+        self
+    }
+
+    /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`): for a
+    /// heap without [`HeapIntrospection`]; fragmentation is then unknown (`NaN`).
+    pub fn with_heap_reader(mut self, reader: HeapReader) -> Self {
+        self.core.set_heap_reader(reader);
         self
     }
 

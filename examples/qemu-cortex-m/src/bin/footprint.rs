@@ -57,7 +57,7 @@ async fn main(spawner: Spawner) {
         let Ok(metrics) = CortexMMetrics::new(CortexMConfig::default()).await else {
             semihosting::process::exit(101);
         };
-        let metrics = metrics.with_heap(|| (HEAP.used(), HEAP.free()));
+        let metrics = metrics.with_heap_reader(|| (HEAP.used(), HEAP.free()));
         let Ok(monitor) = iot_performance::PerformanceMonitor::with_provider(metrics).await else {
             semihosting::process::exit(102);
         };

@@ -5,6 +5,7 @@ use cortex_m::peripheral::SYST;
 use super::clock::{self, ClockSource};
 use super::mpu::{self, MpuStatus};
 use super::systick;
+use crate::memory::HeapIntrospection;
 use crate::memory::stack::StackRegion;
 use crate::platform::firmware::{FirmwareCore, HeapReader, firmware_providers, idle_while};
 use crate::{Error, Result};
@@ -96,7 +97,7 @@ impl CortexMMetrics {
         if !enabled || reload == 0 {
             return Err(Error::InvalidConfig {
                 field: "systick_frequency",
-                reason: "needs SysTick running (start your time driver first)",
+                reason: "SysTick is not running: start it at systick_frequency with its interrupt enabled (your Embassy/RTOS time driver, or SYST::set_reload(core_hz / systick_frequency - 1) + enable_counter + enable_interrupt) before new, and call on_systick() first in the SysTick handler",
             });
         }
         let core_clock_hz = systick::core_clock_hz(reload, config.systick_frequency);
@@ -116,9 +117,19 @@ impl CortexMMetrics {
         })
     }
 
-    /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`).
-    pub fn with_heap(mut self, reader: HeapReader) -> Self {
-        self.core.set_heap(reader);
+    /// Reads heap figures and fragmentation from `heap` (e.g. `&HEAP`, an
+    /// `embedded-alloc` `LlffHeap`/`TlsfHeap` with feature `embedded-alloc`, an
+    /// `esp_alloc::EspHeap`, or a [`crate::memory::TrackingAllocator`] around one): each
+    /// reading measures the largest free block (see [`crate::memory::introspection`]).
+    pub fn with_heap<H: HeapIntrospection + Sync>(mut self, heap: &'static H) -> Self {
+        self.core.set_heap(heap);
+        self
+    }
+
+    /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`): for a
+    /// heap without [`HeapIntrospection`]; fragmentation is then unknown (`NaN`).
+    pub fn with_heap_reader(mut self, reader: HeapReader) -> Self {
+        self.core.set_heap_reader(reader);
         self
     }
 

@@ -7,7 +7,7 @@
 //! | ticks per second | the core clock: `(SYST_RVR + 1) × systick_frequency` |
 //! | stack | high-water mark of the main stack, painted at creation, from cortex-m-rt's `_stack_end`/`_stack_start` |
 //! | static memory | `.data` + `.bss` from cortex-m-rt's `__sdata`…`__ebss` |
-//! | heap | the reader given to [`CortexMMetrics::with_heap`]; zero until one is given |
+//! | heap | the heap given to [`CortexMMetrics::with_heap`] (fragmentation measured) or the reader given to [`CortexMMetrics::with_heap_reader`]; zero until one is given |
 //! | CPU | idle time from the Embassy hooks or [`wait_for_interrupt`]; `NaN` if nothing reports idle time |
 //! | tasks, context switches | Embassy hooks (feature `embassy`); otherwise 1 and 0 |
 //! | interrupts | [`crate::interrupts`] |

@@ -6,6 +6,7 @@ use critical_section::Mutex;
 use esp_hal::tsens::TemperatureSensor;
 
 use super::{WifiStats, WifiTracker};
+use crate::memory::HeapIntrospection;
 use crate::memory::stack::StackRegion;
 use crate::platform::firmware::{FirmwareCore, HeapReader, firmware_providers, idle_while};
 use crate::{Error, Result};
@@ -19,7 +20,8 @@ pub static WIFI: WifiTracker = WifiTracker::new();
 pub struct Esp32C3Config {
     /// Count CPU cycles with the core's performance counter.
     pub enable_hardware_counters: bool,
-    /// Read the on-chip temperature sensor (give it with `with_temperature_sensor`).
+    /// Read the on-chip temperature sensor: [`Esp32C3Metrics::new`] starts it (or use
+    /// [`Esp32C3Metrics::with_temperature_sensor`] to give one you configured).
     pub temperature_monitoring: bool,
     /// Report the traffic fed into [`WIFI`].
     pub wifi_performance_tracking: bool,
@@ -90,33 +92,59 @@ pub fn cycle_counter() -> u32 {
 }
 
 impl Esp32C3Metrics {
-    /// Registers the clock, starts the performance counter when asked to, and paints the
-    /// main stack.
+    /// Registers the clock, starts the performance counter when asked to, starts the
+    /// temperature sensor when asked to, reads `esp_alloc::HEAP` for heap figures and
+    /// paints the main stack.
+    ///
+    /// With `temperature_monitoring` the backend drives the TSENS peripheral itself
+    /// (esp-hal's driver over the stolen peripheral, default config): it only powers the
+    /// sensor up and reads it, which another driver of TSENS in the application does not
+    /// disturb unless it powers the sensor down.
     ///
     /// # Errors
-    /// [`Error::InvalidConfig`] when called on another stack than the main stack.
+    /// [`Error::InvalidConfig`] when called on another stack than the main stack;
+    /// [`Error::Provider`] when the temperature sensor refuses its default config (then
+    /// give it yourself with [`Esp32C3Metrics::with_temperature_sensor`]).
     pub async fn new(config: Esp32C3Config) -> Result<Self> {
         crate::clock::set_clock(now_ticks, TICKS_PER_SECOND);
         if config.enable_hardware_counters {
             start_cycle_counter();
         }
+        let sensor = if config.temperature_monitoring {
+            Some(start_temperature_sensor()?)
+        } else {
+            None
+        };
         let (stack, static_memory) = link_layout();
+        let mut core = FirmwareCore::start(stack, static_memory)?;
+        core.set_heap(&esp_alloc::HEAP);
         Ok(Self {
             config,
-            sensor: Mutex::new(RefCell::new(None)),
-            core: FirmwareCore::start(stack, static_memory)?,
+            sensor: Mutex::new(RefCell::new(sensor)),
+            core,
         })
     }
 
-    /// Gives the backend the temperature sensor (`esp_hal::tsens`) to read.
+    /// Gives the backend a temperature sensor (`esp_hal::tsens`) you configured, in place
+    /// of the one `new` started.
     pub fn with_temperature_sensor(self, sensor: TemperatureSensor<'static>) -> Self {
         critical_section::with(|cs| self.sensor.borrow(cs).replace(Some(sensor)));
         self
     }
 
-    /// Reads heap figures through `reader`.
-    pub fn with_heap(mut self, reader: HeapReader) -> Self {
-        self.core.set_heap(reader);
+    /// Reads heap figures and fragmentation from `heap` (e.g. `&HEAP`, an
+    /// `embedded-alloc` `LlffHeap`/`TlsfHeap` with feature `embedded-alloc`, an
+    /// `esp_alloc::EspHeap`, or a [`crate::memory::TrackingAllocator`] around one): each
+    /// reading measures the largest free block (see [`crate::memory::introspection`]).
+    pub fn with_heap<H: HeapIntrospection + Sync>(mut self, heap: &'static H) -> Self {
+        self.core.set_heap(heap);
+        self
+    }
+
+    /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`): for a
+    /// heap without [`HeapIntrospection`]; fragmentation is then unknown (`NaN`).
+    pub fn with_heap_reader(mut self, reader: HeapReader) -> Self {
+        self.core.set_heap_reader(reader);
         self
     }
 
@@ -162,6 +190,20 @@ impl Esp32C3Metrics {
                 .map(|sensor| sensor.get_temperature().to_celsius())
         })
     }
+}
+
+/// The on-chip temperature sensor with esp-hal's default config.
+fn start_temperature_sensor() -> Result<TemperatureSensor<'static>> {
+    // SAFETY: TSENS is a register block, not memory: a second driver handle aliases no
+    // Rust data. esp-hal's driver reference-counts the peripheral clocks it enables (its
+    // guards), so the application's own TSENS driver, if any, keeps working; only its
+    // `power_down` would stop this backend's readings, as documented on `new`.
+    let tsens = unsafe { esp_hal::peripherals::TSENS::steal() };
+    TemperatureSensor::new(tsens, esp_hal::tsens::Config::default()).map_err(|_| {
+        Error::Provider {
+            what: "temperature sensor config refused: give one with Esp32C3Metrics::with_temperature_sensor",
+        }
+    })
 }
 
 fn link_layout() -> (StackRegion, usize) {

@@ -12,11 +12,14 @@ use core::future::Future;
 
 use system::SystemSampler;
 
+use crate::memory::HeapIntrospection;
+use crate::memory::HeapSource;
 use crate::memory::stack::{self, StackRegion};
 use crate::timing::idle;
 use crate::{MemoryMetrics, Result, SystemMetrics, clock};
 
-/// Heap figures from the application's allocator: `(used, free)` bytes.
+/// Heap figures from the application's allocator: `(used, free)` bytes. A reader cannot
+/// tell the largest free block: give the heap itself (`with_heap(&HEAP)`) for fragmentation.
 pub type HeapReader = fn() -> (usize, usize);
 
 /// The state a firmware backend keeps besides its registers.
@@ -24,7 +27,7 @@ pub type HeapReader = fn() -> (usize, usize);
 pub(crate) struct FirmwareCore {
     stack: StackRegion,
     static_memory: usize,
-    heap: Option<HeapReader>,
+    heap: HeapSource,
     system: SystemSampler,
 }
 
@@ -40,14 +43,19 @@ impl FirmwareCore {
         Ok(Self {
             stack,
             static_memory,
-            heap: None,
+            heap: HeapSource::UNKNOWN,
             system: SystemSampler::new(clock::now()),
         })
     }
 
-    /// Reads heap figures through `reader` from now on.
-    pub(crate) fn set_heap(&mut self, reader: HeapReader) {
-        self.heap = Some(reader);
+    /// Reads heap figures through `reader` from now on (fragmentation unknown).
+    pub(crate) fn set_heap_reader(&mut self, reader: HeapReader) {
+        self.heap = HeapSource::reader(reader);
+    }
+
+    /// Reads heap figures and fragmentation from `heap` from now on.
+    pub(crate) fn set_heap<H: HeapIntrospection + Sync>(&mut self, heap: &'static H) {
+        self.heap = HeapSource::heap(heap);
     }
 
     /// Deepest use of the painted stack so far, in bytes.
@@ -60,16 +68,16 @@ impl FirmwareCore {
         delay::delay_ms(clock::now, clock::ticks_per_second(), ms)
     }
 
-    /// One memory reading. The heap is `0 / 0` until the application gives a reader;
-    /// fragmentation is `NaN` because a `(used, free)` reader cannot tell the largest free
-    /// block.
+    /// One memory reading. The heap is `0 / 0` until the application gives it; the
+    /// fragmentation ratio is measured on a heap given with `with_heap` and `NaN` with a
+    /// `(used, free)` reader, which cannot tell the largest free block.
     pub(crate) fn memory_metrics(&self) -> MemoryMetrics {
-        let (heap_used, heap_free) = self.heap.map_or((0, 0), |read| read());
+        let (heap_used, heap_free, heap_total, fragmentation) = self.heap.read();
         crate::memory::device_reading(
             heap_used,
             heap_free,
-            heap_used + heap_free,
-            f32::NAN,
+            heap_total,
+            fragmentation,
             &self.stack,
             self.static_memory,
         )

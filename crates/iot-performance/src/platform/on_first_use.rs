@@ -1,5 +1,6 @@
-//! The platform's default backend, for the constructors that take no provider
-//! (`BaselineManager::new`, `RegressionDetector::new`, `MemoryAnalyzer::new`).
+//! [`OnFirstUse`] and [`open_default_backend`]: the platform's default backend for the
+//! constructors that take no provider (`BaselineManager::new`, `RegressionDetector::new`,
+//! `MemoryAnalyzer::new`).
 //!
 //! On a host it is the process ([`crate::host`]). On firmware with a platform feature it
 //! is that platform's backend with its default config, built when first used: the backends'
@@ -15,33 +16,6 @@ use core::sync::atomic::{AtomicBool, Ordering};
 use crate::{
     Error, MemoryMetrics, MemoryProvider, Result, SystemInfoProvider, SystemMetrics, TimingProvider,
 };
-
-/// The backend of `MemoryAnalyzer::new`: the process's memory on a host, the platform's
-/// backend opened on first use on firmware, none elsewhere.
-#[cfg(host_std)]
-pub type DefaultBackend = crate::platform::DefaultMemoryPlatform;
-
-/// The backend of `MemoryAnalyzer::new`: the process's memory on a host, the platform's
-/// backend opened on first use on firmware, none elsewhere.
-#[cfg(all(
-    not(host_std),
-    any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")
-))]
-pub type DefaultBackend = OnFirstUse<crate::platform::DefaultPlatform>;
-
-/// The backend of `MemoryAnalyzer::new`: the process's memory on a host, the platform's
-/// backend opened on first use on firmware, none elsewhere.
-#[cfg(not(any(host_std, feature = "cortex-m", feature = "riscv", feature = "esp32c3")))]
-pub type DefaultBackend = crate::platform::DefaultMemoryPlatform;
-
-// On firmware with a platform feature the memory backend is that platform's full backend,
-// opened on first use (above), rather than `platform::DefaultMemoryPlatform`, which names
-// no backend there; the alias is still referenced so the platform layer keeps one definition.
-#[cfg(all(
-    not(host_std),
-    any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")
-))]
-const _: Option<crate::platform::DefaultMemoryPlatform> = None;
 
 /// Opens this platform's default backend.
 ///
