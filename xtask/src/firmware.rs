@@ -69,6 +69,17 @@ pub const QEMU_SUITES: &[Firmware] = &[
         target: "riscv32imc-unknown-none-elf",
         machine: "virt",
     },
+    // The spec's "Main Application Integration" and "Task-based Monitoring" code.
+    Firmware {
+        example: "qemu-seed",
+        target: "thumbv7m-none-eabi",
+        machine: "mps2-an385",
+    },
+    Firmware {
+        example: "qemu-seed",
+        target: "riscv32imac-unknown-none-elf",
+        machine: "virt",
+    },
 ];
 
 /// The workspace root (xtask lives one level below it).

@@ -159,30 +159,45 @@ fn disabled_scopes_record_nothing() {
 }
 
 #[test]
-fn monitor_config_drives_the_switch_and_runtime_names_share_slots() {
+fn no_monitor_flips_the_switch_and_runtime_names_share_slots() {
     let _s = serial();
+    // Issue 12: the profiling switch is program-wide, so no monitor's config may flip it;
+    // `for_production` keeps scopes on (they are cheap) and means lighter sampling.
     let monitor = futures_executor::block_on(PerformanceMonitor::with_provider_and_config(
         MockMetrics::new_with_defaults(),
         MonitorConfig::for_production(),
     ))
     .unwrap();
-    assert!(!timing::is_enabled());
+    assert!(timing::is_enabled());
     {
         let _g = monitor.profile_block("mc_runtime_name");
         ManualClock::advance(9);
     }
-    assert!(timing::scope("mc_runtime_name").is_none_or(|s| s.calls == 0));
-
     monitor.set_config(MonitorConfig::for_testing()).unwrap();
-    assert!(timing::is_enabled());
-    for _ in 0..2 {
-        let _g = monitor.profile_block("mc_runtime_name");
+    let second = futures_executor::block_on(PerformanceMonitor::with_provider_and_config(
+        MockMetrics::new_with_defaults(),
+        MonitorConfig {
+            timing_profiling: false,
+            ..MonitorConfig::for_testing()
+        },
+    ))
+    .unwrap();
+    assert!(timing::is_enabled(), "a second monitor left the switch alone");
+    {
+        let _g = second.profile_block("mc_runtime_name");
         ManualClock::advance(9);
     }
     {
         let _g = profile_block!("mc_runtime_name"); // the macro finds the same slot
         ManualClock::advance(2);
     }
+    // Only the application switches scopes off.
+    timing::set_enabled(false);
+    {
+        let _g = monitor.profile_block("mc_runtime_name");
+        ManualClock::advance(100);
+    }
+    timing::set_enabled(true);
     let s = timing::scope("mc_runtime_name").unwrap();
     assert_eq!((s.calls, s.total_ticks), (3, 20));
 }

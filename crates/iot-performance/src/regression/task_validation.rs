@@ -143,7 +143,15 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// [`PerformanceMonitor::check_regression`], or else one learned from the first
     /// `baseline_windows` validations. Slower by more than `timing_threshold_percent`
     /// and the timing floor is [`TaskVerdict::Regressed`].
-    pub async fn validate_task_performance<'a>(&self, name: &'a str) -> TaskValidation<'a> {
+    ///
+    /// Called from inside an Embassy task that has no name yet (`embassy` feature), the
+    /// first call names the running task `name`: the spec's `sensor_task` calling
+    /// `validate_task_performance("sensor_task")` is then judged as that task.
+    pub async fn validate_task_performance(&self, name: &'static str) -> TaskValidation<'static> {
+        #[cfg(feature = "embassy")]
+        if timing::embassy::task_by_name(name).is_none() {
+            timing::embassy::name_current_task_if_unnamed(name);
+        }
         let verdict = match totals(name) {
             None => TaskVerdict::UnknownScope,
             Some(stats) => {

@@ -60,6 +60,13 @@ pub fn set_current_task_name(name: &'static str) -> bool {
     with_table(|t| t.name_current(name))
 }
 
+/// Names the task that is being polled now `name` unless the application named it already;
+/// true when the running task is called `name` afterwards. How
+/// `validate_task_performance("sensor_task")`, called inside that task, finds it.
+pub(crate) fn name_current_task_if_unnamed(name: &'static str) -> bool {
+    with_table(|t| t.name_current_if_unnamed(name))
+}
+
 /// The figures of the `index`-th followed task (in spawn order, ended tasks included until
 /// their slot is reused); `None` past the last.
 pub fn task(index: usize) -> Option<TaskStats> {

@@ -172,6 +172,16 @@ impl TaskTable {
         }
     }
 
+    /// Names the task being polled now `name` unless it has a name already; true when the
+    /// running task is (now) called `name`.
+    pub(crate) fn name_current_if_unnamed(&mut self, name: &'static str) -> bool {
+        let Some(id) = self.current else { return false };
+        match self.slot(id) {
+            Some(slot) => *slot.stats.name.get_or_insert(name) == name,
+            None => false,
+        }
+    }
+
     pub(crate) fn get(&self, index: usize) -> Option<TaskStats> {
         self.slots
             .iter()
@@ -212,6 +222,25 @@ mod tests {
         assert_eq!(stats.mean_ready_latency_ticks(), Some(27));
         assert_eq!(table.summary().context_switches, 2);
         assert!(!table.name_current("nobody runs"));
+        assert!(!table.name_current_if_unnamed("nobody runs"));
+    }
+
+    #[test]
+    fn a_running_task_is_named_once() {
+        let mut table = TaskTable::new();
+        table.task_new(7);
+        table.task_new(8);
+        table.exec_begin(7, 1);
+        assert!(table.name_current_if_unnamed("sensor_task"));
+        assert!(table.name_current_if_unnamed("sensor_task"));
+        // Another name for the same task: the first one stays.
+        assert!(!table.name_current_if_unnamed("other"));
+        table.exec_end(7, 2);
+        table.exec_begin(8, 3);
+        table.name_current("named_by_app");
+        assert!(!table.name_current_if_unnamed("sensor_task"));
+        assert_eq!(table.get(0).unwrap().name, Some("sensor_task"));
+        assert_eq!(table.get(1).unwrap().name, Some("named_by_app"));
     }
 
     #[test]
