@@ -9,12 +9,13 @@ use crate::sources::Source;
 
 /// iot-perf: see, keep and gate what your devices measured.
 ///
-/// Exit codes: 0 success (no regression), 3 regression found by `compare`, 1 error,
-/// 2 usage error.
+/// Exit codes: 0 success (no regression, history intact), 3 regression found by
+/// `compare`, 4 damage found by `check`, 1 error, 2 usage error.
 #[derive(Debug, Parser)]
 #[command(name = "iot-perf", version, about, long_about = None)]
 pub struct Cli {
-    /// History database (SQLite, created on first use).
+    /// History database (SQLite, created by the first `record`; read commands never
+    /// create it).
     #[arg(
         long,
         global = true,
@@ -46,6 +47,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Export a run for Prometheus (OpenMetrics text) or InfluxDB (line protocol).
     Export(ExportArgs),
+    /// Check the history for damage (SQLite's full integrity check, read-only):
+    /// exit 0 intact, 4 damaged.
+    Check,
 }
 
 /// `demo` options.
