@@ -138,9 +138,9 @@ pub fn for_writing(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// Opens the existing history at `path` read-only: nothing is created (a missing file
-/// is "no such history"), nothing is written, and a history in a read-only directory
-/// reads as well as any other.
+/// Opens the existing history at `path` for reading only: nothing is created (a missing
+/// file is "no such history"), nothing is written, and a history in a read-only
+/// directory reads as well as any other.
 pub fn for_reading(path: &Path) -> Result<Connection> {
     match std::fs::metadata(path) {
         Ok(m) if m.is_file() => {}
@@ -164,13 +164,20 @@ pub fn for_reading(path: &Path) -> Result<Connection> {
     Ok(conn)
 }
 
-/// A read-only connection. A WAL history whose `-shm` file cannot be created (a
-/// read-only directory, no writer about) is opened as immutable instead.
+/// A connection that never writes: the file is opened without `SQLITE_OPEN_CREATE`
+/// (a missing file is not created) and `query_only` refuses every write, while SQLite
+/// may still remove the `-wal` and `-shm` files it used when it closes (a connection
+/// opened with `SQLITE_OPEN_READONLY` leaves them behind). A WAL history whose `-shm`
+/// file cannot be created (a read-only directory, no writer about) is opened as
+/// immutable instead.
 pub fn read_only(path: &Path) -> Result<Connection> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)
-        .with_context(|| format!("opening history {}", path.display()))?;
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .with_context(|| format!("opening history {}", path.display()))?;
     conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.execute_batch("PRAGMA query_only = ON")?;
     match conn.query_row("PRAGMA schema_version", [], |_| Ok(())) {
         Err(e)
             if matches!(
@@ -178,10 +185,13 @@ pub fn read_only(path: &Path) -> Result<Connection> {
                 Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)
             ) =>
         {
+            drop(conn);
             let uri = immutable_uri(path)?;
-            let conn = Connection::open_with_flags(&uri, flags | OpenFlags::SQLITE_OPEN_URI)
-                .with_context(|| format!("opening history {} read-only", path.display()))?;
-            Ok(conn)
+            let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_URI;
+            Connection::open_with_flags(&uri, flags)
+                .with_context(|| format!("opening history {} read-only", path.display()))
         }
         _ => Ok(conn),
     }
