@@ -34,7 +34,8 @@ pub enum Command {
     /// Run an instrumented simulated sensor node on this machine: healthy, then degraded;
     /// catch the regression, print the report, write an HTML report.
     Demo(DemoArgs),
-    /// Ingest frames from a file, stdin, a serial port or a command (a QEMU run) into a new run.
+    /// Ingest frames from a file, stdin, a serial port or a command (a QEMU run) into a new
+    /// run, stored all at once when the capture ends (a failed record stores nothing).
     Record(RecordArgs),
     /// List the recorded runs.
     Runs,
