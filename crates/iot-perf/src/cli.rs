@@ -9,12 +9,13 @@ use crate::sources::Source;
 
 /// iot-perf: see, keep and gate what your devices measured.
 ///
-/// Exit codes: 0 success (no regression), 3 regression found by `compare`, 1 error,
-/// 2 usage error.
+/// Exit codes: 0 success (no regression, history intact), 3 regression found by
+/// `compare`, 4 damage found by `check`, 1 error, 2 usage error.
 #[derive(Debug, Parser)]
 #[command(name = "iot-perf", version, about, long_about = None)]
 pub struct Cli {
-    /// History database (SQLite, created on first use).
+    /// History database (SQLite, created by the first `record`; read commands never
+    /// create it).
     #[arg(
         long,
         global = true,
@@ -33,7 +34,8 @@ pub enum Command {
     /// Run an instrumented simulated sensor node on this machine: healthy, then degraded;
     /// catch the regression, print the report, write an HTML report.
     Demo(DemoArgs),
-    /// Ingest frames from a file, stdin, a serial port or a command (a QEMU run) into a new run.
+    /// Ingest frames from a file, stdin, a serial port or a command (a QEMU run) into a new
+    /// run, stored all at once when the capture ends (a failed record stores nothing).
     Record(RecordArgs),
     /// List the recorded runs.
     Runs,
@@ -46,6 +48,9 @@ pub enum Command {
     Compare(CompareArgs),
     /// Export a run for Prometheus (OpenMetrics text) or InfluxDB (line protocol).
     Export(ExportArgs),
+    /// Check the history for damage (SQLite's full integrity check, read-only):
+    /// exit 0 intact, 4 damaged.
+    Check,
 }
 
 /// `demo` options.

@@ -1,17 +1,16 @@
 //! Recording: frames from any byte source into a new run of the history.
 
 use std::io::Read;
-use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::db::History;
+use crate::db::{History, RunName};
 use crate::frames::{CorruptFrame, FrameReader, Item};
 use crate::model::OwnedRecord;
 
-/// Records are committed at least this often, so an interrupted capture keeps its data.
-const COMMIT_EVERY: Duration = Duration::from_millis(500);
-const COMMIT_BATCH: usize = 512;
+/// Records are staged in batches of this many (the run reaches the history in one
+/// transaction at the end).
+const STAGE_BATCH: usize = 512;
 /// Corrupt frames reported one by one before only counting.
 const REPORTED_CORRUPT: u64 = 10;
 
@@ -32,21 +31,21 @@ pub struct IngestSummary {
 
 /// Reads `input` to its end, storing valid records in a new run called `run_name`.
 ///
-/// The run is created with the first valid record, so garbage input leaves the history as
-/// it was. Corrupt frames are counted, reported through `warn` (the first ten one by one)
-/// and skipped. Fails only when nothing valid arrived, or on a database error.
+/// The run is stored in one transaction when the input ends, so garbage input, a
+/// database error or a killed process leave the history as it was (and a retry with the
+/// same name works). Corrupt frames are counted, reported through `warn` (the first ten
+/// one by one) and skipped. Fails only when nothing valid arrived, or on a database error.
 pub fn ingest(
     history: &mut History,
-    run_name: &str,
+    run_name: impl Into<RunName>,
     source: &str,
     input: impl Read,
     mut warn: impl FnMut(&str),
 ) -> Result<IngestSummary> {
     let mut summary = IngestSummary::default();
-    let mut run_id = None;
+    let mut recording = history.begin_record(run_name.into(), source)?;
     let mut batch: Vec<OwnedRecord> = Vec::new();
-    let mut seq = 0i64;
-    let mut last_commit = Instant::now();
+    let mut valid = false;
     for item in FrameReader::new(input) {
         match item {
             Item::Record(record) => {
@@ -69,27 +68,17 @@ pub fn ingest(
                 }
             }
         }
-        if !batch.is_empty()
-            && (batch.len() >= COMMIT_BATCH || last_commit.elapsed() >= COMMIT_EVERY)
-        {
-            let id = match run_id {
-                Some(id) => id,
-                None => *run_id.insert(history.create_run(run_name, source)?),
-            };
-            history.store_batch(id, &batch, summary.corrupt, &mut seq)?;
+        if batch.len() >= STAGE_BATCH {
+            recording.push(&batch)?;
+            valid = true;
             batch.clear();
-            last_commit = Instant::now();
         }
     }
-    if !batch.is_empty() || run_id.is_some() {
-        let id = match run_id {
-            Some(id) => id,
-            None => history.create_run(run_name, source)?,
-        };
-        history.store_batch(id, &batch, summary.corrupt, &mut seq)?;
-        summary.run = run_name.to_owned();
+    if !batch.is_empty() {
+        recording.push(&batch)?;
+        valid = true;
     }
-    if summary.run.is_empty() {
+    if !valid {
         if summary.corrupt > 0 {
             bail!(
                 "no valid iot-performance frames in {source} ({} corrupt frames skipped); nothing was stored",
@@ -98,5 +87,6 @@ pub fn ingest(
         }
         bail!("{source} contained no iot-performance frames; nothing was stored");
     }
+    summary.run = recording.finish(summary.corrupt)?;
     Ok(summary)
 }

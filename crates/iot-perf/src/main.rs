@@ -30,7 +30,7 @@ use anyhow::{Context, Result, bail};
 use clap::Parser;
 
 use cli::{BaselineCommand, Cli, Command, ExportFormat, GateArgs, ReportFormat};
-use db::History;
+use db::{History, RunName};
 use iot_performance::analysis::{BootstrapComparator, Verdict};
 use report::BaselineRun;
 
@@ -42,6 +42,8 @@ static ALLOCATOR: iot_performance::memory::TrackingAllocator<std::alloc::System>
 
 /// Exit code of `compare` when a metric regressed.
 const EXIT_REGRESSION: u8 = 3;
+/// Exit code of `check` when the history is damaged.
+const EXIT_DAMAGED: u8 = 4;
 
 fn main() -> ExitCode {
     let cli = Cli::parse(); // usage errors exit with 2
@@ -86,6 +88,33 @@ fn latest_run(history: &History, run: Option<String>) -> Result<String> {
     }
 }
 
+/// `iot-perf check`: exit 0 when intact, [`EXIT_DAMAGED`] with the problems otherwise.
+fn check(path: &Path) -> Result<u8> {
+    let report = db::check(path)?;
+    let runs = report
+        .runs
+        .map_or_else(|| "runs not countable".to_owned(), |n| format!("{n} runs"));
+    let schema = report
+        .schema
+        .map_or_else(|| "unreadable".to_owned(), |v| v.to_string());
+    if report.problems.is_empty() {
+        println!(
+            "history {}: intact (schema {schema}, {runs}; SQLite integrity and foreign-key checks passed)",
+            path.display()
+        );
+        return Ok(0);
+    }
+    println!(
+        "history {}: DAMAGED (schema {schema}, {runs}); {} problem(s):",
+        path.display(),
+        report.problems.len()
+    );
+    for problem in &report.problems {
+        println!("  {problem}");
+    }
+    Ok(EXIT_DAMAGED)
+}
+
 fn run(cli: Cli) -> Result<u8> {
     if let Command::Demo(args) = &cli.command {
         let phase = if args.quick { 1.5 } else { args.duration };
@@ -100,17 +129,23 @@ fn run(cli: Cli) -> Result<u8> {
         })?;
         return Ok(0);
     }
-    let mut history = History::open(&cli.db)?;
+    if let Command::Check = &cli.command {
+        return check(&cli.db);
+    }
+    let writes = matches!(
+        cli.command,
+        Command::Record(_)
+            | Command::Baseline(BaselineCommand::Save { .. } | BaselineCommand::Remove { .. })
+    );
+    let mut history = if writes {
+        History::open(&cli.db)?
+    } else {
+        History::open_read(&cli.db)?
+    };
     match cli.command {
-        Command::Demo(_) => unreachable!("handled above"),
+        Command::Demo(_) | Command::Check => unreachable!("handled above"),
         Command::Record(args) => {
-            let name = match args.run.clone() {
-                Some(name) => name,
-                None => history.next_run_name()?,
-            };
-            if history.run_id(&name)?.is_some() {
-                bail!("a run named {name:?} already exists; pick another --run name");
-            }
+            let name = args.run.clone().map_or(RunName::Next, RunName::Given);
             let source = args.source().map_err(anyhow::Error::msg)?;
             let summary = sources::record(&mut history, &name, &source)?;
             println!(

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 
-use crate::db::History;
+use crate::db::{History, RunName};
 use crate::ingest::{IngestSummary, ingest};
 
 /// A byte stream of wire frames.
@@ -43,7 +43,7 @@ fn warn(message: &str) {
 }
 
 /// Records from `source` into a new run called `name`.
-pub fn record(history: &mut History, name: &str, source: &Source) -> Result<IngestSummary> {
+pub fn record(history: &mut History, name: &RunName, source: &Source) -> Result<IngestSummary> {
     match source {
         Source::Command { argv, timeout } => record_command(history, name, argv, *timeout),
         Source::Serial {
@@ -51,12 +51,24 @@ pub fn record(history: &mut History, name: &str, source: &Source) -> Result<Inge
             baud,
             seconds,
         } => record_serial(history, name, port, *baud, *seconds),
-        Source::Stdin => ingest(history, name, "stdin", std::io::stdin().lock(), warn),
+        Source::Stdin => ingest(
+            history,
+            name.clone(),
+            "stdin",
+            std::io::stdin().lock(),
+            warn,
+        ),
         Source::File(path) => {
             let file = std::fs::File::open(path)
                 .with_context(|| format!("opening capture {}", path.display()))?;
             let source = format!("file {}", path.display());
-            ingest(history, name, &source, std::io::BufReader::new(file), warn)
+            ingest(
+                history,
+                name.clone(),
+                &source,
+                std::io::BufReader::new(file),
+                warn,
+            )
         }
     }
 }
@@ -65,7 +77,7 @@ pub fn record(history: &mut History, name: &str, source: &Source) -> Result<Inge
 /// stdout; after `timeout` seconds the command is killed and what it sent is kept.
 fn record_command(
     history: &mut History,
-    name: &str,
+    name: &RunName,
     command: &[String],
     timeout: Option<f64>,
 ) -> Result<IngestSummary> {
@@ -106,7 +118,7 @@ fn record_command(
         })
     });
     let source = format!("command {}", command.join(" "));
-    let summary = ingest(history, name, &source, stdout, warn);
+    let summary = ingest(history, name.clone(), &source, stdout, warn);
     finished.store(true, Ordering::Release);
     if let Some(watchdog) = watchdog {
         let _ = watchdog.join();
@@ -164,7 +176,7 @@ impl Read for SerialUntil {
 
 fn record_serial(
     history: &mut History,
-    name: &str,
+    name: &RunName,
     port: &str,
     baud: u32,
     seconds: f64,
@@ -181,5 +193,5 @@ fn record_serial(
         deadline: Instant::now() + Duration::from_secs_f64(seconds),
     };
     let source = format!("serial {port} @ {baud}");
-    ingest(history, name, &source, reader, warn)
+    ingest(history, name.clone(), &source, reader, warn)
 }

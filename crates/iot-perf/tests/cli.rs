@@ -458,7 +458,13 @@ fn exports_openmetrics_and_influx_line_protocol() {
             .and_then(|t| t.parse::<i64>().ok())
             .expect("timestamp")
     };
-    assert_eq!(ts(&lines[1]) - ts(&lines[0]), 100_000_000);
+    let system: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.starts_with("iot_system"))
+        .collect();
+    assert_eq!(ts(system[1]) - ts(system[0]), 100_000_000);
+    // Points in time order.
+    assert!(lines.windows(2).all(|w| ts(&w[0]) <= ts(&w[1])));
 }
 
 /// A serial capture, through a pseudo-terminal standing in for a USB-UART adapter.

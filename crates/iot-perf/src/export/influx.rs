@@ -1,5 +1,6 @@
 //! InfluxDB line protocol: every snapshot and scope row as a point, fields in table
-//! order, written with `influxdb-line-protocol`.
+//! order, points in time order (at one time: `iot_system`, then `iot_scope` by scope
+//! name), written with `influxdb-line-protocol`.
 
 use anyhow::{Context, Result};
 
@@ -45,7 +46,7 @@ pub fn influx(data: &LoadedRun) -> Result<String> {
     };
     type Builder = influxdb_line_protocol::LineProtocolBuilder<Vec<u8>>;
     let mut b = Builder::new();
-    let points = data
+    let mut points: Vec<_> = data
         .snapshots
         .iter()
         .map(|s| {
@@ -64,7 +65,11 @@ pub fn influx(data: &LoadedRun) -> Result<String> {
                 fields(&SCOPE_METRICS, r),
                 r.timestamp_us,
             )
-        }));
+        }))
+        .collect();
+    // By time, the snapshot (no scope) first, then scopes by name; stable, so rows of one
+    // scope at one time keep their arrival order.
+    points.sort_by(|a, b| (a.3, a.1).cmp(&(b.3, b.1)));
     for (measurement, scope, fields, t_us) in points {
         let Some(((first, value), rest)) = fields.split_first() else {
             continue;

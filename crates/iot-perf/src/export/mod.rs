@@ -4,8 +4,8 @@
 //!
 //! - OpenMetrics text (Prometheus, Grafana Agent, a Pushgateway): the run's latest state,
 //!   one family per metric, scopes in name order.
-//! - InfluxDB line protocol: every snapshot and scope row as a point, written with
-//!   `influxdb-line-protocol`. Device clocks are relative, so point times are the run's
+//! - InfluxDB line protocol: every snapshot and scope row as a point, in time order
+//!   (then measurement, then scope name), written with `influxdb-line-protocol`. Device clocks are relative, so point times are the run's
 //!   recording start (host wall clock) plus the device time since its first record.
 
 mod influx;
@@ -313,9 +313,10 @@ mod tests {
         assert_eq!(keys, table);
         assert!(lines[0].contains("heap_used=100u,"), "{}", lines[0]);
         assert!(
-            lines[1].contains(",scope=b calls=4u,total_us=8,"),
-            "{}",
+            lines[1].contains(",scope=a calls=4u,total_us=8,"),
+            "scopes by name at one time: {}",
             lines[1]
         );
+        assert!(lines[2].contains(",scope=b "), "{}", lines[2]);
     }
 }

@@ -66,3 +66,20 @@ pub fn capture(seed: u64, reports: u32, slow: f64, leak: u64) -> Vec<u8> {
     }
     reporter.into_inner().0
 }
+
+/// The `iot-perf` binary under test: this build's, or `IOT_PERF_TEST_BIN` when set (to
+/// show that a test fails on another build, e.g. main's).
+pub fn iot_perf_bin() -> std::path::PathBuf {
+    std::env::var_os("IOT_PERF_TEST_BIN")
+        .map_or_else(|| env!("CARGO_BIN_EXE_iot-perf").into(), Into::into)
+}
+
+/// `iot-perf --db DB` with `IOT_PERF_DB` cleared.
+pub fn iot_perf(db: &std::path::Path) -> std::process::Command {
+    let mut cmd = std::process::Command::new(iot_perf_bin());
+    cmd.env_remove("IOT_PERF_DB").arg("--db").arg(db);
+    cmd
+}
+
+/// The capture every history test records: 10 snapshots and 30 scope rows.
+pub const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1-capture.bin");

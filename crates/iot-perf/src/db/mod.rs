@@ -1,56 +1,29 @@
-//! The history database: one SQLite file, created on first use.
+//! The history database: one SQLite file, created by the first write.
 //!
-//! Each ingest is a *run*. Records are committed in batches as they arrive, so a capture
-//! that is interrupted (or full of corrupt frames) keeps everything stored before; nothing
-//! already in the file is ever rewritten by an ingest.
+//! Each ingest is a *run*, stored all at once when the capture ends ([`record`]); nothing
+//! already in the file is ever rewritten by an ingest. The file carries iot-perf's
+//! application id and schema version ([`schema`]); writers set it up once however many
+//! open a new file together, readers open it read-only and never create anything
+//! ([`open`]); damage is refused on open and reported in full by `iot-perf check`
+//! ([`damage`], [`check`]).
 
-use std::path::Path;
+mod check;
+mod damage;
+mod open;
+mod record;
+mod schema;
 
-use anyhow::{Context, Result, bail};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Result, bail};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use iot_performance::wire::SnapshotRecord;
 
-use crate::model::{LoadedRun, OwnedRecord, Run, ScopeRow};
+pub use check::check;
+pub use record::RunName;
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS runs (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    source TEXT NOT NULL,
-    recorded_at_unix_ms INTEGER NOT NULL,
-    device TEXT,
-    firmware TEXT,
-    ticks_per_second INTEGER,
-    corrupt_frames INTEGER NOT NULL DEFAULT 0,
-    dropped_on_device INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS snapshots (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    timestamp_us INTEGER NOT NULL,
-    heap_used INTEGER NOT NULL, heap_free INTEGER NOT NULL, heap_total INTEGER NOT NULL,
-    stack_used INTEGER NOT NULL, stack_free INTEGER NOT NULL, static_memory INTEGER NOT NULL,
-    fragmentation REAL, cpu_utilization REAL NOT NULL, uptime_ms INTEGER NOT NULL,
-    task_count INTEGER NOT NULL, interrupt_count INTEGER NOT NULL,
-    context_switches INTEGER NOT NULL, temperature REAL
-);
-CREATE TABLE IF NOT EXISTS scopes (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    seq INTEGER NOT NULL,
-    timestamp_us INTEGER NOT NULL, name TEXT NOT NULL, calls INTEGER NOT NULL,
-    total_ticks INTEGER NOT NULL, min_ticks INTEGER NOT NULL, max_ticks INTEGER NOT NULL,
-    self_ticks INTEGER, busy_ticks INTEGER, wall_ticks INTEGER, polls INTEGER,
-    ticks_per_second INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS baselines (
-    name TEXT PRIMARY KEY,
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    saved_at_unix_ms INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS snapshots_by_run ON snapshots(run_id, seq);
-CREATE INDEX IF NOT EXISTS scopes_by_run ON scopes(run_id, seq);
-";
+use crate::model::{LoadedRun, Run, ScopeRow};
 
 /// A saved baseline.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -66,6 +39,7 @@ pub struct Baseline {
 /// The open history file.
 pub struct History {
     conn: Connection,
+    path: PathBuf,
 }
 
 fn now_ms() -> i64 {
@@ -79,83 +53,21 @@ fn int(v: u64) -> i64 {
 }
 
 impl History {
-    /// Opens (creating on first use) the history at `path`.
+    /// Opens the history at `path` for writing, creating it (and its directory) on first
+    /// use and upgrading an older schema; refuses foreign, newer and damaged files.
     pub fn open(path: &Path) -> Result<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("creating directory {}", dir.display()))?;
-        }
-        let conn = Connection::open(path)
-            .with_context(|| format!("opening history database {}", path.display()))?;
-        conn.execute_batch("PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL;")
-            .and_then(|()| conn.execute_batch(SCHEMA))
-            .with_context(|| format!("{} is not a usable iot-perf history", path.display()))?;
-        Ok(Self { conn })
+        Ok(Self {
+            conn: open::for_writing(path)?,
+            path: path.to_owned(),
+        })
     }
 
-    /// Starts a new run; fails if the name is taken.
-    pub fn create_run(&self, name: &str, source: &str) -> Result<i64> {
-        if self.run_id(name)?.is_some() {
-            bail!("a run named {name:?} already exists; pick another --run name");
-        }
-        self.conn.execute(
-            "INSERT INTO runs (name, source, recorded_at_unix_ms) VALUES (?1, ?2, ?3)",
-            params![name, source, now_ms()],
-        )?;
-        Ok(self.conn.last_insert_rowid())
-    }
-
-    /// A fresh run name: `run-<n>`.
-    pub fn next_run_name(&self) -> Result<String> {
-        let n: i64 = self
-            .conn
-            .query_row("SELECT COALESCE(MAX(id), 0) + 1 FROM runs", [], |r| {
-                r.get(0)
-            })?;
-        let mut name = format!("run-{n}");
-        let mut k = n;
-        while self.run_id(&name)?.is_some() {
-            k += 1;
-            name = format!("run-{k}");
-        }
-        Ok(name)
-    }
-
-    /// Stores a batch of records of one run in one transaction, with the run's counters.
-    pub fn store_batch(
-        &mut self,
-        run_id: i64,
-        records: &[OwnedRecord],
-        corrupt_frames: u64,
-        next_seq: &mut i64,
-    ) -> Result<()> {
-        let tx = self.conn.transaction()?;
-        for record in records {
-            let seq = *next_seq;
-            *next_seq += 1;
-            match record {
-                OwnedRecord::Session(s) => {
-                    tx.execute(
-                        "UPDATE runs SET device = ?2, firmware = ?3, ticks_per_second = ?4 WHERE id = ?1",
-                        params![run_id, s.device, s.firmware, int(s.ticks_per_second)],
-                    )?;
-                }
-                OwnedRecord::Snapshot(s) => insert_snapshot(&tx, run_id, seq, s)?,
-                OwnedRecord::Scope(s) => insert_scope(&tx, run_id, seq, s)?,
-                OwnedRecord::Dropped(n) => {
-                    tx.execute(
-                        "UPDATE runs SET dropped_on_device = MAX(dropped_on_device, ?2) WHERE id = ?1",
-                        params![run_id, n],
-                    )?;
-                }
-            }
-        }
-        tx.execute(
-            "UPDATE runs SET corrupt_frames = ?2 WHERE id = ?1",
-            params![run_id, int(corrupt_frames)],
-        )?;
-        tx.commit()?;
-        Ok(())
+    /// Opens the existing history at `path` read-only (nothing is created or changed).
+    pub fn open_read(path: &Path) -> Result<Self> {
+        Ok(Self {
+            conn: open::for_reading(path)?,
+            path: path.to_owned(),
+        })
     }
 
     /// The id of the run called `name` (or with that numeric id).
@@ -333,56 +245,4 @@ fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
         corrupt_frames: r.get(6)?,
         dropped_on_device: r.get(7)?,
     })
-}
-
-fn insert_snapshot(
-    tx: &rusqlite::Transaction<'_>,
-    run_id: i64,
-    seq: i64,
-    s: &SnapshotRecord,
-) -> Result<()> {
-    tx.execute(
-        "INSERT INTO snapshots VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-        params![
-            run_id,
-            seq,
-            int(s.timestamp_us),
-            int(s.heap_used),
-            int(s.heap_free),
-            int(s.heap_total),
-            int(s.stack_used),
-            int(s.stack_free),
-            int(s.static_memory),
-            s.fragmentation.map(f64::from),
-            f64::from(s.cpu_utilization),
-            int(s.uptime_ms),
-            s.task_count,
-            int(s.interrupt_count),
-            int(s.context_switches),
-            s.temperature.map(f64::from),
-        ],
-    )?;
-    Ok(())
-}
-
-fn insert_scope(tx: &rusqlite::Transaction<'_>, run_id: i64, seq: i64, s: &ScopeRow) -> Result<()> {
-    tx.execute(
-        "INSERT INTO scopes VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
-        params![
-            run_id,
-            seq,
-            int(s.timestamp_us),
-            s.name,
-            int(s.calls),
-            int(s.total_ticks),
-            int(s.min_ticks),
-            int(s.max_ticks),
-            s.self_ticks.map(int),
-            s.busy_ticks.map(int),
-            s.wall_ticks.map(int),
-            s.polls.map(int),
-            int(s.ticks_per_second),
-        ],
-    )?;
-    Ok(())
 }
