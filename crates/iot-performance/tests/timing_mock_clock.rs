@@ -182,7 +182,10 @@ fn no_monitor_flips_the_switch_and_runtime_names_share_slots() {
         },
     ))
     .unwrap();
-    assert!(timing::is_enabled(), "a second monitor left the switch alone");
+    assert!(
+        timing::is_enabled(),
+        "a second monitor left the switch alone"
+    );
     {
         let _g = second.profile_block("mc_runtime_name");
         ManualClock::advance(9);

@@ -9,9 +9,7 @@
 //! re-reads the same hardware; it does not reset what the others measured, except the
 //! stack high-water mark, which is painted anew.
 
-use core::cell::UnsafeCell;
-use core::mem::MaybeUninit;
-use core::sync::atomic::{AtomicBool, Ordering};
+use once_cell::sync::OnceCell;
 
 use crate::{
     Error, MemoryMetrics, MemoryProvider, Result, SystemInfoProvider, SystemMetrics, TimingProvider,
@@ -59,21 +57,14 @@ fn ready_now<T>(future: impl Future<Output = Result<T>>) -> Result<T> {
 /// constructor can hold. An error from `open` is kept too and returned by every reading.
 pub struct OnFirstUse<P> {
     open: fn() -> Result<P>,
-    ready: AtomicBool,
-    slot: UnsafeCell<MaybeUninit<Result<P>>>,
+    /// Set once (`once_cell`, over `critical-section` on firmware), read lock-free after.
+    opened: OnceCell<Result<P>>,
 }
-
-// SAFETY: the slot is written once, inside a critical section, before `ready` is set with
-// release ordering; afterwards it is only read (shared references to a `P: Sync`), and it
-// is dropped only through `&mut self`. Moving it to another thread moves a `P: Send`.
-unsafe impl<P: Send + Sync> Sync for OnFirstUse<P> {}
-// SAFETY: as above: the cell owns at most one `P`, which is `Send`.
-unsafe impl<P: Send> Send for OnFirstUse<P> {}
 
 impl<P> core::fmt::Debug for OnFirstUse<P> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("OnFirstUse")
-            .field("opened", &self.ready.load(Ordering::Acquire))
+            .field("opened", &self.opened.get().is_some())
             .finish_non_exhaustive()
     }
 }
@@ -83,8 +74,7 @@ impl<P> OnFirstUse<P> {
     pub const fn new(open: fn() -> Result<P>) -> Self {
         Self {
             open,
-            ready: AtomicBool::new(false),
-            slot: UnsafeCell::new(MaybeUninit::uninit()),
+            opened: OnceCell::new(),
         }
     }
 
@@ -93,30 +83,7 @@ impl<P> OnFirstUse<P> {
     /// # Errors
     /// The error `open` returned (kept: it is not retried).
     pub fn get(&self) -> Result<&P> {
-        if !self.ready.load(Ordering::Acquire) {
-            critical_section::with(|_| {
-                if !self.ready.load(Ordering::Acquire) {
-                    let opened = (self.open)();
-                    // SAFETY: inside the critical section and before `ready` is set, no
-                    // other reference to the slot exists (readers wait for `ready`).
-                    unsafe { (*self.slot.get()).write(opened) };
-                    self.ready.store(true, Ordering::Release);
-                }
-            });
-        }
-        // SAFETY: `ready` is set (with release ordering, observed above with acquire), so
-        // the slot is initialised and no longer written.
-        let opened = unsafe { (*self.slot.get()).assume_init_ref() };
-        opened.as_ref().map_err(|e| *e)
-    }
-}
-
-impl<P> Drop for OnFirstUse<P> {
-    fn drop(&mut self) {
-        if *self.ready.get_mut() {
-            // SAFETY: `ready` means the slot was initialised; `&mut self` means no reader.
-            unsafe { self.slot.get_mut().assume_init_drop() };
-        }
+        self.opened.get_or_init(self.open).as_ref().map_err(|e| *e)
     }
 }
 
@@ -131,7 +98,7 @@ impl<P: TimingProvider> TimingProvider for OnFirstUse<P> {
     fn ticks_per_second(&self) -> u64 {
         match self.get() {
             Ok(p) => p.ticks_per_second(),
-            Err(_) => crate::clock::ticks_per_second().max(1),
+            Err(_) => crate::clock::ticks_per_second(),
         }
     }
     async fn delay_ms(&self, ms: u32) {
@@ -160,6 +127,7 @@ mod tests {
 
     #[test]
     fn opened_once_on_first_use() {
+        use core::sync::atomic::{AtomicBool, Ordering};
         static OPENED: AtomicBool = AtomicBool::new(false);
         fn open() -> Result<MockMetrics> {
             assert!(!OPENED.swap(true, Ordering::SeqCst), "opened twice");
