@@ -59,7 +59,7 @@ pub fn comparison_text(c: &ComparisonSection) -> String {
     );
     let _ = writeln!(
         s,
-        "  {:<32} {:>15} {:>15} {:>9} {:>21}  verdict",
+        "  {:<32} {:>15} {:>15} {:>10} {:>23}  verdict",
         "metric", "baseline", "run", "change", "CI"
     );
     for m in &c.metrics {
@@ -67,7 +67,7 @@ pub fn comparison_text(c: &ComparisonSection) -> String {
         let (change, interval) = change_text(m);
         let _ = writeln!(
             s,
-            "  {:<32} {:>15} {:>15} {:>9} {:>21}  {}",
+            "  {:<32} {:>15} {:>15} {:>10} {:>23}  {}",
             label(&m.metric),
             units::value(u, m.mean_a),
             units::value(u, m.mean_b),
