@@ -205,3 +205,27 @@ fn errors_say_what_to_do() {
         "{err}"
     );
 }
+
+#[test]
+fn a_failed_command_or_a_port_that_is_no_serial_port_says_what_happened() {
+    let env = Env::new();
+    let a = env
+        .cmd()
+        .args(["record", "--run", "x", "--exec", "false"])
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(err.contains("false exited with exit status: 1"), "{err}");
+    assert!(err.contains("nothing was stored"), "{err}");
+    assert!(!err.contains("kept"), "nothing was kept: {err}");
+    let a = env
+        .cmd()
+        .args(["record", "--run", "x", "--serial", "/dev/null"])
+        .assert()
+        .code(1);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
+    assert!(
+        err.contains("serial ports on this machine:") || err.contains("no serial ports found"),
+        "{err}"
+    );
+}
