@@ -69,6 +69,7 @@ pub fn render(r: &RunReport) -> String {
     scopes(&mut s, r);
     memory(&mut s, r);
     cpu(&mut s, r);
+    tasks(&mut s, r);
     s.push_str("</body></html>\n");
     s
 }
@@ -340,4 +341,30 @@ fn cpu(s: &mut String, r: &RunReport) {
         |_| "#d62728",
     );
     s.push_str(&line_chart("chart-cpu", "CPU utilization", "%", &cpu_lines));
+}
+
+/// Tasks, interrupts and task switches from the snapshots (per-task and per-handler tables
+/// stay on the device: the wire carries their totals).
+fn tasks(s: &mut String, r: &RunReport) {
+    s.push_str("<h2>Tasks and interrupts</h2>");
+    let sys = &r.system;
+    let rows = [
+        ("tasks", &sys.tasks),
+        ("interrupts", &sys.interrupts_per_s),
+        ("task switches", &sys.context_switches_per_s),
+    ];
+    if rows.iter().all(|(_, st)| st.is_none()) {
+        s.push_str(NO_SNAPSHOTS);
+        return;
+    }
+    s.push_str("<table id=\"tasks\"><tr><th>figure</th><th>min</th><th>mean</th><th>max</th><th>last</th></tr>");
+    for (name, st) in rows {
+        let Some(st) = st else { continue };
+        let _ = write!(s, "<tr><td>{name}</td>");
+        for v in [st.min, st.mean, st.max, st.last] {
+            let _ = write!(s, "<td>{}</td>", escape(&units::value(st.unit, v)));
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</table>");
 }

@@ -12,6 +12,7 @@ use crate::analysis::{ScopeSummary, leak_evidence, scope_series, snapshot_series
 use crate::compare::{compare_runs, label, unit};
 use crate::model::{LoadedRun, Run};
 use crate::recommend::recommend;
+use iot_performance::wire::SnapshotRecord;
 
 /// Version of the JSON report's layout; bumped on any incompatible change (2: verdicts,
 /// leak evidence and recommendations are the library's, changes are in percent; 3: every
@@ -22,7 +23,7 @@ pub const SCHEMA_VERSION: u32 = 3;
 /// Minimum, mean, maximum and last value of a series, in `unit`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Stat {
-    /// Unit of the four figures (`B`, `%`, `°C`).
+    /// Unit of the four figures (`B`, `%`, `°C`, `tasks`, `/s`).
     pub unit: &'static str,
     /// Smallest.
     pub min: f64,
@@ -63,6 +64,25 @@ pub struct SystemSummary {
     pub cpu_utilization: Option<Stat>,
     /// Temperature, °C (`None` without a sensor).
     pub temperature: Option<Stat>,
+    /// Tasks (threads on a host), count.
+    pub tasks: Option<Stat>,
+    /// Interrupt handler entries per second between snapshots.
+    pub interrupts_per_s: Option<Stat>,
+    /// Task switches per second between snapshots.
+    pub context_switches_per_s: Option<Stat>,
+}
+
+/// Per second between consecutive snapshots, of a counter that only grows (a drop, from a
+/// restart, is skipped).
+fn rate(snapshots: &[SnapshotRecord], counter: fn(&SnapshotRecord) -> u64) -> Vec<f64> {
+    snapshots
+        .windows(2)
+        .filter_map(|w| {
+            let dt = w[1].timestamp_us.checked_sub(w[0].timestamp_us)?;
+            let dn = counter(&w[1]).checked_sub(counter(&w[0]))?;
+            (dt > 0).then(|| dn as f64 * 1e6 / dt as f64)
+        })
+        .collect()
 }
 
 /// A comparison against a baseline.
@@ -269,6 +289,9 @@ pub fn build(
                 .iter()
                 .filter_map(|s| s.temperature.map(f64::from)),
         ),
+        tasks: Stat::of("tasks", snapshots.iter().map(|s| f64::from(s.task_count))),
+        interrupts_per_s: Stat::of("/s", rate(snapshots, |s| s.interrupt_count).into_iter()),
+        context_switches_per_s: Stat::of("/s", rate(snapshots, |s| s.context_switches).into_iter()),
     };
     let recommendations = recommend(
         data,

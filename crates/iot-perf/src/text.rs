@@ -135,6 +135,9 @@ pub fn text(r: &RunReport) -> String {
     s.push_str(&stat("stack used", &r.system.stack_used));
     s.push_str(&stat("CPU", &r.system.cpu_utilization));
     s.push_str(&stat("temperature", &r.system.temperature));
+    s.push_str(&stat("tasks", &r.system.tasks));
+    s.push_str(&stat("interrupts", &r.system.interrupts_per_s));
+    s.push_str(&stat("task switches", &r.system.context_switches_per_s));
     if !r.scopes.is_empty() {
         let _ = writeln!(
             s,

@@ -52,6 +52,8 @@ pub fn value(unit: &str, v: f64) -> String {
         "B" => bytes(v),
         "%" => percent(v),
         "°C" => format!("{v:.1} °C"),
+        "/s" => format!("{v:.1}/s"),
+        "tasks" => format!("{v:.0} tasks"),
         "" => format!("{v:.3}"),
         other => format!("{v:.3} {other}"),
     }

@@ -287,4 +287,15 @@ fn the_qemu_example_with_snapshots_fills_the_memory_and_cpu_sections() {
         assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing");
     }
     assert!(dom.contains("Stack in use: min"), "stack figures");
+    let tasks = &dom[dom
+        .find("<table id=\"tasks\">")
+        .expect("tasks and interrupts")..];
+    assert!(
+        tasks.contains("<td>interrupts</td><td>1000.0/s</td>"),
+        "{tasks:.400}"
+    );
+    assert!(
+        tasks.contains("<td>tasks</td><td>1 tasks</td>"),
+        "{tasks:.400}"
+    );
 }

@@ -94,6 +94,9 @@ fn json_names_the_unit_of_every_statistic_series_and_gate_setting() {
     assert_eq!(json["system"]["heap_used"]["unit"], "B");
     assert_eq!(json["system"]["stack_used"]["unit"], "B");
     assert_eq!(json["system"]["cpu_utilization"]["unit"], "%");
+    assert_eq!(json["system"]["tasks"]["unit"], "tasks");
+    assert_eq!(json["system"]["interrupts_per_s"]["unit"], "/s");
+    assert_eq!(json["system"]["context_switches_per_s"]["unit"], "/s");
     assert_eq!(json["series"]["heap_used"]["x_unit"], "s");
     assert_eq!(json["series"]["heap_used"]["y_unit"], "B");
     assert_eq!(json["series"]["cpu_utilization"]["y_unit"], "%");
