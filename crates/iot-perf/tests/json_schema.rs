@@ -42,14 +42,14 @@ fn errors(root: &Value, schema: &Value, v: &Value, at: &str, out: &mut Vec<Strin
             .expect("$ref resolves");
         return errors(root, target, v, at, out);
     }
-    if let Some(any) = schema.get("anyOf").and_then(Value::as_array) {
-        if !any.iter().any(|s| {
+    if let Some(any) = schema.get("anyOf").and_then(Value::as_array)
+        && !any.iter().any(|s| {
             let mut e = Vec::new();
             errors(root, s, v, at, &mut e);
             e.is_empty()
-        }) {
-            out.push(format!("{at}: matches no anyOf branch"));
-        }
+        })
+    {
+        out.push(format!("{at}: matches no anyOf branch"));
     }
     match schema.get("type") {
         Some(Value::String(t)) if !type_ok(v, t) => out.push(format!("{at}: not {t}")),
