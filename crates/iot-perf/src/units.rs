@@ -53,7 +53,7 @@ pub fn value(unit: &str, v: f64) -> String {
         "%" => percent(v),
         "°C" => format!("{v:.1} °C"),
         "/s" => format!("{v:.1}/s"),
-        "tasks" => format!("{v:.0} tasks"),
+        "tasks" => format!("{v:.0}"),
         "" => format!("{v:.3}"),
         other => format!("{v:.3} {other}"),
     }
