@@ -116,8 +116,17 @@ fn check_targets() -> Result<(), String> {
             built += 1;
         }
     }
+    // The spec's snippets as a firmware developer writes them (Cortex-M default backend).
+    run(Command::new(&cargo).args([
+        "build",
+        "--manifest-path",
+        "examples/seed-check-cortex-m/Cargo.toml",
+        "--target",
+        "thumbv7em-none-eabihf",
+    ]))?;
+    built += 1;
     println!(
-        "check-targets: {built} builds passed ({} targets x {} feature sets, each target's platform backend, and the spec's dependency lines with default features)",
+        "check-targets: {built} builds passed ({} targets x {} feature sets, each target's platform backend, the spec's dependency lines with default features, and the spec's snippets on Cortex-M)",
         TARGETS.len(),
         FEATURE_SETS.len() + 1
     );

@@ -1,8 +1,17 @@
 //! Splitting a byte stream into frames and decoding them, counting what is corrupt.
+//!
+//! Frames end with a `0x00` delimiter. Devices also print text on the same link (a boot
+//! banner, log lines) that contains no zero byte, so the bytes between two delimiters can
+//! be noise followed by an intact frame. A chunk that does not decode as a whole is
+//! searched for a frame start (a COBS code byte followed by the magic `IP`): the first
+//! start whose frame passes every check (COBS, magic, CRC-32, version, record) is the
+//! frame, and the bytes before it are reported as noise with their offset. Old captures
+//! decode unchanged; the wire format is the same.
 
+use std::collections::VecDeque;
 use std::io::Read;
 
-use iot_performance::wire::{FrameError, MAX_FRAME_LEN, decode_frame};
+use iot_performance::wire::{FrameError, MAGIC, MAX_FRAME_LEN, decode_frame};
 
 use crate::model::OwnedRecord;
 
@@ -29,6 +38,9 @@ pub enum CorruptFrame {
     Oversized(usize),
     /// The stream ended in the middle of a frame.
     TruncatedAtEnd(usize),
+    /// Bytes without a zero before an intact frame: text the device printed on the link
+    /// (a boot banner, a log line) or the rest of a cut frame.
+    Noise(usize),
 }
 
 impl std::fmt::Display for CorruptFrame {
@@ -42,17 +54,28 @@ impl std::fmt::Display for CorruptFrame {
             Self::TruncatedAtEnd(n) => {
                 write!(f, "stream ended inside a frame ({n} bytes, no delimiter)")
             }
+            Self::Noise(n) => write!(
+                f,
+                "{n} bytes of noise before the next frame (text on the link, or a cut frame)"
+            ),
         }
     }
 }
 
+/// Bytes of the current chunk kept in memory: a frame is at most [`MAX_FRAME_LEN`] bytes,
+/// so only the tail of a longer chunk can hold one.
+const WINDOW: usize = 2 * MAX_FRAME_LEN;
+
 /// Reads frames from any byte stream; a read error ends the stream like end-of-file.
 pub struct FrameReader<R> {
     input: R,
+    /// The tail of the current chunk (bytes since the last delimiter).
     pending: Vec<u8>,
+    /// Bytes of the current chunk dropped from the front of `pending`.
+    dropped: usize,
     pending_start: u64,
-    oversized: bool,
-    skipped: usize,
+    scratch: Vec<u8>,
+    ready: VecDeque<Item>,
     position: u64,
     chunk: Box<[u8]>,
     chunk_len: usize,
@@ -65,10 +88,11 @@ impl<R: Read> FrameReader<R> {
     pub fn new(input: R) -> Self {
         Self {
             input,
-            pending: Vec::with_capacity(MAX_FRAME_LEN),
+            pending: Vec::with_capacity(WINDOW),
+            dropped: 0,
             pending_start: 0,
-            oversized: false,
-            skipped: 0,
+            scratch: Vec::with_capacity(MAX_FRAME_LEN),
+            ready: VecDeque::with_capacity(2),
             position: 0,
             chunk: vec![0; 64 * 1024].into_boxed_slice(),
             chunk_len: 0,
@@ -77,29 +101,70 @@ impl<R: Read> FrameReader<R> {
         }
     }
 
-    fn finish_frame(&mut self) -> Option<Item> {
+    /// Decodes `pending[at..]` on a copy; `Ok` only for a frame that passes every check.
+    fn try_decode(&mut self, at: usize) -> Result<OwnedRecord, FrameError> {
+        self.scratch.clear();
+        self.scratch.extend_from_slice(&self.pending[at..]);
+        decode_frame(&mut self.scratch).map(OwnedRecord::from)
+    }
+
+    /// Ends the current chunk (at a delimiter, or at the end of the stream) and queues
+    /// what it held: a record, noise then a record, or one corrupt item.
+    fn finish_chunk(&mut self, at_end: bool) {
+        let total = self.dropped + self.pending.len();
         let offset = self.pending_start;
-        let item = if self.oversized {
-            Some(Item::Corrupt {
-                offset,
-                error: CorruptFrame::Oversized(self.skipped),
-            })
-        } else if self.pending.is_empty() {
-            None
-        } else {
-            Some(match decode_frame(&mut self.pending) {
-                Ok(record) => Item::Record(record.into()),
-                Err(e) => Item::Corrupt {
-                    offset,
-                    error: CorruptFrame::Frame(e),
-                },
-            })
+        // A chunk longer than any frame is never decoded whole.
+        let error = match (total <= MAX_FRAME_LEN).then(|| self.try_decode(0)) {
+            _ if total == 0 => None,
+            Some(Ok(record)) => {
+                self.ready.push_back(Item::Record(record));
+                None
+            }
+            Some(Err(_)) if at_end => Some(CorruptFrame::TruncatedAtEnd(total)),
+            Some(Err(e)) => Some(CorruptFrame::Frame(e)),
+            None => Some(CorruptFrame::Oversized(total)),
         };
+        if let Some(error) = error {
+            if let Some((noise, record)) = self.resync() {
+                self.ready.push_back(Item::Corrupt {
+                    offset,
+                    error: CorruptFrame::Noise(noise),
+                });
+                self.ready.push_back(Item::Record(record));
+            } else {
+                self.ready.push_back(Item::Corrupt { offset, error });
+            }
+        }
         self.pending.clear();
-        self.oversized = false;
-        self.skipped = 0;
+        self.dropped = 0;
         self.pending_start = self.position;
-        item
+    }
+
+    /// The first frame start after the chunk's first byte whose frame decodes: returns the
+    /// noise length before it and the record.
+    fn resync(&mut self) -> Option<(usize, OwnedRecord)> {
+        let len = self.pending.len();
+        let first = len.saturating_sub(MAX_FRAME_LEN).max(1);
+        for at in first..len {
+            // An encoded frame starts with its COBS code byte, then the magic.
+            if self.pending.get(at + 1..at + 1 + MAGIC.len()) != Some(&MAGIC[..]) {
+                continue;
+            }
+            if let Ok(record) = self.try_decode(at) {
+                return Some((self.dropped + at, record));
+            }
+        }
+        None
+    }
+
+    fn push_byte(&mut self, byte: u8) {
+        if self.pending.len() == WINDOW {
+            // Keep the tail that can still hold a frame; count the rest.
+            let cut = WINDOW - MAX_FRAME_LEN;
+            self.pending.drain(..cut);
+            self.dropped += cut;
+        }
+        self.pending.push(byte);
     }
 }
 
@@ -108,6 +173,9 @@ impl<R: Read> Iterator for FrameReader<R> {
 
     fn next(&mut self) -> Option<Item> {
         loop {
+            if let Some(item) = self.ready.pop_front() {
+                return Some(item);
+            }
             if self.chunk_pos == self.chunk_len {
                 if self.done {
                     return None;
@@ -122,83 +190,22 @@ impl<R: Read> Iterator for FrameReader<R> {
                 self.chunk_pos = 0;
                 if self.chunk_len == 0 {
                     self.done = true;
-                    if self.pending.is_empty() && !self.oversized {
-                        return None;
-                    }
-                    let len = self.pending.len();
-                    let offset = self.pending_start;
-                    let oversized = self.oversized;
-                    self.pending.clear();
-                    return Some(Item::Corrupt {
-                        offset,
-                        error: if oversized {
-                            CorruptFrame::Oversized(self.skipped)
-                        } else {
-                            CorruptFrame::TruncatedAtEnd(len)
-                        },
-                    });
+                    self.finish_chunk(true);
+                    continue;
                 }
             }
             let byte = self.chunk[self.chunk_pos];
             self.chunk_pos += 1;
             self.position += 1;
             if byte == 0 {
-                if let Some(item) = self.finish_frame() {
-                    return Some(item);
-                }
-            } else if self.oversized {
-                self.skipped += 1;
-            } else if self.pending.len() < MAX_FRAME_LEN {
-                self.pending.push(byte);
+                self.finish_chunk(false);
             } else {
-                self.oversized = true;
-                self.skipped = self.pending.len() + 1;
+                self.push_byte(byte);
             }
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use iot_performance::wire::{DroppedRecord, Record, encode_frame};
-
-    fn frame(n: u32) -> Vec<u8> {
-        let mut out = [0u8; MAX_FRAME_LEN];
-        let len =
-            encode_frame(&Record::Dropped(DroppedRecord { frames: n }), &mut out).expect("encodes");
-        out[..len].to_vec()
-    }
-
-    #[test]
-    fn resynchronises_after_garbage_and_reports_truncation() {
-        let mut stream = frame(1);
-        stream.extend(vec![0x55; 2 * MAX_FRAME_LEN]);
-        stream.push(0);
-        stream.extend(frame(2));
-        let cut = frame(3);
-        stream.extend(&cut[..cut.len() / 2]);
-        let items: Vec<Item> = FrameReader::new(stream.as_slice()).collect();
-        assert_eq!(items.len(), 4, "{items:?}");
-        assert!(matches!(items[0], Item::Record(OwnedRecord::Dropped(1))));
-        assert!(
-            matches!(
-                items[1],
-                Item::Corrupt {
-                    error: CorruptFrame::Oversized(n),
-                    ..
-                } if n == 2 * MAX_FRAME_LEN
-            ),
-            "{:?}",
-            items[1]
-        );
-        assert!(matches!(items[2], Item::Record(OwnedRecord::Dropped(2))));
-        assert!(matches!(
-            items[3],
-            Item::Corrupt {
-                error: CorruptFrame::TruncatedAtEnd(_),
-                ..
-            }
-        ));
-    }
-}
+#[path = "frames_tests.rs"]
+mod tests;

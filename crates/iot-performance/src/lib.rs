@@ -130,9 +130,11 @@ pub use timing::interrupts;
 pub use clock::{WrapExtender, ticks_to_us};
 pub use error::{Error, Result};
 pub use metrics::{MemoryMetrics, PerformanceSnapshot, SystemMetrics, TimingMetrics};
+#[cfg(feature = "alloc")]
+pub use monitor::{Accumulated, RETAINED_CAPACITY, SampleCursor};
 pub use monitor::{
-    HandleBound, MetricStats, MetricsCollection, MetricsCollector, MonitorCell, MonitorConfig,
-    PerformanceMonitor, RunningStats, SystemMonitor, SystemSample,
+    DefaultBackend, HandleBound, MetricStats, MetricsCollection, MetricsCollector, MonitorCell,
+    MonitorConfig, OnFirstUse, PerformanceMonitor, RunningStats, SystemMonitor, SystemSample,
 };
 pub use platform::{
     DefaultPlatform, MemoryProvider, NoDefaultPlatform, PlatformMetrics, SystemInfoProvider,

@@ -1,148 +1,16 @@
-//! Power-loss test of `flash-analysis`: thousands of random power cuts while baselines are
+//! Power-loss test of `flash-analysis`: 10 000 random power cuts while baselines are
 //! written to a simulated NOR flash. Every baseline committed before a cut must read back
 //! intact; a torn write must never come back as data.
 
 use std::collections::HashMap;
 
-use embedded_storage_async::nor_flash::{
-    ErrorType, MultiwriteNorFlash, NorFlash, NorFlashError, NorFlashErrorKind, ReadNorFlash,
-};
+mod support;
+
 use iot_performance::baseline::flash::{FlashBaselineStore, FlashHistory};
 use iot_performance::baseline::{PerformanceBaseline, name};
 use iot_performance::mock::MockMetrics;
 use iot_performance::{MetricStats, MonitorConfig, PerformanceMonitor, RunningStats};
-
-const PAGE: usize = 2048;
-const PAGES: usize = 4;
-const WORD: usize = 4;
-/// Budget units one page erase costs (it is slow compared with a word write).
-const ERASE_STEPS: usize = 64;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct PowerCut;
-
-impl NorFlashError for PowerCut {
-    fn kind(&self) -> NorFlashErrorKind {
-        NorFlashErrorKind::Other
-    }
-}
-
-/// NOR flash in RAM: erase sets bytes to 0xFF, programming can only clear bits. After
-/// `budget` units of work (a word written, or 1/64 of a page erase), power fails in the middle of the current
-/// operation and every later call fails until `reboot`:
-/// - a cut write leaves the words before it programmed and one word torn (only a random
-///   subset of its bits cleared);
-/// - a cut erase leaves the page erased up to some byte, old data after it (the fault
-///   model `sequential-storage` itself is tested against; an erase that leaves random bits
-///   all over the page is outside what it promises to survive).
-struct SimFlash {
-    mem: Vec<u8>,
-    budget: Option<u32>,
-    dead: bool,
-    rng: fastrand::Rng,
-    /// Cuts that hit a page erase / a write.
-    erase_cuts: u32,
-    write_cuts: u32,
-}
-
-impl SimFlash {
-    fn new(seed: u64) -> Self {
-        Self {
-            mem: vec![0xFF; PAGE * PAGES],
-            budget: None,
-            dead: false,
-            rng: fastrand::Rng::with_seed(seed),
-            erase_cuts: 0,
-            write_cuts: 0,
-        }
-    }
-    fn reboot(&mut self, budget: Option<u32>) {
-        self.dead = false;
-        self.budget = budget;
-    }
-    /// Spends one unit; false when the power fails now.
-    fn spend(&mut self) -> bool {
-        match &mut self.budget {
-            Some(0) => false,
-            Some(b) => {
-                *b -= 1;
-                true
-            }
-            None => true,
-        }
-    }
-}
-
-impl ErrorType for SimFlash {
-    type Error = PowerCut;
-}
-
-impl ReadNorFlash for SimFlash {
-    const READ_SIZE: usize = 1;
-    async fn read(&mut self, offset: u32, bytes: &mut [u8]) -> Result<(), PowerCut> {
-        if self.dead {
-            return Err(PowerCut);
-        }
-        let o = offset as usize;
-        bytes.copy_from_slice(&self.mem[o..o + bytes.len()]);
-        Ok(())
-    }
-    fn capacity(&self) -> usize {
-        self.mem.len()
-    }
-}
-
-impl NorFlash for SimFlash {
-    const WRITE_SIZE: usize = WORD;
-    const ERASE_SIZE: usize = PAGE;
-
-    async fn erase(&mut self, from: u32, to: u32) -> Result<(), PowerCut> {
-        if self.dead {
-            return Err(PowerCut);
-        }
-        for page in (from as usize..to as usize).step_by(PAGE) {
-            // An erase takes as long as many word writes: it spends ERASE_STEPS units, and
-            // a cut in step k leaves the page erased up to k/ERASE_STEPS (plus a random
-            // part of that step), old data after it.
-            for step in 0..ERASE_STEPS {
-                if !self.spend() {
-                    let upto = step * PAGE / ERASE_STEPS + self.rng.usize(..PAGE / ERASE_STEPS);
-                    self.mem[page..page + upto].fill(0xFF);
-                    self.dead = true;
-                    self.erase_cuts += 1;
-                    return Err(PowerCut);
-                }
-            }
-            self.mem[page..page + PAGE].fill(0xFF);
-        }
-        Ok(())
-    }
-
-    async fn write(&mut self, offset: u32, bytes: &[u8]) -> Result<(), PowerCut> {
-        if self.dead {
-            return Err(PowerCut);
-        }
-        let o = offset as usize;
-        for (i, word) in bytes.chunks(WORD).enumerate() {
-            let at = o + i * WORD;
-            if !self.spend() {
-                // Torn word: only some of the bits that should be cleared are cleared.
-                for (k, b) in word.iter().enumerate() {
-                    self.mem[at + k] &= *b | self.rng.u8(..);
-                }
-                self.dead = true;
-                self.write_cuts += 1;
-                return Err(PowerCut);
-            }
-            for (k, b) in word.iter().enumerate() {
-                self.mem[at + k] &= *b;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl MultiwriteNorFlash for SimFlash {}
+use support::sim_flash::{PAGE, PAGES, SimFlash};
 
 const NAMES: [&str; 4] = ["startup", "steady_state", "wifi_burst", "deep_sleep"];
 
@@ -171,6 +39,16 @@ fn baseline(n: &str, generation: u64) -> iot_performance::Result<PerformanceBase
     Ok(b)
 }
 
+/// Power cuts per run: 10 000 (CI), more with `IOT_PERF_POWER_CUTS` for a long run
+/// (docs/performance.md records one); never fewer than 3 000, so both fault kinds are hit.
+fn cuts_to_run() -> u32 {
+    std::env::var("IOT_PERF_POWER_CUTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000u32)
+        .max(3_000)
+}
+
 #[test]
 fn committed_baselines_survive_thousands_of_random_power_cuts() {
     futures_executor::block_on(async {
@@ -179,7 +57,8 @@ fn committed_baselines_survive_thousands_of_random_power_cuts() {
         let mut committed: HashMap<&str, u64> = HashMap::new();
         let mut generation = 0u64;
         let (mut cuts, mut torn_candidates) = (0, 0);
-        while cuts < 3_000 {
+        let target = cuts_to_run();
+        while cuts < target {
             flash.reboot(Some(rng.u32(1..400)));
             let mut store = FlashBaselineStore::new(flash, 0..(PAGE * PAGES) as u32).unwrap();
             // Store until the power fails; the baseline being written then is in flight.
@@ -221,7 +100,7 @@ fn committed_baselines_survive_thousands_of_random_power_cuts() {
             }
             flash = store.into_inner();
         }
-        assert_eq!(cuts, 3_000);
+        assert_eq!(cuts, target);
         assert_eq!(committed.len(), NAMES.len());
         // Both kinds of fault were exercised: torn writes and interrupted page erases
         // (the flash fills up, so the store keeps erasing pages to make room).

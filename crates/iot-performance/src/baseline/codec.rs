@@ -6,11 +6,17 @@
 //! The CRC covers version, length and payload. A frame that is truncated, has another
 //! magic or version, a wrong checksum or a payload that does not decode exactly is refused
 //! with [`Error::InvalidData`]; nothing of it is used.
+//!
+//! A frame whose checksum matches can still hold impossible statistics (written by a
+//! buggy or hostile tool that recomputed the CRC): a NaN or infinite mean, variance, min
+//! or max, a negative variance, a mean outside min..max, a spread that min and max cannot
+//! produce, or figures on a statistic that counted no value. Such a baseline would hide
+//! regressions (every comparison with NaN is false), so it is refused too.
 
 use crc::{CRC_32_ISO_HDLC, Crc};
 
 use super::PerformanceBaseline;
-use crate::{Error, Result};
+use crate::{Error, Result, RunningStats};
 
 /// First bytes of every baseline frame.
 pub const MAGIC: [u8; 4] = *b"IPBL";
@@ -94,7 +100,88 @@ pub fn decode(bytes: &[u8]) -> Result<(PerformanceBaseline, usize)> {
     if baseline.name.is_empty() {
         return Err(invalid("baseline without a name"));
     }
+    validate(&baseline)?;
     Ok((baseline, end + CRC_LEN))
+}
+
+/// Checks that every statistic of `baseline` is one that real values can produce.
+///
+/// # Errors
+/// [`Error::InvalidData`] naming the first impossible figure.
+pub fn validate(baseline: &PerformanceBaseline) -> Result<()> {
+    let s = &baseline.stats;
+    for stats in [
+        &s.heap_used,
+        &s.heap_free,
+        &s.stack_used,
+        &s.fragmentation_ratio,
+        &s.cpu_utilization,
+        &s.task_count,
+        &s.temperature,
+    ] {
+        check_stats(stats).map_err(invalid)?;
+    }
+    for scope in &baseline.scopes {
+        check_stats(&scope.duration_us).map_err(invalid)?;
+        for p in [scope.p50_us, scope.p99_us].into_iter().flatten() {
+            if !p.is_finite() || p < 0.0 {
+                return Err(invalid("scope percentile is negative, NaN or infinite"));
+            }
+        }
+        if let (Some(p50), Some(p99)) = (scope.p50_us, scope.p99_us)
+            && p50 > p99
+        {
+            return Err(invalid("scope p50 above its p99"));
+        }
+    }
+    Ok(())
+}
+
+/// Relative slack for floating-point rounding in Welford's updates.
+const SLACK: f64 = 1e-9;
+
+fn check_stats(stats: &RunningStats) -> core::result::Result<(), &'static str> {
+    let (Some(mean), Some(min), Some(max), Some(var)) = (
+        stats.mean(),
+        stats.min(),
+        stats.max(),
+        stats.population_variance(),
+    ) else {
+        // No value counted: only the empty statistic is possible.
+        return if *stats == RunningStats::new() {
+            Ok(())
+        } else {
+            Err("statistics of no value carry figures")
+        };
+    };
+    if !(mean.is_finite() && min.is_finite() && max.is_finite()) {
+        return Err("mean, min or max is NaN or infinite");
+    }
+    if var.is_nan() || var == f64::INFINITY {
+        return Err("variance is NaN or infinite");
+    }
+    if var < 0.0 {
+        return Err("negative variance");
+    }
+    if min > max {
+        return Err("min above max");
+    }
+    let scale = libm::fmax(libm::fabs(min), libm::fabs(max));
+    let tol = SLACK * scale;
+    if mean < min - tol || mean > max + tol {
+        return Err("mean outside min..max");
+    }
+    if stats.count() == 1 && (max - min > tol || var > 0.0) {
+        return Err("one value counted but min, max and mean differ or variance is not 0");
+    }
+    // Popoviciu: values within [min, max] have a population variance of at most
+    // (max - min)^2 / 4.
+    let range = max - min;
+    let bound = range * range / 4.0;
+    if var > bound * (1.0 + SLACK) + tol * tol {
+        return Err("variance larger than min and max allow");
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -193,5 +280,86 @@ mod tests {
             Err(Error::CapacityExceeded { .. })
         ));
         assert!(encode(&sample(), &mut []).is_err());
+    }
+
+    /// A `RunningStats` with any figures, as a tool that writes frames by hand could make.
+    fn forged(count: u64, mean: f64, m2: f64, min: f64, max: f64) -> RunningStats {
+        let mut buf = [0u8; 64];
+        let bytes = postcard::to_slice(&(count, mean, m2, min, max), &mut buf).unwrap();
+        postcard::from_bytes(bytes).unwrap()
+    }
+
+    #[test]
+    fn impossible_statistics_with_a_valid_checksum_are_refused() {
+        let nan = f64::NAN;
+        let inf = f64::INFINITY;
+        let cases = [
+            ("NaN mean", forged(3, nan, 20_000.0, 900.0, 1100.0)),
+            ("infinite mean", forged(3, inf, 20_000.0, 900.0, 1100.0)),
+            ("NaN variance", forged(3, 1000.0, nan, 900.0, 1100.0)),
+            ("infinite variance", forged(3, 1000.0, inf, 900.0, 1100.0)),
+            ("negative variance", forged(3, 1000.0, -1.0, 900.0, 1100.0)),
+            ("NaN min", forged(3, 1000.0, 20_000.0, nan, 1100.0)),
+            ("min above max", forged(3, 1000.0, 0.0, 1100.0, 900.0)),
+            ("mean above max", forged(3, 5000.0, 20_000.0, 900.0, 1100.0)),
+            ("spread too wide", forged(3, 1000.0, 1.0e9, 900.0, 1100.0)),
+            (
+                "one value, min < max",
+                forged(1, 1000.0, 0.0, 900.0, 1100.0),
+            ),
+            ("no value, a mean", forged(0, 1000.0, 0.0, 900.0, 1100.0)),
+        ];
+        for (what, stats) in cases {
+            for place in 0..2 {
+                let mut b = sample();
+                if place == 0 {
+                    b.stats.heap_used = stats;
+                } else {
+                    b.scopes[0].duration_us = stats;
+                }
+                let mut buf = [0u8; MAX_FRAME_LEN];
+                // `encode` writes a correct checksum over the forged figures.
+                let n = encode(&b, &mut buf).unwrap();
+                let got = decode(&buf[..n]);
+                assert!(
+                    matches!(
+                        got,
+                        Err(Error::InvalidData {
+                            what: "baseline frame",
+                            ..
+                        })
+                    ),
+                    "{what} (place {place}) accepted: {got:?}"
+                );
+            }
+        }
+        let mut b = sample();
+        b.scopes[0].p99_us = Some(nan);
+        let mut buf = [0u8; MAX_FRAME_LEN];
+        let n = encode(&b, &mut buf).unwrap();
+        assert!(decode(&buf[..n]).is_err(), "NaN percentile accepted");
+    }
+
+    #[test]
+    fn real_statistics_pass_validation() {
+        let mut b = sample();
+        let mut rng = 0x1234_5678_u64;
+        let mut wide = RunningStats::new();
+        for _ in 0..10_000 {
+            rng = rng
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            wide.push((rng >> 11) as f64 * 1e-3 - 4e12);
+        }
+        b.stats.stack_used = wide;
+        let mut constant = RunningStats::new();
+        for _ in 0..1000 {
+            constant.push(0.1);
+        }
+        b.stats.fragmentation_ratio = constant;
+        assert_eq!(validate(&b), Ok(()));
+        let mut buf = [0u8; MAX_FRAME_LEN];
+        let n = encode(&b, &mut buf).unwrap();
+        assert_eq!(decode(&buf[..n]).unwrap().0, b);
     }
 }

@@ -56,17 +56,52 @@ fn window_percentiles(start: &ScopeStart, scope: &'static str) -> (Option<f64>, 
     )
 }
 
+/// Adds one interval's mean call duration of `scope` to the window (counted in `dropped`
+/// when the window's scope table is full).
+fn add_scope(scopes: &mut WindowScopes, dropped: &mut u32, scope: &'static str, us: f64) {
+    if let Some((_, s)) = scopes.iter_mut().find(|(n, _)| *n == scope) {
+        s.push(us);
+    } else {
+        let mut s = RunningStats::new();
+        s.push(us);
+        if scopes.push((scope, s)).is_err() {
+            *dropped = dropped.saturating_add(1);
+        }
+    }
+}
+
+/// The window's collection, or an error when it holds no sample.
+fn finished(collector: MetricsCollector) -> Result<MetricsCollection> {
+    let collection = collector.finish();
+    if collection.sample_count == 0 {
+        return Err(Error::Provider {
+            what: "no sample could be taken in the window",
+        });
+    }
+    Ok(collection)
+}
+
 /// Records, compares, lists, removes, exports and imports up to `N` named baselines.
 ///
-/// Each recording and each comparison samples the monitor for
-/// [`BaselineManager::window_secs`] seconds of the provider's clock (10 by default) at the
-/// monitor's sampling interval.
+/// Where the samples of a recording or a comparison come from:
+/// - **the monitor samples in the background** (a host monitor that was started, such
+///   as the one [`BaselineManager::new`] opens and starts, or a monitor whose
+///   [`PerformanceMonitor::run`] future is being driven): the samples accumulated since
+///   the previous recording or comparison, plus one taken now. Nothing waits: the spec's
+///   `record_baseline("startup")` returns at once, and a baseline recorded later holds
+///   more samples ([`PerformanceBaseline::sample_count`] says how many).
+/// - **otherwise** (e.g. a monitor of the mock): a window of
+///   [`BaselineManager::window_secs`] seconds of the provider's clock (10 by default),
+///   sampled at the monitor's interval: instant and deterministic on the mock.
 pub struct BaselineManager<P: PlatformMetrics + HandleBound = DefaultPlatform, const N: usize = 8> {
     monitor: LazyMonitor<P>,
     baselines: heapless::Vec<PerformanceBaseline, N>,
     window_secs: u32,
     config: RegressionConfig,
     options: DetectorOptions,
+    /// Where the accumulated samples of the next window start, and the scope totals then.
+    #[cfg(feature = "alloc")]
+    accumulated: Option<(crate::SampleCursor, ScopeSampler<{ 2 * MAX_SCOPES }>)>,
 }
 
 impl<P: PlatformMetrics + HandleBound, const N: usize> core::fmt::Debug for BaselineManager<P, N> {
@@ -79,18 +114,32 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> core::fmt::Debug for Base
     }
 }
 
-#[cfg(host_std)]
+#[cfg(any(
+    host_std,
+    all(
+        feature = "alloc",
+        any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")
+    )
+))]
 impl BaselineManager<DefaultPlatform> {
-    /// A manager sampling this platform's default backend (the host process), opened on
-    /// first use.
+    /// A manager of a monitor of this platform's default backend (the host process; on
+    /// firmware the platform feature's backend with its default config), opened and
+    /// started on first use. On a host that monitor samples in the background, so
+    /// recordings read what it accumulated and return at once.
     pub fn new() -> Self {
         Self::empty(LazyMonitor::opened_on_first_use(
-            crate::host::HostMetrics::new,
+            crate::monitor::open_default_monitor,
         ))
     }
 }
 
-#[cfg(host_std)]
+#[cfg(any(
+    host_std,
+    all(
+        feature = "alloc",
+        any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")
+    )
+))]
 impl Default for BaselineManager<DefaultPlatform> {
     fn default() -> Self {
         Self::new()
@@ -118,6 +167,8 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> BaselineManager<P, N> {
             window_secs: 10,
             config: RegressionConfig::DEFAULT,
             options: DetectorOptions::DEFAULT,
+            #[cfg(feature = "alloc")]
+            accumulated: None,
         }
     }
 
@@ -161,17 +212,60 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> BaselineManager<P, N> {
         Ok(())
     }
 
+    /// The monitor; one the manager opened itself is started here (on a host its
+    /// background sampler starts).
     async fn monitor(&mut self) -> Result<PerformanceMonitor<P>> {
-        self.monitor
-            .get("monitor of the baseline manager")
-            .await
-            .cloned()
+        let opened = self.monitor.is_opened();
+        let monitor = self.monitor.get("monitor of the baseline manager")?.clone();
+        if !opened {
+            monitor.start_monitoring().await?;
+        }
+        Ok(monitor)
+    }
+
+    /// The samples of one window: accumulated by a monitor that samples in the background,
+    /// else sampled now for [`BaselineManager::window_secs`] of the provider's clock.
+    async fn collect(&mut self) -> Result<Window> {
+        let monitor = self.monitor().await?;
+        #[cfg(feature = "alloc")]
+        if monitor.is_sampled_in_background() {
+            return self.collect_accumulated(&monitor);
+        }
+        self.collect_window(&monitor).await
+    }
+
+    /// What the monitor accumulated since the previous window, plus a sample now.
+    #[cfg(feature = "alloc")]
+    fn collect_accumulated(&mut self, monitor: &PerformanceMonitor<P>) -> Result<Window> {
+        let (cursor, sampler) = self.accumulated.get_or_insert_with(|| {
+            let mut sampler = ScopeSampler::new();
+            sampler.prime();
+            (monitor.sample_cursor(), sampler)
+        });
+        let now = monitor.record_now();
+        let config = monitor.config();
+        let mut collector = MetricsCollector::with_memory_tracking(config.memory_tracking);
+        for snapshot in &monitor.samples_since(cursor).samples {
+            collector.record(snapshot);
+        }
+        if now.is_err() {
+            collector.record_failure();
+        }
+        let mut scopes = WindowScopes::new();
+        let mut scopes_dropped = 0u32;
+        sampler.sample(|scope, us| add_scope(&mut scopes, &mut scopes_dropped, scope, us));
+        let collection = finished(collector)?;
+        Ok(Window {
+            collection,
+            scopes,
+            scopes_dropped: scopes_dropped.saturating_add(sampler.dropped()),
+            percentiles: heapless::Vec::new(),
+        })
     }
 
     /// Samples the monitor for the window at its sampling interval, and the timing
     /// profiler's scopes between samples (see [`ScopeSampler`]).
-    async fn collect(&mut self) -> Result<Window> {
-        let monitor = self.monitor().await?;
+    async fn collect_window(&mut self, monitor: &PerformanceMonitor<P>) -> Result<Window> {
         let config = monitor.config();
         let interval = config.sampling_interval_ms;
         let samples = (u64::from(self.window_secs) * 1_000 / u64::from(interval)).max(1);
@@ -190,24 +284,9 @@ impl<P: PlatformMetrics + HandleBound, const N: usize> BaselineManager<P, N> {
                 Ok(snapshot) => collector.record(&snapshot),
                 Err(_) => collector.record_failure(),
             }
-            sampler.sample(|scope, us| {
-                if let Some((_, s)) = scopes.iter_mut().find(|(n, _)| *n == scope) {
-                    s.push(us);
-                } else {
-                    let mut s = RunningStats::new();
-                    s.push(us);
-                    if scopes.push((scope, s)).is_err() {
-                        scopes_dropped = scopes_dropped.saturating_add(1);
-                    }
-                }
-            });
+            sampler.sample(|scope, us| add_scope(&mut scopes, &mut scopes_dropped, scope, us));
         }
-        let collection = collector.finish();
-        if collection.sample_count == 0 {
-            return Err(Error::Provider {
-                what: "no sample could be taken in the window",
-            });
-        }
+        let collection = finished(collector)?;
         #[allow(unused_mut)]
         let mut percentiles = heapless::Vec::new();
         #[cfg(feature = "detailed-profiling")]

@@ -14,10 +14,10 @@
 //! else by extending the register's readings from its raw 0 with a [`WrapExtender`], which
 //! must then see the counter at least once per period (every `now()` is a reading).
 
-// Load/store-only atomics come from `core` (see `clock.rs`).
-#[cfg(mcu_scope_path)]
-use core::sync::atomic::AtomicBool;
-use core::sync::atomic::{AtomicPtr, Ordering};
+// Load/store-only atomics come from `core`: every target has them natively
+// (`target_has_atomic_load_store`), while portable-atomic on a core without
+// compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
+use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
 use super::time_fn::TimeFnCell;
 use super::wrap::SharedWrapExtender;
@@ -89,15 +89,15 @@ impl CounterRegister {
 }
 
 static COUNTER: AtomicPtr<u32> = AtomicPtr::new(core::ptr::null_mut());
-/// Whether scopes record (the profiler's switch, told by [`gate_fast_path`]).
-#[cfg(mcu_scope_path)]
+/// Whether scopes record: the profiler's on/off switch ([`crate::timing::set_enabled`]),
+/// kept here so that the MCU fast path can fold it into one pointer with the clock.
 static GATE: AtomicBool = AtomicBool::new(true);
 /// `COUNTER` while profiling is enabled, null otherwise: an MCU scope's entry tests this
 /// one pointer instead of the switch and the clock (see `refresh_fast`).
 #[cfg(mcu_scope_path)]
 static FAST: AtomicPtr<u32> = AtomicPtr::new(core::ptr::null_mut());
 static TIME: TimeFnCell = TimeFnCell::empty();
-static EXTENDER: SharedWrapExtender = SharedWrapExtender::from_zero();
+static EXTENDER: SharedWrapExtender = SharedWrapExtender::from_first_reading();
 
 /// Installs `counter`. Its 64-bit time is the register's own count extended past its wraps
 /// (time since the counter started, for a counter that has not wrapped before this call),
@@ -115,18 +115,19 @@ pub(super) fn uninstall() {
     refresh_fast();
 }
 
-/// Tells the clock whether scopes record: while they don't, the fast path's pointer is
-/// null and every scope takes the shared slow path (which tests the switch itself).
-/// [`crate::timing::set_enabled`] calls it.
-#[cfg(mcu_scope_path)]
-pub(crate) fn gate_fast_path(enabled: bool) {
-    GATE.store(enabled, Ordering::Relaxed);
+/// Opens or closes the gate scopes test (the profiler's switch): while it is closed the
+/// MCU fast path's pointer is null and every scope takes the shared slow path, which tests
+/// the gate itself.
+pub(crate) fn set_gate(open: bool) {
+    GATE.store(open, Ordering::Relaxed);
     refresh_fast();
 }
 
-/// Nothing to gate where scopes test the switch and the clock apart.
-#[cfg(not(mcu_scope_path))]
-pub(crate) fn gate_fast_path(_enabled: bool) {}
+/// True while scopes record.
+#[inline(always)]
+pub(crate) fn gate_open() -> bool {
+    GATE.load(Ordering::Relaxed)
+}
 
 /// Recomputes `FAST` from the gate and the clock; every writer of either calls it after
 /// its write, and the last one to run sees both final values.

@@ -29,9 +29,9 @@
 //! # clock::reset_clock();
 //! ```
 //!
-//! The clock imports nothing above it: the profiler's on/off switch lives in
-//! [`crate::timing`], which tells the clock through `gate_fast_path` so that an MCU
-//! scope tests one pointer for both.
+//! The clock imports nothing above it. The profiler's on/off switch is set through
+//! [`crate::timing::set_enabled`]; its bit is kept here, as the gate of the counter-register
+//! fast path, so that an MCU scope tests one pointer for both.
 
 mod counter;
 #[cfg(host_std)]
@@ -47,7 +47,7 @@ use critical_section::Mutex;
 pub use counter::CounterRegister;
 #[cfg(mcu_scope_path)]
 pub(crate) use counter::fast_register;
-pub(crate) use counter::gate_fast_path;
+pub(crate) use counter::{gate_open, set_gate};
 #[cfg_attr(not(mcu_scope_path), allow(unused_imports))]
 pub(crate) use counter::{read_raw, register};
 #[cfg(host_std)]
@@ -93,8 +93,20 @@ pub fn reset_clock() {
 }
 
 /// The current time in ticks; 0 on firmware before a clock is installed.
-#[inline(always)]
+///
+/// Inlined where scopes read it (hosts); one shared copy on MCUs, whose scopes read the
+/// counter register through their own inline path and whose other readers (hooks,
+/// interrupt timers, monitor timestamps) would each carry a copy otherwise.
+#[cfg_attr(target_has_atomic = "64", inline(always))]
+#[cfg_attr(not(target_has_atomic = "64"), inline(never))]
 pub fn now() -> u64 {
+    read_now()
+}
+
+/// [`now`]'s body, inlined into the scopes' function-clock stamp on MCUs (a call less per
+/// stamp than going through `now`).
+#[inline(always)]
+fn read_now() -> u64 {
     let counter = counter::register();
     if !counter.is_null() {
         return counter::extended(counter);
@@ -156,7 +168,7 @@ pub(crate) fn stamp() -> Stamp {
 #[inline(never)]
 fn stamp_from_function_clock() -> Stamp {
     // Truncation intended: only differences of stamps are used.
-    now() as u32
+    read_now() as u32
 }
 
 /// Ticks from `start` to `end` (wrapping: a 32-bit stamp may have wrapped once).

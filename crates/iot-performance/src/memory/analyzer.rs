@@ -1,5 +1,8 @@
 //! [`MemoryAnalyzer`]: samples memory over time and says whether it leaks.
 
+mod readiness;
+mod sampler;
+
 use core::cell::RefCell;
 
 use critical_section::Mutex;
@@ -7,6 +10,7 @@ use critical_section::Mutex;
 use super::config::{LeakDetectionSettings, MemoryAnalysisConfig};
 use super::trend::{FloorTrend, LeakEvidence};
 use crate::{MemoryMetrics, MemoryProvider, Result, TimingProvider};
+pub use readiness::LeakDetectionStatus;
 
 /// What [`MemoryAnalyzer::analyze_patterns`] found.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +22,10 @@ pub struct MemoryAnalysis {
     /// The floor's trend behind that verdict; `None` before three windows are complete
     /// or when `detect_leaks` is off.
     pub leak_evidence: Option<LeakEvidence>,
+    /// Whether the leak detector has seen enough samples to judge: "not enough data:
+    /// 3 of 176 samples" says that `potential_leak_detected == false` means "not known
+    /// yet", not "no leak".
+    pub leak_detection: LeakDetectionStatus,
     /// Samples taken (failed readings excluded).
     pub samples: u32,
     /// Readings the provider failed.
@@ -57,15 +65,28 @@ struct State {
     trend: FloorTrend,
     #[cfg(all(feature = "alloc", feature = "detailed-profiling"))]
     sites: super::size_classes::SiteTrend,
+    /// Counts starts: a background sampler ends when it changes.
+    generation: u32,
 }
 
 /// Samples a provider's memory figures and analyses them: peak, fragmentation, and leak
 /// detection from the heap floor's trend. Every method takes `&self`.
 ///
 /// The spec writes both `MemoryAnalyzer::new()` and `MemoryAnalyzer::new(config)`; this
-/// crate has `new(config)` and [`Default`] (everything on). Sampling runs on the
-/// provider's clock, so on [`crate::mock::MockMetrics`] an hour of monitoring takes no
-/// real time.
+/// crate has `new(config)` and [`Default`] (everything on), on a host (the process) and
+/// on firmware with a platform feature (its backend, opened on first use).
+///
+/// ## Who samples
+/// On a host, an analyzer made by [`MemoryAnalyzer::new`] samples on its own thread
+/// every `sampling_interval_ms` of its [`LeakDetectionSettings`] from
+/// [`MemoryAnalyzer::start_continuous_monitoring`] until [`MemoryAnalyzer::stop`] or
+/// drop. Elsewhere `start_continuous_monitoring` arms sampling that the application
+/// drives with [`MemoryAnalyzer::run`] (an Embassy task) or [`MemoryAnalyzer::tick`]
+/// (its loop). Sampling runs on the provider's clock, so on [`crate::mock::MockMetrics`]
+/// an hour of monitoring takes no real time.
+///
+/// An analysis asked before the leak detector has enough samples says so in
+/// [`MemoryAnalysis::leak_detection`].
 ///
 /// ```
 /// use iot_performance::mock::MockMetrics;
@@ -87,21 +108,50 @@ struct State {
 /// # Ok::<(), iot_performance::Error>(())
 /// # }).unwrap();
 /// ```
-pub struct MemoryAnalyzer<P = crate::platform::DefaultMemoryPlatform> {
+pub struct MemoryAnalyzer<P = crate::DefaultBackend> {
+    inner: Shared<Inner<P>>,
+    background: Option<sampler::Launcher<P>>,
+}
+
+/// What the analyzer and its background sampler share.
+pub(crate) struct Inner<P> {
     provider: P,
     config: MemoryAnalysisConfig,
     state: Mutex<RefCell<State>>,
 }
 
+#[cfg(feature = "alloc")]
+pub(crate) type Shared<T> = portable_atomic_util::Arc<T>;
+#[cfg(not(feature = "alloc"))]
+pub(crate) type Shared<T> = sampler::Inline<T>;
+
 #[cfg(host_std)]
 impl MemoryAnalyzer {
-    /// An analyzer of the current process (the host backend).
+    /// An analyzer of the current process (the host backend) that samples in the
+    /// background once started.
     pub fn new(config: MemoryAnalysisConfig) -> Self {
-        Self::with_provider(crate::host::HostMemory::new(), config)
+        let mut analyzer = Self::with_provider(crate::host::HostMemory::new(), config);
+        analyzer.background = Some(sampler::launch::<crate::DefaultBackend>);
+        analyzer
     }
 }
 
-#[cfg(host_std)]
+#[cfg(all(
+    not(host_std),
+    any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")
+))]
+impl MemoryAnalyzer {
+    /// An analyzer of this platform's backend with its default config, opened on first
+    /// use. Sampling is driven by [`MemoryAnalyzer::run`] or [`MemoryAnalyzer::tick`].
+    pub fn new(config: MemoryAnalysisConfig) -> Self {
+        Self::with_provider(
+            crate::OnFirstUse::new(crate::monitor::open_default_backend),
+            config,
+        )
+    }
+}
+
+#[cfg(any(host_std, feature = "cortex-m", feature = "riscv", feature = "esp32c3"))]
 impl Default for MemoryAnalyzer {
     /// [`MemoryAnalyzer::new`] with [`MemoryAnalysisConfig::default`].
     fn default() -> Self {
@@ -112,7 +162,7 @@ impl Default for MemoryAnalyzer {
 impl<P> core::fmt::Debug for MemoryAnalyzer<P> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("MemoryAnalyzer")
-            .field("config", &self.config)
+            .field("config", &self.inner.config)
             .finish_non_exhaustive()
     }
 }
@@ -121,7 +171,7 @@ impl<P: MemoryProvider + TimingProvider> MemoryAnalyzer<P> {
     /// An analyzer of `provider`, with the default [`LeakDetectionSettings`].
     pub fn with_provider(provider: P, config: MemoryAnalysisConfig) -> Self {
         let settings = LeakDetectionSettings::default();
-        Self {
+        let inner = Inner {
             provider,
             config,
             state: Mutex::new(RefCell::new(State {
@@ -137,8 +187,19 @@ impl<P: MemoryProvider + TimingProvider> MemoryAnalyzer<P> {
                 trend: FloorTrend::new(settings),
                 #[cfg(all(feature = "alloc", feature = "detailed-profiling"))]
                 sites: super::size_classes::SiteTrend::new(),
+                generation: 0,
             })),
+        };
+        Self {
+            inner: Shared::new(inner),
+            background: None,
         }
+    }
+
+    /// The state the background sampler shares.
+    #[cfg(host_std)]
+    pub(crate) fn inner(&self) -> &Shared<Inner<P>> {
+        &self.inner
     }
 
     /// Replaces the leak detector's settings and forgets the floors seen so far.
@@ -161,16 +222,16 @@ impl<P: MemoryProvider + TimingProvider> MemoryAnalyzer<P> {
 
     /// What the analyzer looks at.
     pub fn config(&self) -> MemoryAnalysisConfig {
-        self.config
+        self.inner.config
     }
 
     /// The backend sampled.
     pub fn provider(&self) -> &P {
-        &self.provider
+        &self.inner.provider
     }
 
     fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        critical_section::with(|cs| f(&mut self.state.borrow_ref_mut(cs)))
+        self.inner.with_state(f)
     }
 
     /// Reads the memory figures now, without recording them.
@@ -182,11 +243,7 @@ impl<P: MemoryProvider + TimingProvider> MemoryAnalyzer<P> {
     }
 
     fn read(&self) -> Result<MemoryMetrics> {
-        let mut m = self.provider.memory_metrics()?;
-        if !self.config.fragmentation_analysis {
-            m.fragmentation_ratio = f32::NAN;
-        }
-        Ok(m)
+        self.inner.read()
     }
 
     /// Takes one sample now and feeds it to the analysis.
@@ -194,6 +251,39 @@ impl<P: MemoryProvider + TimingProvider> MemoryAnalyzer<P> {
     /// # Errors
     /// The provider's error (also counted in [`MemoryAnalysis::failed_samples`]).
     pub fn sample(&self) -> Result<MemoryMetrics> {
+        self.inner.sample()
+    }
+}
+
+impl<P> Inner<P> {
+    fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
+        critical_section::with(|cs| f(&mut self.state.borrow_ref_mut(cs)))
+    }
+
+    /// The sampling interval while the analyzer runs in `generation`.
+    #[cfg(host_std)]
+    pub(crate) fn live_interval_ms(&self, generation: u32) -> Option<u32> {
+        self.with_state(|s| {
+            (s.running && s.generation == generation).then_some(s.settings.sampling_interval_ms)
+        })
+    }
+
+    #[cfg(host_std)]
+    pub(crate) fn generation(&self) -> u32 {
+        self.with_state(|s| s.generation)
+    }
+}
+
+impl<P: MemoryProvider + TimingProvider> Inner<P> {
+    fn read(&self) -> Result<MemoryMetrics> {
+        let mut m = self.provider.memory_metrics()?;
+        if !self.config.fragmentation_analysis {
+            m.fragmentation_ratio = f32::NAN;
+        }
+        Ok(m)
+    }
+
+    pub(crate) fn sample(&self) -> Result<MemoryMetrics> {
         let now_us = self.provider.now_us();
         let m = match self.read() {
             Ok(m) => m,
@@ -226,21 +316,40 @@ impl<P: MemoryProvider + TimingProvider> MemoryAnalyzer<P> {
         });
         Ok(m)
     }
+}
 
-    /// Starts monitoring: takes a first sample and marks the analyzer running. Samples
-    /// then come from [`MemoryAnalyzer::run`] (a task the application spawns),
+impl<P: MemoryProvider + TimingProvider> MemoryAnalyzer<P> {
+    /// Starts monitoring: takes a first sample and marks the analyzer running; on a host
+    /// analyzer made by [`MemoryAnalyzer::new`] its background sampler starts. Elsewhere
+    /// samples then come from [`MemoryAnalyzer::run`] (a task the application spawns),
     /// [`MemoryAnalyzer::tick`] (called from the application's loop) or
-    /// [`MemoryAnalyzer::monitor_for`].
+    /// [`MemoryAnalyzer::monitor_for`] (see [who samples](MemoryAnalyzer#who-samples)).
+    /// Returns at once; calling it again while running does nothing.
     ///
     /// # Errors
-    /// The provider's error from the first sample (the analyzer is then not running).
+    /// The provider's error from the first sample, or a sampler thread that cannot be
+    /// created (the analyzer is then not running).
     pub async fn start_continuous_monitoring(&self) -> Result<()> {
+        if self.is_running() {
+            return Ok(());
+        }
         self.sample()?;
-        self.with_state(|s| s.running = true);
+        self.with_state(|s| {
+            s.running = true;
+            s.generation = s.generation.wrapping_add(1);
+        });
+        if let Some(launch) = self.background
+            && let Err(e) = launch(self)
+        {
+            self.with_state(|s| s.running = false);
+            return Err(e);
+        }
         Ok(())
     }
 
-    /// Stops [`MemoryAnalyzer::run`] after its current wait.
+    /// Stops sampling: the background sampler ends within 50 ms (it holds no more than a
+    /// weak reference, so dropping the analyzer ends it too), [`MemoryAnalyzer::run`]
+    /// after its current wait.
     pub fn stop(&self) {
         self.with_state(|s| s.running = false);
     }
@@ -256,7 +365,7 @@ impl<P: MemoryProvider + TimingProvider> MemoryAnalyzer<P> {
     /// The provider's error for this sample.
     pub async fn tick(&self) -> Result<MemoryMetrics> {
         let interval = self.with_state(|s| s.settings.sampling_interval_ms);
-        self.provider.delay_ms(interval).await;
+        self.inner.provider.delay_ms(interval).await;
         self.sample()
     }
 
@@ -284,7 +393,7 @@ impl<P: MemoryProvider + TimingProvider> MemoryAnalyzer<P> {
     /// The leak detector's current evidence, without taking a sample; `None` before three
     /// windows are complete or when `detect_leaks` is off.
     pub fn leak_evidence(&self) -> Option<LeakEvidence> {
-        if !self.config.detect_leaks {
+        if !self.inner.config.detect_leaks {
             return None;
         }
         self.with_state(|s| s.trend.evidence())
@@ -296,19 +405,12 @@ impl<P: MemoryProvider + TimingProvider> MemoryAnalyzer<P> {
     /// The provider's error when no sample at all could be taken.
     pub async fn analyze_patterns(&self) -> Result<MemoryAnalysis> {
         let fresh = self.sample();
+        let config = self.inner.config;
         #[cfg(feature = "alloc")]
-        let allocations = self
-            .config
-            .track_allocations
-            .then(super::heap_stats)
-            .flatten();
+        let allocations = config.track_allocations.then(super::heap_stats).flatten();
         let analysis = self.with_state(|s| {
             let current = s.last.clone()?;
-            let evidence = self
-                .config
-                .detect_leaks
-                .then(|| s.trend.evidence())
-                .flatten();
+            let evidence = config.detect_leaks.then(|| s.trend.evidence()).flatten();
             #[allow(unused_mut)]
             let mut peak_heap_used = s.peak_heap_used;
             #[cfg(feature = "alloc")]
@@ -318,6 +420,11 @@ impl<P: MemoryProvider + TimingProvider> MemoryAnalyzer<P> {
             Some(MemoryAnalysis {
                 potential_leak_detected: evidence.is_some_and(|e| e.leak_suspected),
                 leak_evidence: evidence,
+                leak_detection: LeakDetectionStatus::new(
+                    config.detect_leaks,
+                    s.samples,
+                    &s.settings,
+                ),
                 samples: s.samples,
                 failed_samples: s.failed_samples,
                 duration_ms: s.last_us.saturating_sub(s.first_us.unwrap_or(s.last_us)) / 1000,

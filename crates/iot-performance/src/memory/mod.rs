@@ -80,7 +80,7 @@ mod size_classes;
 #[cfg(feature = "alloc")]
 mod tracking;
 
-pub use analyzer::{MemoryAnalysis, MemoryAnalyzer};
+pub use analyzer::{LeakDetectionStatus, MemoryAnalysis, MemoryAnalyzer};
 pub use config::{LeakDetectionSettings, MemoryAnalysisConfig};
 pub use device::device_memory_metrics;
 #[cfg_attr(

@@ -16,7 +16,9 @@ use crate::{Error, Result};
 ///     baseline_comparison: false,
 /// };
 /// assert!(custom.validate().is_ok());
-/// assert_eq!(MonitorConfig::for_production().sampling_interval_ms, 5_000);
+/// let production = MonitorConfig::for_production();
+/// assert_eq!(production.sampling_interval_ms, 5_000); // lighter sampling...
+/// assert!(production.timing_profiling); // ...but scopes still count (they are cheap)
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -28,7 +30,10 @@ pub struct MonitorConfig {
     pub sampling_interval_ms: u32,
     /// Keep running statistics of heap, stack and fragmentation on every sample.
     pub memory_tracking: bool,
-    /// Switch the scope profiler on (off, a scope costs a load and a branch).
+    /// Take the scope profiler's figures into this monitor's checks
+    /// ([`crate::PerformanceMonitor::check_regression`]). It does not switch the scopes
+    /// themselves: that is program-wide, [`crate::timing::set_enabled`] (on at start-up),
+    /// so that no monitor can silently turn off the scopes of another part of the program.
     pub timing_profiling: bool,
     /// Compare samples against a recorded baseline when one is present.
     pub baseline_comparison: bool,
@@ -38,13 +43,16 @@ impl MonitorConfig {
     /// The longest accepted sampling interval: one hour.
     pub const MAX_SAMPLING_INTERVAL_MS: u32 = 3_600_000;
 
-    /// Low overhead for fielded devices: a sample every 5 s, memory tracking and baseline
-    /// comparison on, scope profiling off.
+    /// Low overhead for fielded devices: a sample every 5 s (lighter sampling and
+    /// analysis: a fifth of the default's samples, each judged), memory tracking, scope
+    /// figures and baseline comparison on. Scopes stay on: a scope costs tens of
+    /// nanoseconds (see `docs/performance.md`), and their figures are what regression
+    /// checks of a fielded device judge.
     pub const fn for_production() -> Self {
         Self {
             sampling_interval_ms: 5_000,
             memory_tracking: true,
-            timing_profiling: false,
+            timing_profiling: true,
             baseline_comparison: true,
         }
     }

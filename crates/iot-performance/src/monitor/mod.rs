@@ -20,20 +20,38 @@
 
 #[cfg(feature = "alloc")]
 mod attachment;
+mod background;
 mod collector;
 mod config;
+mod default_backend;
 mod lazy;
 mod on_demand;
+#[cfg(feature = "alloc")]
+mod retained;
 mod shared;
 mod stats;
 mod system_monitor;
 
 pub use collector::{MetricStats, MetricsCollection, MetricsCollector};
 pub use config::MonitorConfig;
+pub use default_backend::DefaultBackend;
+#[cfg(feature = "alloc")]
+pub use retained::{Accumulated, RETAINED_CAPACITY, SampleCursor};
 pub use stats::RunningStats;
 pub use system_monitor::{SystemMonitor, SystemSample};
 
+pub use default_backend::OnFirstUse;
+#[cfg(any(host_std, feature = "cortex-m", feature = "riscv", feature = "esp32c3"))]
+pub(crate) use default_backend::open_default_backend;
 pub(crate) use lazy::LazyMonitor;
+#[cfg(any(
+    host_std,
+    all(
+        feature = "alloc",
+        any(feature = "cortex-m", feature = "riscv", feature = "esp32c3")
+    )
+))]
+pub(crate) use lazy::open_default_monitor;
 use shared::CellRef;
 pub use shared::{HandleBound, MonitorCell};
 
@@ -43,10 +61,24 @@ use crate::{PerformanceSnapshot, PlatformMetrics, Result};
 /// A handle to a monitor: clone it (a reference count, or a copy of a `&'static` without
 /// `alloc`) and move the clones into tasks; every method takes `&self`.
 ///
-/// Nothing runs in the background by itself. Sampling happens when the application
-/// calls [`PerformanceMonitor::snapshot`] or [`PerformanceMonitor::tick`], or runs the
-/// [`PerformanceMonitor::run`] future (an Embassy task, a tokio task, or
-/// `spawn_sampler` on a host thread).
+/// ## Who samples
+/// - **On a host**, a monitor made by [`PerformanceMonitor::new`] (or
+///   [`PerformanceMonitor::sampling_in_background`]) samples on its own thread every
+///   `sampling_interval_ms` from [`PerformanceMonitor::start_monitoring`] until
+///   [`PerformanceMonitor::stop_monitoring`] or until its last handle is dropped. No async
+///   runtime is needed.
+/// - **On firmware** (and for monitors of a borrowed backend such as the mock),
+///   `start_monitoring` arms sampling and takes the first sample; one future drives it:
+///   spawn [`PerformanceMonitor::run`] as an Embassy task, or call
+///   [`PerformanceMonitor::tick`] from the application's loop:
+///
+/// ```ignore
+/// monitor.start_monitoring().await?;              // arm, first sample
+/// spawner.spawn(sampler(monitor.clone()))?;       // #[embassy_executor::task]
+/// async fn sampler(m: PerformanceMonitor) { m.run().await }
+/// ```
+///
+/// On the mock, time is the mock's clock: everything is instant and deterministic.
 pub struct PerformanceMonitor<P: PlatformMetrics + HandleBound = DefaultPlatform> {
     pub(crate) cell: CellRef<P>,
 }
@@ -79,8 +111,27 @@ impl PerformanceMonitor<DefaultPlatform> {
     /// # Errors
     /// [`crate::Error::InvalidConfig`] for a config out of range;
     /// [`crate::Error::Provider`] when the backend cannot start.
+    ///
+    /// It samples in the background once started (see [who samples](PerformanceMonitor#who-samples)).
     pub async fn new(config: MonitorConfig) -> Result<Self> {
-        Self::with_provider_and_config(crate::host::HostMetrics::new()?, config).await
+        Self::sampling_in_background(crate::host::HostMetrics::new()?, config).await
+    }
+}
+
+#[cfg(host_std)]
+impl<P: PlatformMetrics + Send + Sync + 'static> PerformanceMonitor<P> {
+    /// A monitor of `provider` that, once started, samples on its own thread every
+    /// `sampling_interval_ms` (what [`PerformanceMonitor::new`] does with the host backend).
+    ///
+    /// # Errors
+    /// [`crate::Error::InvalidConfig`] for a config out of range.
+    pub async fn sampling_in_background(provider: P, config: MonitorConfig) -> Result<Self> {
+        config.validate()?;
+        let mut cell = MonitorCell::new(provider, config);
+        cell.background = Some(background::launch::<P>);
+        Ok(Self {
+            cell: portable_atomic_util::Arc::new(cell),
+        })
     }
 }
 
@@ -119,7 +170,6 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// [`crate::Error::InvalidConfig`] for a config out of range.
     pub async fn with_provider_and_config(provider: P, config: MonitorConfig) -> Result<Self> {
         config.validate()?;
-        crate::timing::set_enabled(config.timing_profiling);
         Ok(Self {
             cell: portable_atomic_util::Arc::new(MonitorCell::new(provider, config)),
         })
@@ -137,15 +187,15 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         self.cell.with_state(|s| s.config)
     }
 
-    /// Replaces the configuration (`timing_profiling` switches the scope profiler,
-    /// which is global, on or off: see [`crate::timing::set_enabled`]).
+    /// Replaces the configuration (a running background sampler uses the new interval
+    /// from its next sample). It changes this monitor only: the scope profiler's
+    /// program-wide switch is [`crate::timing::set_enabled`].
     ///
     /// # Errors
     /// [`crate::Error::InvalidConfig`]; the old configuration stays in force.
     pub fn set_config(&self, config: MonitorConfig) -> Result<()> {
         config.validate()?;
         self.cell.with_state(|s| s.config = config);
-        crate::timing::set_enabled(config.timing_profiling);
         Ok(())
     }
 
@@ -171,19 +221,38 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         crate::timing::ScopeGuard::enter_named(name)
     }
 
-    /// Marks the monitor as running and takes a first sample, which also starts the CPU
-    /// utilization window. Calling it again while running does nothing.
+    /// Starts monitoring: takes a first sample (which also starts the CPU utilization
+    /// window) and, on a host monitor that samples in the background, starts its sampler
+    /// thread; elsewhere it arms sampling for [`PerformanceMonitor::run`] or
+    /// [`PerformanceMonitor::tick`] (see [who samples](PerformanceMonitor#who-samples)).
+    /// Returns at once. Calling it again while running does nothing.
     ///
     /// # Errors
-    /// A provider error from the first sample (the monitor is then not running).
+    /// A provider error from the first sample, or a sampler thread that cannot be
+    /// created (the monitor is then not running).
     pub async fn start_monitoring(&self) -> Result<()> {
-        if self
-            .cell
-            .with_state(|s| core::mem::replace(&mut s.running, true))
-        {
+        self.start(true)
+    }
+
+    /// Starts monitoring; `background`: start the background sampler if there is one
+    /// (not when `run()` is what samples).
+    fn start(&self, background: bool) -> Result<()> {
+        if self.cell.with_state(|s| {
+            let was = core::mem::replace(&mut s.running, true);
+            if !was {
+                s.generation = s.generation.wrapping_add(1);
+            }
+            was
+        }) {
             return Ok(());
         }
-        if let Err(e) = self.snapshot().await {
+        let started = self.record_now().and_then(|_| {
+            if background {
+                self.launch_background()?;
+            }
+            Ok(())
+        });
+        if let Err(e) = started {
             self.cell.with_state(|s| s.running = false);
             return Err(e);
         }
@@ -205,9 +274,27 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         self.start_monitoring().await
     }
 
-    /// Stops monitoring: a running [`PerformanceMonitor::run`] returns after its current wait.
+    /// Stops monitoring: the background sampler ends at once, a running
+    /// [`PerformanceMonitor::run`] returns after its current wait.
     pub fn stop_monitoring(&self) {
-        self.cell.with_state(|s| s.running = false);
+        #[cfg(host_std)]
+        let sampler = self.cell.with_state(|s| s.sampler.take());
+        self.cell.with_state(|s| {
+            s.running = false;
+            s.driven = false;
+        });
+        #[cfg(host_std)]
+        if let Some(thread) = sampler {
+            thread.unpark();
+        }
+    }
+
+    /// True while samples are being taken without the caller asking: the background
+    /// sampler runs, or a [`PerformanceMonitor::run`] future is being driven. Readers of
+    /// accumulated samples (baselines, the regression detector) then read what was
+    /// sampled instead of sampling a window themselves.
+    pub fn is_sampled_in_background(&self) -> bool {
+        self.cell.with_state(|s| s.running && s.driven)
     }
 
     /// True between `start_monitoring` and `stop_monitoring`.
@@ -220,6 +307,10 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// # Errors
     /// The provider's error when a metric cannot be read.
     pub async fn current_metrics(&self) -> Result<PerformanceSnapshot> {
+        self.read_now()
+    }
+
+    fn read_now(&self) -> Result<PerformanceSnapshot> {
         let p = &self.cell.provider;
         let memory = p.memory_metrics()?;
         let system = p.system_metrics()?;
@@ -236,9 +327,16 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// # Errors
     /// The provider's error when a metric cannot be read.
     pub async fn snapshot(&self) -> Result<PerformanceSnapshot> {
-        match self.current_metrics().await {
+        self.record_now()
+    }
+
+    /// [`PerformanceMonitor::snapshot`] without the future.
+    pub(crate) fn record_now(&self) -> Result<PerformanceSnapshot> {
+        match self.read_now() {
             Ok(snapshot) => {
                 self.cell.with_state(|s| {
+                    #[cfg(feature = "alloc")]
+                    s.retained.push(&snapshot);
                     s.samples = s.samples.saturating_add(1);
                     if let (Some(record), Some(stats)) = (s.realtime, s.stats.get_mut()) {
                         record(stats, &snapshot, s.config.memory_tracking);
@@ -270,9 +368,10 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// Run it as a task: `spawner.spawn(monitor_task(monitor.clone()))` on Embassy,
     /// `tokio::spawn(async move { m.run().await })` on tokio.
     pub async fn run(&self) {
-        if !self.is_running() && self.start_monitoring().await.is_err() {
+        if !self.is_running() && self.start(false).is_err() {
             self.cell.with_state(|s| s.running = true);
         }
+        self.cell.with_state(|s| s.driven = true);
         while self.is_running() {
             let interval = self.config().sampling_interval_ms;
             self.cell.provider.delay_ms(interval).await;
@@ -331,6 +430,21 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     }
 }
 
+#[cfg(feature = "alloc")]
+impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
+    /// A cursor at the next sample: from now on the monitor keeps its recent samples
+    /// (up to [`RETAINED_CAPACITY`]) for [`PerformanceMonitor::samples_since`].
+    pub fn sample_cursor(&self) -> SampleCursor {
+        self.cell.with_state(|s| s.retained.cursor_now())
+    }
+
+    /// The samples recorded since `cursor` (by the background sampler, `run`, `tick` or
+    /// any snapshot), oldest first; `cursor` moves past them.
+    pub fn samples_since(&self, cursor: &mut SampleCursor) -> Accumulated {
+        self.cell.with_state(|s| s.retained.since(cursor))
+    }
+}
+
 #[cfg(not(feature = "alloc"))]
 impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// A handle to a monitor living in a `static` (firmware without `alloc`).
@@ -340,7 +454,6 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     pub fn from_static(cell: &'static MonitorCell<P>) -> Result<Self> {
         let config = cell.with_state(|s| s.config);
         config.validate()?;
-        crate::timing::set_enabled(config.timing_profiling);
         Ok(Self { cell })
     }
 }

@@ -24,6 +24,18 @@ pub(crate) struct MonitorState {
     /// State of a layer above the monitor (regression checks), created by its first use.
     #[cfg(feature = "alloc")]
     pub(crate) attachment: super::attachment::Attachment,
+    /// Counts `start_monitoring` calls: a background sampler ends when it changes.
+    pub(crate) generation: u32,
+    /// Samples are being taken by something else than the caller: a running
+    /// [`crate::PerformanceMonitor::run`] future or the background sampler thread.
+    pub(crate) driven: bool,
+    /// Recent samples kept for readers of what the sampler accumulated (created by the
+    /// first reader).
+    #[cfg(feature = "alloc")]
+    pub(crate) retained: super::retained::Retained,
+    /// The background sampler thread, woken early by `stop_monitoring` and drop.
+    #[cfg(host_std)]
+    pub(crate) sampler: Option<std::thread::Thread>,
 }
 
 /// Records one sample into the running statistics (`memory` = memory tracking on).
@@ -37,6 +49,19 @@ pub(crate) type RecordStats = fn(&mut MetricStats, &crate::PerformanceSnapshot, 
 pub struct MonitorCell<P> {
     pub(crate) provider: P,
     pub(crate) state: Mutex<RefCell<MonitorState>>,
+    /// Starts the background sampler (host monitors of a `'static` backend).
+    #[cfg(feature = "alloc")]
+    pub(crate) background: Option<super::background::Launcher<P>>,
+}
+
+#[cfg(host_std)]
+impl<P> Drop for MonitorCell<P> {
+    /// Wakes the background sampler, which then finds the monitor gone and ends.
+    fn drop(&mut self) {
+        if let Some(thread) = self.state.get_mut().get_mut().sampler.take() {
+            thread.unpark();
+        }
+    }
 }
 
 impl<P> MonitorCell<P> {
@@ -54,7 +79,15 @@ impl<P> MonitorCell<P> {
                 stats: OnDemand::new(),
                 #[cfg(feature = "alloc")]
                 attachment: super::attachment::Attachment::new(),
+                generation: 0,
+                driven: false,
+                #[cfg(feature = "alloc")]
+                retained: super::retained::Retained::new(),
+                #[cfg(host_std)]
+                sampler: None,
             })),
+            #[cfg(feature = "alloc")]
+            background: None,
         }
     }
 

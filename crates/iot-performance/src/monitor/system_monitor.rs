@@ -29,8 +29,11 @@ pub struct SystemSample {
 /// assert_eq!(system.sample()?.interrupts_per_second, Some(2_000.0));
 /// # Ok::<(), iot_performance::Error>(())
 /// ```
+///
+/// Like [`crate::PerformanceMonitor`], the type names this platform's default backend
+/// when no parameter is given (`SystemMonitor` = `SystemMonitor<DefaultPlatform>`).
 #[derive(Debug)]
-pub struct SystemMonitor<P> {
+pub struct SystemMonitor<P = crate::DefaultPlatform> {
     provider: P,
     previous: Option<(u64, SystemMetrics)>,
 }

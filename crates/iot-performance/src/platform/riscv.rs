@@ -63,14 +63,6 @@ impl RiscVConfig {
             mtime: Some(unsafe { MtimeRegister::new(0x0200_BFF8, 10_000_000) }),
         }
     }
-
-    /// Frequency of the backend's clock under this config.
-    const fn clock_frequency(&self) -> u64 {
-        match self.mtime {
-            Some(mtime) => mtime.frequency_hz,
-            None => self.core_clock_hz,
-        }
-    }
 }
 
 /// The address and rate of a 64-bit machine timer `mtime` (CLINT base + 0xBFF8 on most
@@ -79,7 +71,7 @@ impl RiscVConfig {
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct MtimeRegister {
     address: usize,
-    frequency_hz: u64,
+    frequency_hz: u32,
 }
 
 impl MtimeRegister {
@@ -88,7 +80,7 @@ impl MtimeRegister {
     /// # Safety
     /// For the rest of the program `address` must be 8-byte aligned and valid for volatile
     /// 32-bit reads of both halves from any context, and reading it must have no side effect.
-    pub const unsafe fn new(address: usize, frequency_hz: u64) -> Self {
+    pub const unsafe fn new(address: usize, frequency_hz: u32) -> Self {
         Self {
             address,
             frequency_hz,
@@ -100,8 +92,8 @@ impl MtimeRegister {
         self.address
     }
 
-    /// Its rate in Hz.
-    pub const fn frequency_hz(&self) -> u64 {
+    /// Its rate in Hz (`mtime` runs at a fixed timebase, MHz rather than GHz).
+    pub const fn frequency_hz(&self) -> u32 {
         self.frequency_hz
     }
 }
@@ -164,27 +156,20 @@ impl RiscVMetrics {
                 });
             }
             MTIME_ADDRESS.store(mtime.address, Ordering::Relaxed);
-            crate::clock::set_clock(now_ticks, mtime.frequency_hz);
+            let hz = u64::from(mtime.frequency_hz);
+            crate::clock::set_clock(now_ticks, hz);
             // Scopes read the low word of `mtime` (one load, little-endian); the whole
             // 64-bit register is `clock::now()`.
             // SAFETY: `MtimeRegister::new`'s contract: the register is aligned and readable
             // from any context without side effects; its low word is the first 32 bits.
-            let counter = unsafe {
-                crate::clock::CounterRegister::new(
-                    mtime.address() as *const u32,
-                    mtime.frequency_hz,
-                )
-            };
+            let counter =
+                unsafe { crate::clock::CounterRegister::new(mtime.address() as *const u32, hz) };
             crate::clock::set_counter_clock(counter.with_time(now_ticks));
         } else {
             crate::clock::set_clock(now_ticks, config.core_clock_hz);
         }
         let static_memory = crate::memory::static_memory()?;
-        let core = FirmwareCore::start(
-            StackRegion::main_stack(),
-            static_memory,
-            config.clock_frequency(),
-        )?;
+        let core = FirmwareCore::start(StackRegion::main_stack(), static_memory)?;
         Ok(Self { config, core })
     }
 

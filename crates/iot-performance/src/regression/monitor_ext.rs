@@ -10,7 +10,8 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// Takes one sample and, when it completes a window, judges the window against the
     /// baseline (learned from the first windows, or set with
     /// [`PerformanceMonitor::set_regression_baseline`]). Call it from the application's
-    /// loop; it returns `Ok(None)` when `baseline_comparison` is off.
+    /// loop; it returns `Ok(None)` when `baseline_comparison` is off. Scopes are judged
+    /// when the config's `timing_profiling` is on.
     ///
     /// # Errors
     /// The provider's error when the sample fails.
@@ -22,10 +23,13 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         // Read the scope registry outside the monitor's critical section.
         let mut sampler = with_checks(self, |a| a.scope_sampler.clone())?;
         let mut scope_means = heapless::Vec::<(&'static str, f64), 16>::new();
-        sampler.sample(|name, us| {
-            // Beyond 16 scopes per sample the tracker's table (8 metrics by default) is full anyway.
-            let _ = scope_means.push((name, us));
-        });
+        if self.config().timing_profiling {
+            sampler.sample(|name, us| {
+                // Beyond 16 scopes per sample the tracker's table (8 metrics by default)
+                // is full anyway.
+                let _ = scope_means.push((name, us));
+            });
+        }
         with_checks(self, |a| {
             a.scope_sampler = sampler;
             for (name, us) in &scope_means {

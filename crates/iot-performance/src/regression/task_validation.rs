@@ -106,18 +106,48 @@ impl fmt::Display for TaskValidation<'_> {
     }
 }
 
+/// Calls (polls of a task) and busy ticks of the task or scope called `name`.
+struct Totals {
+    name: &'static str,
+    calls: u64,
+    ticks: u64,
+}
+
+/// The Embassy task of that name (busy time per poll, from the executor's trace hooks),
+/// else the scope of that name (busy time for `async fn`s, else total time, per call).
+fn totals(name: &str) -> Option<Totals> {
+    #[cfg(feature = "embassy")]
+    if let Some(task) = timing::embassy::task_by_name(name)
+        && let Some(task_name) = task.name
+    {
+        return Some(Totals {
+            name: task_name,
+            calls: u64::from(task.polls),
+            ticks: task.busy_ticks,
+        });
+    }
+    timing::scope(name).map(|s| Totals {
+        name: s.name,
+        calls: s.calls,
+        ticks: s.busy_ticks.unwrap_or(s.total_ticks),
+    })
+}
+
 impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// Checks the timing of task or scope `name` since the previous call against its
+    /// baseline. With the `embassy` feature, an Embassy task of that name (the name its
+    /// `#[embassy_executor::task]` function has) is judged by its busy time per poll;
+    /// otherwise a profiled scope of that name by its time per call. Judged against its
     /// baseline: the one set with [`PerformanceMonitor::set_regression_baseline`] or
     /// [`PerformanceMonitor::use_baseline`], the one learned by
     /// [`PerformanceMonitor::check_regression`], or else one learned from the first
     /// `baseline_windows` validations. Slower by more than `timing_threshold_percent`
     /// and the timing floor is [`TaskVerdict::Regressed`].
     pub async fn validate_task_performance<'a>(&self, name: &'a str) -> TaskValidation<'a> {
-        let verdict = match timing::scope(name) {
+        let verdict = match totals(name) {
             None => TaskVerdict::UnknownScope,
             Some(stats) => {
-                let ticks = stats.busy_ticks.unwrap_or(stats.total_ticks);
+                let ticks = stats.ticks;
                 let hz = timing::ticks_per_second();
                 with_checks(self, |s| {
                     let i = match s.task_checks.iter().position(|c| c.name == stats.name) {

@@ -88,11 +88,6 @@ mod scope_stats;
 #[cfg_attr(not(feature = "embassy"), allow(dead_code))]
 mod task_table;
 
-// Load/store-only atomics come from `core`: every target has them natively
-// (`target_has_atomic_load_store`), while portable-atomic on a core without
-// compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
-use core::sync::atomic::{AtomicBool, Ordering};
-
 // The clock scopes read is the crate's one clock; these are its installers and readers,
 // re-exported where profiling code looks for them.
 pub use crate::clock::{
@@ -109,19 +104,16 @@ pub use registry::{CallSite, Dropped, SCOPE_CAPACITY, dropped};
 pub use report::{ScopeTiming, SortKey, TimingProfiler, TimingReport};
 pub use scope_stats::{ScopeStats, scope, scopes};
 
-static ENABLED: AtomicBool = AtomicBool::new(true);
-
 /// Switches every scope on or off (on at start-up). Scopes already open when it changes
 /// still record.
 pub fn set_enabled(enabled: bool) {
-    ENABLED.store(enabled, Ordering::Relaxed);
-    crate::clock::gate_fast_path(enabled);
+    crate::clock::set_gate(enabled);
 }
 
 /// True while scopes record.
 #[inline(always)]
 pub fn is_enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
+    crate::clock::gate_open()
 }
 
 /// Zeroes every scope's counters and the dropped-call count; names stay registered.

@@ -9,6 +9,11 @@
 //!
 //! - COBS framing makes `0x00` a frame delimiter, so a reader that joins a stream in the
 //!   middle (or loses bytes on a UART) resynchronises at the next zero byte.
+//! - Text the device prints on the same link (a boot banner, log lines) has no zero byte,
+//!   so it lands in front of the next frame. An encoded frame always starts with its COBS
+//!   code byte and then the magic, so a reader finds the frame behind such noise by trying
+//!   each `? I P` position until one passes COBS, magic, CRC and version (`iot-perf`
+//!   does, and reports the noise with its offset): no frame is lost to text.
 //! - The magic and [`VERSION`] byte let the host reject frames of another format or of a
 //!   newer version with a clear message instead of misreading them.
 //! - The CRC catches bit flips that COBS and postcard would otherwise accept.

@@ -108,7 +108,7 @@ impl CortexMMetrics {
         };
         clock::install(source, core_clock_hz);
         let static_memory = crate::memory::static_memory()?;
-        let core = FirmwareCore::start(StackRegion::main_stack(), static_memory, core_clock_hz)?;
+        let core = FirmwareCore::start(StackRegion::main_stack(), static_memory)?;
         Ok(Self {
             config,
             source,

@@ -104,7 +104,7 @@ impl Esp32C3Metrics {
         Ok(Self {
             config,
             sensor: Mutex::new(RefCell::new(None)),
-            core: FirmwareCore::start(stack, static_memory, TICKS_PER_SECOND)?,
+            core: FirmwareCore::start(stack, static_memory)?,
         })
     }
 

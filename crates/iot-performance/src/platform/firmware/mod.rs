@@ -25,27 +25,22 @@ pub(crate) struct FirmwareCore {
     stack: StackRegion,
     static_memory: usize,
     heap: Option<HeapReader>,
-    ticks_per_second: u64,
     system: SystemSampler,
 }
 
 impl FirmwareCore {
     /// Paints the unused part of `stack` (the one this code runs on) and starts the first
-    /// CPU-load window. The backend has installed its clock (`ticks_per_second`) already.
+    /// CPU-load window. The backend has installed its clock already: times and rates are
+    /// the one clock's ([`crate::clock`]), whoever installed it last.
     ///
     /// # Errors
     /// [`crate::Error::InvalidConfig`] when called on another stack than `stack`.
-    pub(crate) fn start(
-        stack: StackRegion,
-        static_memory: usize,
-        ticks_per_second: u64,
-    ) -> Result<Self> {
+    pub(crate) fn start(stack: StackRegion, static_memory: usize) -> Result<Self> {
         stack::paint(&stack)?;
         Ok(Self {
             stack,
             static_memory,
             heap: None,
-            ticks_per_second,
             system: SystemSampler::new(clock::now()),
         })
     }
@@ -60,14 +55,9 @@ impl FirmwareCore {
         stack::high_water_mark(&self.stack)
     }
 
-    /// The backend's clock rate.
-    pub(crate) fn ticks_per_second(&self) -> u64 {
-        self.ticks_per_second
-    }
-
     /// Waits `ms` milliseconds (`embassy-time` under `embassy`, else polling the clock).
     pub(crate) fn delay_ms(&self, ms: u32) -> impl Future<Output = ()> + use<> {
-        delay::delay_ms(clock::now, self.ticks_per_second, ms)
+        delay::delay_ms(clock::now, clock::ticks_per_second(), ms)
     }
 
     /// One memory reading. The heap is `0 / 0` until the application gives a reader;
@@ -88,7 +78,7 @@ impl FirmwareCore {
     /// One system reading, with the chip's `temperature` if it has a sensor.
     pub(crate) fn system_metrics(&self, temperature: Option<f32>) -> SystemMetrics {
         self.system
-            .read(clock::now(), self.ticks_per_second, temperature)
+            .read(clock::now(), clock::ticks_per_second(), temperature)
     }
 }
 
@@ -110,7 +100,7 @@ macro_rules! firmware_providers {
             }
 
             fn ticks_per_second(&self) -> u64 {
-                self.core.ticks_per_second()
+                $crate::clock::ticks_per_second()
             }
 
             fn delay_ms(&self, ms: u32) -> impl core::future::Future<Output = ()> {
