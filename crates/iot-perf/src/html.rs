@@ -12,11 +12,11 @@
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
-use crate::report::{ComparisonSection, Points, RunReport, Series};
+use crate::html_compare::comparison;
+use crate::report::{Points, RunReport, Series};
 use crate::svg::{Line, bar_chart, color, escape, line_chart};
-use crate::svg_compare::{comparison_chart, verdict_class};
 use crate::svg_range::{Spread, range_chart};
-use crate::text::{change_text, gate_text, insight_heading, scope_cells, verdict_text};
+use crate::text::{insight_heading, scope_cells};
 use crate::units;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;padding:0 16px;max-width:980px;color:#222}
@@ -72,55 +72,6 @@ pub fn render(r: &RunReport) -> String {
     tasks(&mut s, r);
     s.push_str("</body></html>\n");
     s
-}
-
-fn comparison(s: &mut String, c: &ComparisonSection) {
-    let _ = write!(s, "<h2>Against baseline {}</h2>", escape(&c.baseline));
-    let regressions: Vec<String> = c
-        .regressions()
-        .map(|m| crate::compare::label(&m.metric))
-        .collect();
-    if regressions.is_empty() {
-        s.push_str("<p class=\"verdict improved\" id=\"verdict\">No regression beyond the noise threshold.</p>");
-    } else {
-        let _ = write!(
-            s,
-            "<p class=\"verdict regressed\" id=\"verdict\">Regression in {} metric{}: {}</p>",
-            regressions.len(),
-            if regressions.len() == 1 { "" } else { "s" },
-            escape(&regressions.join(", "))
-        );
-    }
-    let _ = write!(
-        s,
-        "<p>Baseline run <b>{}</b>; {}.</p>",
-        escape(&c.baseline_run),
-        escape(&gate_text(c))
-    );
-    if let Some(chart) = comparison_chart("chart-comparison", c) {
-        s.push_str(&chart);
-    }
-    let _ = write!(
-        s,
-        "<table id=\"comparison\"><tr><th>metric</th><th>baseline</th><th>run</th><th>change</th><th>{:.0} % CI</th><th>verdict</th></tr>",
-        c.gate.confidence_percent
-    );
-    for m in &c.metrics {
-        let u = crate::compare::unit(&m.metric);
-        let (change, interval) = change_text(m);
-        let _ = write!(
-            s,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"{}\">{}</td></tr>",
-            escape(&crate::compare::label(&m.metric)),
-            escape(&units::value(u, m.mean_a)),
-            escape(&units::value(u, m.mean_b)),
-            escape(&change),
-            escape(&interval),
-            verdict_class(m.verdict).1,
-            verdict_text(m.verdict)
-        );
-    }
-    s.push_str("</table>");
 }
 
 fn recommendations(s: &mut String, r: &RunReport) {

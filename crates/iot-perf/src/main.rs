@@ -13,6 +13,7 @@ mod demo;
 mod export;
 mod frames;
 mod html;
+mod html_compare;
 mod ingest;
 mod model;
 mod names;
