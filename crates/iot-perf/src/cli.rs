@@ -37,8 +37,12 @@ pub enum Command {
     /// Ingest frames from a file, stdin, a serial port or a command (a QEMU run) into a new
     /// run, stored all at once when the capture ends (a failed record stores nothing).
     Record(RecordArgs),
-    /// List the recorded runs.
-    Runs,
+    /// List the recorded runs (`runs`, `runs list`) or remove one (`runs remove NAME`).
+    Runs {
+        /// `list` (the default) or `remove NAME`.
+        #[command(subcommand)]
+        action: Option<RunsCommand>,
+    },
     /// Report on a run: text, JSON (versioned schema) or HTML with SVG charts.
     Report(ReportArgs),
     /// Manage named baselines.
@@ -186,6 +190,18 @@ pub struct ReportArgs {
     pub gate: GateArgs,
 }
 
+/// `runs` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// List the recorded runs, oldest first.
+    List,
+    /// Remove a run with its snapshots, scope rows and the baselines pointing at it.
+    Remove {
+        /// Run name or id.
+        name: String,
+    },
+}
+
 /// `baseline` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum BaselineCommand {
@@ -210,13 +226,14 @@ pub enum BaselineCommand {
 #[derive(Debug, Args)]
 pub struct GateArgs {
     /// Noise threshold in percent: smaller changes never count as regressions.
-    #[arg(long, default_value_t = 5.0, value_parser = parse_percent)]
+    #[arg(long, default_value_t = 5.0, value_parser = parse_percent, allow_negative_numbers = true)]
     pub threshold: f64,
     /// Confidence level of the bootstrap interval, in percent.
-    #[arg(long, default_value_t = 95.0, value_parser = parse_confidence)]
+    #[arg(long, default_value_t = 95.0, value_parser = parse_confidence, allow_negative_numbers = true)]
     pub confidence: f64,
-    /// Seed of the bootstrap (same data and seed, same answer).
-    #[arg(long, default_value_t = 0x0107_5eed)]
+    /// Seed of the bootstrap, a decimal number as reports print it (same data and seed,
+    /// same answer).
+    #[arg(long, default_value_t = iot_performance::analysis::BootstrapComparator::default().seed)]
     pub seed: u64,
     /// Bootstrap resamples.
     #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u32).range(100..=1_000_000))]

@@ -181,13 +181,13 @@ fn run_phase(host: &HostMetrics, name: &str, degraded: bool, length: Duration) -
         }
     }
     bar.finish_with_message(format!(
-        "{} cycles, {} frames sent, {} dropped",
+        "{} loop iterations, {} frames sent, {} dropped",
         node.n,
         reporter.sent(),
         reporter.dropped()
     ));
     println!(
-        "{name:>9}: {} cycles, {} frames ({} bytes) reported",
+        "{name:>9}: {} loop iterations, {} frames ({} bytes) reported",
         node.n,
         reporter.sent(),
         reporter.sink().0.len()

@@ -8,18 +8,24 @@ mod analysis;
 mod cli;
 mod compare;
 mod db;
+mod db_remove;
 mod demo;
 mod export;
 mod frames;
 mod html;
+mod html_compare;
 mod ingest;
 mod model;
 mod names;
+mod palette;
 mod recommend;
 mod report;
 mod sources;
 mod svg;
+mod svg_compare;
+mod svg_range;
 mod text;
+mod units;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -29,7 +35,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::Parser;
 
-use cli::{BaselineCommand, Cli, Command, ExportFormat, GateArgs, ReportFormat};
+use cli::{BaselineCommand, Cli, Command, ExportFormat, GateArgs, ReportFormat, RunsCommand};
 use db::{History, RunName};
 use iot_performance::analysis::{BootstrapComparator, Verdict};
 use report::BaselineRun;
@@ -154,16 +160,35 @@ fn run(cli: Cli) -> Result<u8> {
             );
             Ok(0)
         }
-        Command::Runs => {
+        Command::Runs {
+            action: None | Some(RunsCommand::List),
+        } => {
             for r in history.runs()? {
                 println!(
-                    "{:>4}  {:<24} {:<20} {:<40} corrupt {} dropped {}",
+                    "{:>4}  {:<24} {}  {:<20} {:<40} corrupt {} dropped {}",
                     r.id,
                     r.name,
+                    units::unix_ms(r.recorded_at_unix_ms),
                     r.device.as_deref().unwrap_or("?"),
                     r.source,
                     r.corrupt_frames,
                     r.dropped_on_device
+                );
+            }
+            Ok(0)
+        }
+        Command::Runs {
+            action: Some(RunsCommand::Remove { name }),
+        } => {
+            drop(history);
+            let removed = db_remove::remove_run(&cli.db, &name)?;
+            if removed.baselines.is_empty() {
+                println!("run {:?} removed", removed.run);
+            } else {
+                println!(
+                    "run {:?} removed, with the baselines that pointed at it: {}",
+                    removed.run,
+                    removed.baselines.join(", ")
                 );
             }
             Ok(0)
@@ -195,7 +220,9 @@ fn run(cli: Cli) -> Result<u8> {
             for b in history.baselines()? {
                 println!(
                     "{:<24} run {:<24} saved {}",
-                    b.name, b.run, b.saved_at_unix_ms
+                    b.name,
+                    b.run,
+                    units::unix_ms(b.saved_at_unix_ms)
                 );
             }
             Ok(0)
@@ -208,6 +235,9 @@ fn run(cli: Cli) -> Result<u8> {
             Ok(0)
         }
         Command::Compare(args) => {
+            if history.runs()?.is_empty() {
+                bail!("the history is empty: record a run first (`iot-perf record FILE`)");
+            }
             let data = history.load(&args.run)?;
             let baseline = history.load_baseline(&args.baseline)?;
             let report = report::build(

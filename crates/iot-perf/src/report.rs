@@ -12,14 +12,19 @@ use crate::analysis::{ScopeSummary, leak_evidence, scope_series, snapshot_series
 use crate::compare::{compare_runs, label, unit};
 use crate::model::{LoadedRun, Run};
 use crate::recommend::recommend;
+use iot_performance::wire::SnapshotRecord;
 
 /// Version of the JSON report's layout; bumped on any incompatible change (2: verdicts,
-/// leak evidence and recommendations are the library's, changes are in percent).
-pub const SCHEMA_VERSION: u32 = 2;
+/// leak evidence and recommendations are the library's, changes are in percent; 3: every
+/// statistic and series names its unit, the gate's settings are all in percent, and the
+/// baseline's series come with a comparison).
+pub const SCHEMA_VERSION: u32 = 3;
 
-/// Minimum, mean, maximum and last value of a series.
+/// Minimum, mean, maximum and last value of a series, in `unit`.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Stat {
+    /// Unit of the four figures (`B`, `%`, `°C`, `tasks`, `/s`).
+    pub unit: &'static str,
     /// Smallest.
     pub min: f64,
     /// Mean.
@@ -31,10 +36,11 @@ pub struct Stat {
 }
 
 impl Stat {
-    fn of(values: impl Iterator<Item = f64>) -> Option<Self> {
+    fn of(unit: &'static str, values: impl Iterator<Item = f64>) -> Option<Self> {
         let v: Vec<f64> = values.collect();
         let last = *v.last()?;
         Some(Self {
+            unit,
             min: v.iter().copied().fold(f64::INFINITY, f64::min),
             mean: v.iter().sum::<f64>() / v.len() as f64,
             max: v.iter().copied().fold(f64::NEG_INFINITY, f64::max),
@@ -48,7 +54,7 @@ impl Stat {
 pub struct SystemSummary {
     /// Snapshots stored.
     pub samples: usize,
-    /// Device time covered, seconds.
+    /// Device time covered by snapshots and scope rows, seconds.
     pub duration_s: f64,
     /// Heap in use, bytes.
     pub heap_used: Option<Stat>,
@@ -58,6 +64,25 @@ pub struct SystemSummary {
     pub cpu_utilization: Option<Stat>,
     /// Temperature, °C (`None` without a sensor).
     pub temperature: Option<Stat>,
+    /// Tasks (threads on a host), count.
+    pub tasks: Option<Stat>,
+    /// Interrupt handler entries per second between snapshots.
+    pub interrupts_per_s: Option<Stat>,
+    /// Task switches per second between snapshots.
+    pub context_switches_per_s: Option<Stat>,
+}
+
+/// Per second between consecutive snapshots, of a counter that only grows (a drop, from a
+/// restart, is skipped).
+fn rate(snapshots: &[SnapshotRecord], counter: fn(&SnapshotRecord) -> u64) -> Vec<f64> {
+    snapshots
+        .windows(2)
+        .filter_map(|w| {
+            let dt = w[1].timestamp_us.checked_sub(w[0].timestamp_us)?;
+            let dn = counter(&w[1]).checked_sub(counter(&w[0]))?;
+            (dt > 0).then(|| dn as f64 * 1e6 / dt as f64)
+        })
+        .collect()
 }
 
 /// A comparison against a baseline.
@@ -68,7 +93,7 @@ pub struct ComparisonSection {
     /// The run it points to.
     pub baseline_run: String,
     /// The bootstrap's settings.
-    pub gate: BootstrapComparator,
+    pub gate: GateSettings,
     /// Per metric, in label order.
     #[serde(serialize_with = "serialize_comparisons")]
     pub metrics: Vec<MetricComparison>,
@@ -82,6 +107,30 @@ impl ComparisonSection {
         self.metrics
             .iter()
             .filter(|m| m.verdict == Verdict::Regressed)
+    }
+}
+
+/// The bootstrap's settings as the command line takes them: percentages in percent.
+#[derive(Debug, Clone, Copy, serde::Serialize)]
+pub struct GateSettings {
+    /// Changes within ± this many percent are noise.
+    pub noise_threshold_percent: f64,
+    /// Confidence level of the interval, percent.
+    pub confidence_percent: f64,
+    /// Bootstrap resamples.
+    pub resamples: usize,
+    /// The generator's seed (decimal, as `--seed` takes it).
+    pub seed: u64,
+}
+
+impl From<&BootstrapComparator> for GateSettings {
+    fn from(g: &BootstrapComparator) -> Self {
+        Self {
+            noise_threshold_percent: g.noise_threshold_percent,
+            confidence_percent: g.confidence * 100.0,
+            resamples: g.resamples,
+            seed: g.seed,
+        }
     }
 }
 
@@ -118,15 +167,55 @@ fn serialize_comparisons<S: Serializer>(
     seq.end()
 }
 
+/// One chart series: `(x, y)` points and the unit of each coordinate.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Points {
+    /// Unit of x: seconds since the run's first record.
+    pub x_unit: &'static str,
+    /// Unit of y.
+    pub y_unit: &'static str,
+    /// The points.
+    pub points: Vec<(f64, f64)>,
+}
+
+impl Points {
+    fn over_time(y_unit: &'static str, points: Vec<(f64, f64)>) -> Self {
+        Self {
+            x_unit: "s",
+            y_unit,
+            points,
+        }
+    }
+}
+
 /// Time series for charts.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Series {
-    /// Heap in use, `(s, bytes)`.
-    pub heap_used: Vec<(f64, f64)>,
-    /// CPU, `(s, %)`.
-    pub cpu_utilization: Vec<(f64, f64)>,
-    /// Mean call time per interval, per scope, `(s, µs)`.
-    pub scope_means: BTreeMap<String, Vec<(f64, f64)>>,
+    /// Heap in use, bytes over seconds.
+    pub heap_used: Points,
+    /// CPU utilization, percent over seconds.
+    pub cpu_utilization: Points,
+    /// Mean call time per interval, per scope, µs over seconds.
+    pub scope_means: BTreeMap<String, Points>,
+}
+
+impl Series {
+    /// The chart series of `data`.
+    fn of(data: &LoadedRun) -> Self {
+        let snapshots = &data.snapshots;
+        Self {
+            heap_used: Points::over_time("B", snapshot_series(snapshots, |s| s.heap_used as f64)),
+            cpu_utilization: Points::over_time(
+                "%",
+                snapshot_series(snapshots, |s| f64::from(s.cpu_utilization)),
+            ),
+            scope_means: scope_series(&data.scopes)
+                .interval_means
+                .into_iter()
+                .map(|(name, points)| (name, Points::over_time("µs", points)))
+                .collect(),
+        }
+    }
 }
 
 /// Everything a report shows.
@@ -150,6 +239,8 @@ pub struct RunReport {
     pub recommendations: Vec<Insight>,
     /// Chart data.
     pub series: Series,
+    /// The baseline run's chart data, when comparing.
+    pub baseline_series: Option<Series>,
 }
 
 /// A baseline to compare against: its name and its loaded run.
@@ -168,30 +259,39 @@ pub fn build(
 ) -> RunReport {
     let snapshots = &data.snapshots;
     let scope_data = scope_series(&data.scopes);
-    let heap = snapshot_series(snapshots, |s| s.heap_used as f64);
-    let cpu = snapshot_series(snapshots, |s| f64::from(s.cpu_utilization));
+    let series = Series::of(data);
     let leak = leak_evidence(data);
+    let baseline_series = baseline.as_ref().map(|base| Series::of(base.data));
     let comparison = baseline.map(|base| {
         let metrics = compare_runs(base.data, data, gate);
         ComparisonSection {
             baseline: base.name.to_owned(),
             baseline_run: base.data.run.name.clone(),
-            gate: *gate,
+            gate: GateSettings::from(gate),
             regressed: metrics.iter().any(|m| m.verdict == Verdict::Regressed),
             metrics,
         }
     });
+    let heap = &series.heap_used.points;
     let system = SystemSummary {
         samples: snapshots.len(),
-        duration_s: heap.last().map_or(0.0, |p| p.0),
-        heap_used: Stat::of(heap.iter().map(|p| p.1)),
-        stack_used: Stat::of(snapshots.iter().map(|s| s.stack_used as f64)),
-        cpu_utilization: Stat::of(cpu.iter().map(|p| p.1)),
+        duration_s: heap
+            .iter()
+            .chain(series.scope_means.values().flat_map(|p| p.points.iter()))
+            .map(|p| p.0)
+            .fold(0.0, f64::max),
+        heap_used: Stat::of("B", heap.iter().map(|p| p.1)),
+        stack_used: Stat::of("B", snapshots.iter().map(|s| s.stack_used as f64)),
+        cpu_utilization: Stat::of("%", series.cpu_utilization.points.iter().map(|p| p.1)),
         temperature: Stat::of(
+            "°C",
             snapshots
                 .iter()
                 .filter_map(|s| s.temperature.map(f64::from)),
         ),
+        tasks: Stat::of("tasks", snapshots.iter().map(|s| f64::from(s.task_count))),
+        interrupts_per_s: Stat::of("/s", rate(snapshots, |s| s.interrupt_count).into_iter()),
+        context_switches_per_s: Stat::of("/s", rate(snapshots, |s| s.context_switches).into_iter()),
     };
     let recommendations = recommend(
         data,
@@ -208,10 +308,7 @@ pub fn build(
         leak,
         comparison,
         recommendations,
-        series: Series {
-            heap_used: heap,
-            cpu_utilization: cpu,
-            scope_means: scope_data.interval_means,
-        },
+        series,
+        baseline_series,
     }
 }

@@ -128,16 +128,22 @@ fn record_command(
         .map_err(|_| anyhow::anyhow!("command watchdog failed"))?
         .wait()
         .with_context(|| format!("waiting for {program}"))?;
-    if killed.load(Ordering::Acquire) {
-        warn(&format!(
-            "{program} was stopped after the --timeout; what it sent was kept"
-        ));
-    } else if !status.success() {
-        warn(&format!(
-            "{program} exited with {status}; what it sent was kept"
-        ));
+    let stopped = if killed.load(Ordering::Acquire) {
+        Some(format!("{program} was stopped after the --timeout"))
+    } else if status.success() {
+        None
+    } else {
+        Some(format!("{program} exited with {status}"))
+    };
+    match (summary, stopped) {
+        (Ok(summary), Some(why)) => {
+            warn(&format!("{why}; what it sent was kept"));
+            Ok(summary)
+        }
+        // Nothing was stored: say why the command ended, not that anything was kept.
+        (Err(e), Some(why)) => Err(e.context(why)),
+        (summary, None) => summary,
     }
-    summary
 }
 
 /// Kills `child` and, on Unix, every process of its group (a shell's children too, which
@@ -174,6 +180,17 @@ impl Read for SerialUntil {
     }
 }
 
+/// The serial ports this machine has, for an error message.
+fn known_ports() -> String {
+    match serialport::available_ports() {
+        Ok(ports) if !ports.is_empty() => {
+            let names: Vec<String> = ports.into_iter().map(|p| p.port_name).collect();
+            format!("serial ports on this machine: {}", names.join(", "))
+        }
+        _ => "no serial ports found on this machine; is the device plugged in?".into(),
+    }
+}
+
 fn record_serial(
     history: &mut History,
     name: &RunName,
@@ -187,7 +204,12 @@ fn record_serial(
     let handle = serialport::new(port, baud)
         .timeout(Duration::from_millis(100))
         .open()
-        .with_context(|| format!("opening serial port {port} at {baud} baud"))?;
+        .with_context(|| {
+            format!(
+                "opening serial port {port} at {baud} baud ({})",
+                known_ports()
+            )
+        })?;
     let reader = SerialUntil {
         port: handle,
         deadline: Instant::now() + Duration::from_secs_f64(seconds),

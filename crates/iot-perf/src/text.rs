@@ -2,14 +2,16 @@
 
 use std::fmt::Write as _;
 
-use iot_performance::analysis::Verdict;
+use iot_performance::analysis::{MetricComparison, Verdict};
 use iot_performance::insights::Insight;
 
-use crate::compare::label;
+use crate::analysis::ScopeSummary;
+use crate::compare::{label, unit};
 use crate::report::{ComparisonSection, RunReport, Stat};
+use crate::units;
 
 /// How the comparison table names a verdict (a regression stands out).
-fn verdict_text(v: Verdict) -> &'static str {
+pub fn verdict_text(v: Verdict) -> &'static str {
     match v {
         Verdict::Regressed => "REGRESSION",
         Verdict::Improved => "improvement",
@@ -19,35 +21,58 @@ fn verdict_text(v: Verdict) -> &'static str {
     }
 }
 
-/// The comparison table.
+/// The gate's settings, in the notation the command line takes them.
+pub fn gate_text(c: &ComparisonSection) -> String {
+    let g = &c.gate;
+    format!(
+        "noise threshold {:.1} %, {:.0} % bootstrap CI, {} resamples, seed {}",
+        g.noise_threshold_percent, g.confidence_percent, g.resamples, g.seed
+    )
+}
+
+/// A change and its interval: `+12.3 %` and `+10.1 % … +14.0 %`.
+pub fn change_text(m: &MetricComparison) -> (String, String) {
+    let signed = |v: f64| {
+        if v.is_finite() {
+            format!("{v:+.1} %")
+        } else {
+            "—".into()
+        }
+    };
+    let change = m.change_percent.map_or_else(|| "—".into(), signed);
+    let interval = m.change_interval_percent.map_or_else(
+        || "—".into(),
+        |(lo, hi)| format!("{} … {}", signed(lo), signed(hi)),
+    );
+    (change, interval)
+}
+
+/// The comparison table: every figure with its unit.
 pub fn comparison_text(c: &ComparisonSection) -> String {
     let mut s = String::new();
-    let g = &c.gate;
     let _ = writeln!(
         s,
-        "Compared with baseline {:?} (run {}), noise threshold {:.1} %, {:.0} % bootstrap CI, seed {:#x}:",
+        "Compared with baseline {:?} (run {}), {}:",
         c.baseline,
         c.baseline_run,
-        g.noise_threshold_percent,
-        g.confidence * 100.0,
-        g.seed
+        gate_text(c)
     );
     let _ = writeln!(
         s,
-        "  {:<32} {:>12} {:>12} {:>9} {:>21}  verdict",
+        "  {:<32} {:>15} {:>15} {:>10} {:>23}  verdict",
         "metric", "baseline", "run", "change", "CI"
     );
     for m in &c.metrics {
-        let (low, high) = m.change_interval_percent.unwrap_or((f64::NAN, f64::NAN));
+        let u = unit(&m.metric);
+        let (change, interval) = change_text(m);
         let _ = writeln!(
             s,
-            "  {:<32} {:>12.3} {:>12.3} {:>8.1}% {:>9.1}%..{:>9.1}%  {}",
+            "  {:<32} {:>15} {:>15} {:>10} {:>23}  {}",
             label(&m.metric),
-            m.mean_a,
-            m.mean_b,
-            m.change_percent.unwrap_or(f64::NAN),
-            low,
-            high,
+            units::value(u, m.mean_a),
+            units::value(u, m.mean_b),
+            change,
+            interval,
             verdict_text(m.verdict)
         );
     }
@@ -60,6 +85,19 @@ pub fn insight_heading(i: &Insight) -> String {
         Some(subject) => format!("[{}] {}: `{subject}`", i.severity.label(), i.rule.finding()),
         None => format!("[{}] {}", i.severity.label(), i.rule.finding()),
     }
+}
+
+/// A scope's row, every figure with its unit: name, calls, total, mean, min, max, share.
+pub fn scope_cells(sc: &ScopeSummary) -> [String; 7] {
+    [
+        sc.name.clone(),
+        sc.calls.to_string(),
+        units::duration_us(sc.total_us),
+        sc.mean_us.map_or_else(|| "—".into(), units::duration_us),
+        units::duration_us(sc.min_us),
+        units::duration_us(sc.max_us),
+        units::percent(sc.share_percent),
+    ]
 }
 
 /// The report as plain text.
@@ -77,40 +115,40 @@ pub fn text(r: &RunReport) -> String {
     );
     let _ = writeln!(
         s,
-        "{} snapshots over {:.1} s; {} corrupt frames skipped; {} frames dropped on the device",
-        r.system.samples, r.system.duration_s, run.corrupt_frames, run.dropped_on_device
+        "{} snapshots over {}; {} corrupt frames skipped; {} frames dropped on the device",
+        r.system.samples,
+        units::duration_us(r.system.duration_s * 1e6),
+        run.corrupt_frames,
+        run.dropped_on_device
     );
-    let stat = |name: &str, st: &Option<Stat>, scale: f64, unit: &str| match st {
+    let stat = |name: &str, st: &Option<Stat>| match st {
         Some(st) => format!(
-            "  {name:<14} min {:>10.1}  mean {:>10.1}  max {:>10.1}  last {:>10.1} {unit}\n",
-            st.min / scale,
-            st.mean / scale,
-            st.max / scale,
-            st.last / scale
+            "  {name:<14} min {:>10}  mean {:>10}  max {:>10}  last {:>10}\n",
+            units::value(st.unit, st.min),
+            units::value(st.unit, st.mean),
+            units::value(st.unit, st.max),
+            units::value(st.unit, st.last)
         ),
         None => format!("  {name:<14} not measured\n"),
     };
-    s.push_str(&stat("heap used", &r.system.heap_used, 1024.0, "KiB"));
-    s.push_str(&stat("stack used", &r.system.stack_used, 1.0, "B"));
-    s.push_str(&stat("CPU", &r.system.cpu_utilization, 1.0, "%"));
-    s.push_str(&stat("temperature", &r.system.temperature, 1.0, "°C"));
+    s.push_str(&stat("heap used", &r.system.heap_used));
+    s.push_str(&stat("stack used", &r.system.stack_used));
+    s.push_str(&stat("CPU", &r.system.cpu_utilization));
+    s.push_str(&stat("temperature", &r.system.temperature));
+    s.push_str(&stat("tasks", &r.system.tasks));
+    s.push_str(&stat("interrupts", &r.system.interrupts_per_s));
+    s.push_str(&stat("task switches", &r.system.context_switches_per_s));
     if !r.scopes.is_empty() {
         let _ = writeln!(
             s,
-            "\n  {:<28} {:>10} {:>12} {:>10} {:>10} {:>10} {:>7}",
-            "scope", "calls", "total ms", "mean µs", "min µs", "max µs", "share"
+            "\n  {:<28} {:>10} {:>12} {:>12} {:>12} {:>12} {:>7}",
+            "scope", "calls", "total", "mean", "min", "max", "share"
         );
         for sc in &r.scopes {
+            let [name, calls, total, mean, min, max, share] = scope_cells(sc);
             let _ = writeln!(
                 s,
-                "  {:<28} {:>10} {:>12.2} {:>10.2} {:>10.2} {:>10.2} {:>6.1}%",
-                sc.name,
-                sc.calls,
-                sc.total_us / 1000.0,
-                sc.mean_us.unwrap_or(0.0),
-                sc.min_us,
-                sc.max_us,
-                sc.share_percent
+                "  {name:<28} {calls:>10} {total:>12} {mean:>12} {min:>12} {max:>12} {share:>7}"
             );
         }
     }

@@ -159,8 +159,11 @@ pub async fn run<P: PlatformMetrics + 'static>(
     };
 
     println!("--- report ---");
+    // Ticks as counted, and in µs at the clock's rate.
+    let us = |ticks: u64| ticks as f64 * 1e6 / tps.max(1) as f64;
+    println!("clock: {tps} ticks/s");
     println!(
-        "memory: heap {}/{} B, stack {} used {} free, static {} B",
+        "memory: heap {}/{} B, stack {} B used, {} B free, static {} B",
         snap.memory.heap_used,
         snap.memory.heap_total,
         snap.memory.stack_used,
@@ -176,20 +179,24 @@ pub async fn run<P: PlatformMetrics + 'static>(
         snap.system.interrupt_count
     );
     println!(
-        "isr {}: {} entries, mean {} ticks, max {} ticks",
+        "isr {}: {} entries, mean {} ticks ({:.2} µs), max {} ticks ({:.2} µs)",
         isr.name,
         isr.count,
         isr.mean_ticks().unwrap_or(0),
-        isr.max_ticks
+        us(isr.mean_ticks().unwrap_or(0)),
+        isr.max_ticks,
+        us(u64::from(isr.max_ticks))
     );
     for task in tasks::tasks() {
         println!(
-            "task {:>5}: polls {:>4}, busy {:>9} ticks, ready latency mean {} max {} ticks",
+            "task {:>5}: polls {:>4}, busy {:>9} ticks ({:.0} µs), ready latency mean {} max {} ticks ({:.2} µs)",
             task.name.unwrap_or("?"),
             task.polls,
             task.busy_ticks,
+            us(task.busy_ticks),
             task.mean_ready_latency_ticks().unwrap_or(0),
-            task.ready_latency_max_ticks
+            task.ready_latency_max_ticks,
+            us(u64::from(task.ready_latency_max_ticks))
         );
     }
     println!("--- checks ---");
@@ -227,7 +234,11 @@ pub async fn run<P: PlatformMetrics + 'static>(
             format_args!("totals {:?}", scopes.totals()),
         );
         for (name, calls, total, max) in scopes.rows() {
-            println!("scope {name}: {calls} calls, total {total} ticks, max {max} ticks");
+            println!(
+                "scope {name}: {calls} calls, total {total} ticks ({:.1} µs), max {max} ticks ({:.2} µs)",
+                us(total),
+                us(max)
+            );
         }
     }
     let summary = tasks::executor_summary();

@@ -5,6 +5,10 @@
 //! `cargo run --release` prints binary frames on stdout, so pipe it into `iot-perf record -`
 //! (or let `iot-perf record --exec` run QEMU). Under `-icount shift=0,sleep=off` every run
 //! reports the same tick counts; the `slow-filter` feature builds the "regressed" firmware.
+//!
+//! The loop reads the sensor once per millisecond (SysTick) and sleeps in `wfi` between
+//! readings; with every scope table it sends a snapshot (stack, static memory, CPU load,
+//! interrupts), so a capture fills the report's memory and CPU sections.
 
 #![no_std]
 #![no_main]
@@ -18,9 +22,12 @@ use iot_performance::timing;
 use iot_performance::wire::{FnSink, Reporter};
 use semihosting::io::Write as _;
 
+mod snapshot;
+
 /// mps2-an385 core clock.
 const CORE_CLOCK_HZ: u64 = 25_000_000;
-const RELOAD: u32 = 0x00FF_FFFF;
+/// SysTick every millisecond: the sensor period.
+const RELOAD: u32 = (CORE_CLOCK_HZ / 1000) as u32 - 1;
 const CYCLES: u32 = 200;
 const REPORT_EVERY: u32 = 20;
 
@@ -32,14 +39,30 @@ fn SysTick() {
 }
 
 /// Core cycles since start: SysTick's 24-bit down-counter extended by its wrap count.
+/// The counter runs `RELOAD, …, 1, 0`, and its interrupt (the wrap count) comes as it
+/// reaches 0, so 0 starts a period; a wrap whose interrupt is still pending counts already.
 fn cycles() -> u64 {
-    // SAFETY: reading SYST's current-value register has no side effect.
-    let syst = unsafe { &*cortex_m::peripheral::SYST::PTR };
+    const PENDSTSET: u32 = 1 << 26;
+    // SAFETY: reading SYST's current-value register and SCB's ICSR has no side effect.
+    let (syst, scb) = unsafe {
+        (
+            &*cortex_m::peripheral::SYST::PTR,
+            &*cortex_m::peripheral::SCB::PTR,
+        )
+    };
     loop {
         let before = WRAPS.load(Ordering::Acquire);
         let current = syst.cvr.read();
+        let pending = scb.icsr.read() & PENDSTSET != 0;
         if WRAPS.load(Ordering::Acquire) == before {
-            return u64::from(before) * (u64::from(RELOAD) + 1) + u64::from(RELOAD - current);
+            let in_period = if current == 0 {
+                0
+            } else {
+                RELOAD - current + 1
+            };
+            let unseen = pending && (current == 0 || current > RELOAD / 2);
+            let wraps = u64::from(before) + u64::from(unseen);
+            return wraps * (u64::from(RELOAD) + 1) + u64::from(in_period);
         }
     }
 }
@@ -105,7 +128,10 @@ fn main() -> ! {
 
     let mut window = [0i32; 32];
     let mut payload = [0u8; 48];
+    let mut load = snapshot::Window::default();
+    let mut window_start = cycles();
     for n in 0..CYCLES {
+        let work_start = cycles();
         let reading = {
             let _scope = profile_block!("read_sensor");
             read_sensor(n)
@@ -124,6 +150,23 @@ fn main() -> ! {
             // every row (COBS, CRC-32, postcard) through semihosting.
             let _scope = profile_block!("report_scope_table");
             reporter.scope_table(now_us);
+            let now = cycles();
+            load.busy += now.saturating_sub(work_start);
+            load.total = now.saturating_sub(window_start);
+            reporter.snapshot_record(&snapshot::snapshot(
+                now_us,
+                load,
+                WRAPS.load(Ordering::Relaxed),
+            ));
+            load = snapshot::Window::default();
+            window_start = cycles();
+        } else {
+            load.busy += cycles().saturating_sub(work_start);
+        }
+        // Sleep until the next millisecond tick.
+        let tick = WRAPS.load(Ordering::Acquire);
+        while WRAPS.load(Ordering::Acquire) == tick {
+            cortex_m::asm::wfi();
         }
     }
     let dropped = reporter.dropped();
