@@ -146,7 +146,10 @@ pub fn for_reading(path: &Path) -> Result<Connection> {
         Ok(m) if m.is_file() => {}
         Ok(_) => bail!("{} is not a file (no such history)", path.display()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            bail!("no such history: {}", path.display())
+            bail!(
+                "no such history: {} (record a run first: `iot-perf record FILE`)",
+                path.display()
+            )
         }
         Err(e) => return Err(e).with_context(|| format!("opening history {}", path.display())),
     }
