@@ -59,6 +59,10 @@ fn host_std() {
 }
 
 fn main() {
+    // `--cfg iot_perf_loom`: the model-checked build of the scope counters' tests
+    // (.ci/run). Not `loom`: tokio and others change under `--cfg loom`, and RUSTFLAGS
+    // reach every crate of the build.
+    println!("cargo::rustc-check-cfg=cfg(iot_perf_loom)");
     mcu_scope_path();
     host_std();
     let scopes = capacity("IOT_PERF_MAX_SCOPES", DEFAULT_SCOPES, MAX_SCOPES);

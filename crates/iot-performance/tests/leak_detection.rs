@@ -12,20 +12,8 @@ use iot_performance::memory::LeakDetectionSettings;
 use iot_performance::mock::MockMetrics;
 use iot_performance::{MemoryAnalysisConfig, MemoryAnalyzer, MemoryProvider};
 
-/// xorshift64*: a small deterministic generator so that every run sees the same noise.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: u64) -> usize {
-        (self.next() % n) as usize
-    }
-}
+mod leak_support;
+use leak_support::Rng;
 
 /// A device that allocates a burst of buffers over a few cycles, frees them all, and
 /// allocates short-lived scraps on every cycle.

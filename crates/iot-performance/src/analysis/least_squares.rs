@@ -70,6 +70,30 @@ impl LineFit {
             student_t::cdf(self.slope / self.standard_error, self.degrees_of_freedom())
         }
     }
+
+    /// [`LineFit::confidence_positive`] for points whose noise is positively
+    /// autocorrelated, with lag-1 autocorrelation `rho` (an AR(1) model): the slope's
+    /// standard error grows by `√((1 + ρ)/(1 − ρ))` and the degrees of freedom shrink to
+    /// those of the effective sample size `n · (1 − ρ)/(1 + ρ)` (at least 1). `rho` is
+    /// clamped to `0..=0.95`; at 0 this is [`LineFit::confidence_positive`].
+    pub fn confidence_positive_autocorrelated(&self, rho: f64) -> f64 {
+        let rho = if rho.is_nan() {
+            0.0
+        } else {
+            rho.clamp(0.0, 0.95)
+        };
+        if rho == 0.0 {
+            return self.confidence_positive();
+        }
+        let exact = self.sse <= self.syy * 1e-12;
+        if exact || self.standard_error == 0.0 {
+            return self.confidence_positive();
+        }
+        let shrink = (1.0 - rho) / (1.0 + rho);
+        let t = self.slope / self.standard_error * libm::sqrt(shrink);
+        let df = (self.n as f64 * shrink - 2.0).max(1.0);
+        student_t::cdf(t, df)
+    }
 }
 
 /// Fits `y = a + b·x` to `points`; `None` for fewer than three points or when every `x`
@@ -136,6 +160,22 @@ mod tests {
         let f = fit(ys.iter().enumerate().map(|(i, y)| (i as f64, *y))).unwrap();
         assert!(f.confidence_positive() < 0.9, "{f:?}");
         assert!(f.residual_std > 1.0);
+    }
+
+    #[test]
+    fn autocorrelated_noise_lowers_the_confidence() {
+        let ys = [1.0, 3.0, 2.0, 4.0, 3.5, 5.0, 4.0, 6.5, 5.0, 7.0];
+        let f = fit(ys.iter().enumerate().map(|(i, y)| (i as f64, *y))).unwrap();
+        let plain = f.confidence_positive();
+        assert_eq!(f.confidence_positive_autocorrelated(0.0), plain);
+        assert_eq!(f.confidence_positive_autocorrelated(-0.4), plain);
+        let mild = f.confidence_positive_autocorrelated(0.3);
+        let strong = f.confidence_positive_autocorrelated(0.8);
+        assert!(
+            plain > 0.999 && mild < plain && strong < mild,
+            "{plain} {mild} {strong}"
+        );
+        assert!(strong < 0.99, "{strong}");
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! What a [`super::MemoryAnalyzer`] does, and how its leak detector decides.
 
+#[cfg(doc)]
+use super::LeakEvidence;
 use crate::{Error, Result};
 
 /// What the analyzer looks at. All three are on in [`Default`].
@@ -45,7 +47,10 @@ impl Default for MemoryAnalysisConfig {
 /// is fitted to the last `fit_windows` floors. A leak is reported when all of these hold:
 ///
 /// - at least `min_windows` floors are in the fit;
-/// - the slope is positive with probability ≥ `min_confidence` (one-sided Student t);
+/// - the slope is positive with probability ≥ `min_confidence` (one-sided Student t,
+///   corrected for the floors' lag-1 autocorrelation ρ: standard error × √((1+ρ)/(1−ρ)),
+///   degrees of freedom of the effective sample size `n·(1−ρ)/(1+ρ)`; ρ is estimated
+///   from the steps between consecutive floors, which a leak does not bias);
 /// - the fitted rise over the fit is ≥ `min_growth_bytes` and ≥ 4 × the floors' scatter
 ///   around the line;
 /// - the floors are nearly in order: at most 5 % of the pairs of windows have the later
@@ -55,6 +60,15 @@ impl Default for MemoryAnalysisConfig {
 /// - the floor rises within each half of the fit on its own (least-squares slope of each
 ///   half above zero), so that a single step up, such as a cache filled once, is not
 ///   taken for a leak.
+///
+/// Allocations that outlive a window (buffers held for tens or hundreds of samples) make
+/// consecutive floors correlated: they wander, and a run of them can rise in order on a
+/// stable heap. The continuous monitor therefore doubles its window (merging the floors it
+/// holds in pairs) whenever the floors' autocorrelation has stayed ≥ 0.6 over 32 windows,
+/// up to [`LeakDetectionSettings::MAX_WINDOW_GROWTH`] × `window_samples`, so that a window
+/// outlasts the heap's transient allocations; [`LeakEvidence::window_samples`] says where
+/// it stands. On such a heap a leak takes longer to report (docs/performance.md, "Leak
+/// detection: speed and false alarms").
 ///
 /// Two consequences to size the settings by:
 /// - a window must span at least one period of the application's allocation cycle, or
@@ -91,6 +105,11 @@ pub struct LeakDetectionSettings {
 impl LeakDetectionSettings {
     /// Most floors a fit can hold.
     pub const MAX_FIT_WINDOWS: u8 = 16;
+
+    /// How many times longer than `window_samples` the continuous monitor may make its
+    /// window when consecutive floors stay correlated (default window 16 → up to 256
+    /// samples, a fit over up to 4,096 samples).
+    pub const MAX_WINDOW_GROWTH: u16 = 16;
 
     /// Samples within which the defaults report 64 bytes leaked per sample on top of a
     /// noisy, stable sawtooth (checked by `tests/leak_detection.rs`).

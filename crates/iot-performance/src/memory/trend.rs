@@ -1,8 +1,17 @@
 //! The heap-floor leak detector behind [`super::MemoryAnalyzer`].
 //!
-//! Fixed-size state (no allocation): the current window's minimum and a ring of the last
-//! [`LeakDetectionSettings::MAX_FIT_WINDOWS`] floors. See [`LeakDetectionSettings`] for
-//! the decision rule.
+//! Fixed-size state (no allocation): the current window's minimum, a ring of the last
+//! [`LeakDetectionSettings::MAX_FIT_WINDOWS`] floors, and running moments of the
+//! floor-to-floor steps that estimate how strongly consecutive floors are correlated. See
+//! [`LeakDetectionSettings`] for the decision rule.
+//!
+//! Why the correlation matters: allocations that live longer than a window (buffers held
+//! for tens to hundreds of samples) lift several consecutive floors together, so the floors
+//! wander, and 16 of them can rise in order on a stable heap. Two answers, one per time
+//! scale: the slope's confidence is computed for autocorrelated floors (effective sample
+//! size, [`least_squares::LineFit::confidence_positive_autocorrelated`]), and the
+//! continuous monitor lengthens its window (pairs of floors merged) while the floors stay
+//! strongly correlated, until the window outlasts the heap's transient allocations.
 
 use super::config::LeakDetectionSettings;
 use crate::analysis::least_squares;
@@ -33,6 +42,15 @@ pub struct LeakEvidence {
     pub first_floor: usize,
     /// Newest floor in the fit, bytes.
     pub last_floor: usize,
+    /// Lag-1 autocorrelation of the floors (0–0.95) estimated from the steps between
+    /// consecutive floors, which a leak does not bias (its constant step is removed with
+    /// the mean); the slope's confidence is corrected for it.
+    pub floor_autocorrelation: f32,
+    /// Samples per window of the floors in the fit: the configured
+    /// [`LeakDetectionSettings::window_samples`], or up to
+    /// [`LeakDetectionSettings::MAX_WINDOW_GROWTH`] times more where the continuous
+    /// monitor lengthened its window for correlated floors.
+    pub window_samples: u16,
     /// Whether this evidence meets every condition of [`LeakDetectionSettings`].
     pub leak_suspected: bool,
 }
@@ -59,7 +77,9 @@ impl LeakEvidence {
             min_windows: 6,
             ..LeakDetectionSettings::default()
         };
+        // Judged once: the windows stay as sized (no lengthening), the rule is the same.
         let mut trend = FloorTrend::new(settings);
+        trend.grow = false;
         for &(t_us, heap_used) in samples {
             trend.push(t_us, heap_used);
         }
@@ -67,22 +87,76 @@ impl LeakEvidence {
     }
 }
 
+/// Running moments of the steps between consecutive floors, `d = floorₖ − floorₖ₋₁`:
+/// equal weights for the first 64 steps, then an exponential average over about 64.
+///
+/// For floors with lag-1 autocorrelation ρ (an AR(1) process) the steps have lag-1
+/// autocorrelation −(1 − ρ)/2, so ρ = 1 + 2·corr(dₖ, dₖ₋₁). A leak adds the same amount to
+/// every step, which the mean removes: the estimate is the heap's, with or without a leak.
+#[derive(Debug, Clone, Copy, Default)]
+struct StepMoments {
+    steps: u32,
+    mean: f64,
+    mean_sq: f64,
+    mean_lag: f64,
+    last: f64,
+}
+
+impl StepMoments {
+    const HORIZON: f64 = 64.0;
+
+    fn push(&mut self, step: f64) {
+        self.steps = self.steps.saturating_add(1);
+        let weight = (1.0 / f64::from(self.steps)).max(1.0 / Self::HORIZON);
+        if self.steps >= 2 {
+            self.mean_lag += weight * (step * self.last - self.mean_lag);
+        }
+        self.mean += weight * (step - self.mean);
+        self.mean_sq += weight * (step * step - self.mean_sq);
+        self.last = step;
+    }
+
+    /// The floors' lag-1 autocorrelation, 0–0.95; 0 before two steps or for steps that
+    /// never vary (a clean leak).
+    fn floor_autocorrelation(&self) -> f64 {
+        if self.steps < 2 {
+            return 0.0;
+        }
+        let m2 = self.mean * self.mean;
+        let var = self.mean_sq - m2;
+        if var <= 1e-9 * self.mean_sq.max(1.0) {
+            return 0.0;
+        }
+        let step_corr = (self.mean_lag - m2) / var;
+        (1.0 + 2.0 * step_corr).clamp(0.0, 0.95)
+    }
+}
+
 /// Windowed minima of `heap_used` and the trend of the last ones.
 #[derive(Debug, Clone)]
 pub(crate) struct FloorTrend {
     settings: LeakDetectionSettings,
+    /// Samples per window now: `settings.window_samples`, doubled while floors stay
+    /// correlated (when `grow`).
+    window: u16,
+    /// Lengthen the window for correlated floors (the continuous monitor; not a
+    /// recording judged once).
+    grow: bool,
     in_window: u16,
     window_min: Floor,
     windows_seen: u32,
     ring: [Floor; RING],
     len: usize,
     next: usize,
+    steps: StepMoments,
 }
 
 impl FloorTrend {
     pub(crate) const fn new(settings: LeakDetectionSettings) -> Self {
         Self {
             settings,
+            window: settings.window_samples,
+            grow: true,
             in_window: 0,
             window_min: Floor {
                 t_us: 0,
@@ -92,6 +166,13 @@ impl FloorTrend {
             ring: [Floor { t_us: 0, bytes: 0 }; RING],
             len: 0,
             next: 0,
+            steps: StepMoments {
+                steps: 0,
+                mean: 0.0,
+                mean_sq: 0.0,
+                mean_lag: 0.0,
+                last: 0.0,
+            },
         }
     }
 
@@ -104,7 +185,7 @@ impl FloorTrend {
             };
         }
         self.in_window += 1;
-        if self.in_window < self.settings.window_samples {
+        if self.in_window < self.window {
             return false;
         }
         let floor = self.window_min;
@@ -112,11 +193,50 @@ impl FloorTrend {
         self.window_min.bytes = usize::MAX;
         self.windows_seen = self.windows_seen.saturating_add(1);
         if self.windows_seen > u32::from(self.settings.warmup_windows) {
+            if self.len > 0 {
+                let previous = self.ring[(self.next + RING - 1) % RING];
+                self.steps.push(floor.bytes as f64 - previous.bytes as f64);
+            }
             self.ring[self.next] = floor;
             self.next = (self.next + 1) % RING;
             self.len = (self.len + 1).min(RING);
+            self.lengthen_if_correlated();
         }
         true
+    }
+
+    /// Doubles the window when the floors have stayed strongly correlated
+    /// (autocorrelation ≥ 0.6 over at least 32 steps) and the window may still grow:
+    /// the floors in the ring are merged in pairs (the lower of each pair, the oldest
+    /// dropped when their number is odd), and the correlation is measured anew.
+    fn lengthen_if_correlated(&mut self) {
+        let limit = self
+            .settings
+            .window_samples
+            .saturating_mul(LeakDetectionSettings::MAX_WINDOW_GROWTH);
+        if !self.grow
+            || self.steps.steps < 32
+            || self.steps.floor_autocorrelation() < 0.6
+            || self.window.saturating_mul(2) > limit
+        {
+            return;
+        }
+        let mut merged = [Floor::default(); RING];
+        let n = self.len;
+        let mut kept = 0;
+        let mut i = n % 2;
+        while i + 1 < n {
+            let a = self.ring[(self.next + RING - n + i) % RING];
+            let b = self.ring[(self.next + RING - n + i + 1) % RING];
+            merged[kept] = if b.bytes < a.bytes { b } else { a };
+            kept += 1;
+            i += 2;
+        }
+        self.ring = merged;
+        self.len = kept;
+        self.next = kept % RING;
+        self.window *= 2;
+        self.steps = StepMoments::default();
     }
 
     /// The most recent `fit_windows` floors, oldest first.
@@ -136,7 +256,8 @@ impl FloorTrend {
             )
         });
         let fit = least_squares::fit(points)?;
-        let confidence = fit.confidence_positive();
+        let rho = self.steps.floor_autocorrelation();
+        let confidence = fit.confidence_positive_autocorrelated(rho);
         let pairs = fit.n * (fit.n - 1) / 2;
         let out_of_order: usize = self
             .fitted()
@@ -181,6 +302,8 @@ impl FloorTrend {
             pairs: pairs as u16,
             first_floor: first.bytes,
             last_floor: last.bytes,
+            floor_autocorrelation: rho as f32,
+            window_samples: self.window,
             leak_suspected,
         })
     }
@@ -244,6 +367,62 @@ mod tests {
             .collect();
         assert!(!LeakEvidence::of_recording(&step).unwrap().leak_suspected);
         assert_eq!(LeakEvidence::of_recording(&leaky[..7]), None);
+    }
+
+    /// Floors that wander slowly (a square wave of 16 windows' period, as buffers held
+    /// for many windows make them) lengthen the continuous monitor's window; floors
+    /// that are independent from window to window, and a recording, do not.
+    #[test]
+    fn correlated_floors_lengthen_the_window_and_independent_ones_do_not() {
+        let wandering = |i: u64| {
+            10_000
+                + if (i / 16 / 8).is_multiple_of(2) {
+                    0
+                } else {
+                    1_000
+                }
+        };
+        let mut t = FloorTrend::new(LeakDetectionSettings::default());
+        run(&mut t, 16 * 64, wandering);
+        let e = t.evidence().unwrap();
+        assert!(e.window_samples >= 32, "{e:?}");
+        assert!(e.floor_autocorrelation > 0.6, "{e:?}");
+        run(&mut t, 16 * 4_000, wandering);
+        let limit = 16 * LeakDetectionSettings::MAX_WINDOW_GROWTH;
+        assert!(t.evidence().unwrap().window_samples <= limit);
+        assert!(!t.evidence().unwrap().leak_suspected);
+
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut independent = FloorTrend::new(LeakDetectionSettings::default());
+        for i in 0..16 * 300u64 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            independent.push(i * 1_000_000, 10_000 + (state % 2_000) as usize);
+        }
+        let e = independent.evidence().unwrap();
+        assert_eq!(e.window_samples, 16, "{e:?}");
+        assert!(e.floor_autocorrelation < 0.6, "{e:?}");
+
+        let recording: std::vec::Vec<(u64, usize)> = (0..16 * 64u64)
+            .map(|i| (i * 1_000_000, wandering(i)))
+            .collect();
+        let e = LeakEvidence::of_recording(&recording).unwrap();
+        assert_eq!(usize::from(e.window_samples), recording.len() / 17);
+    }
+
+    /// A leak's constant step does not count as correlation: a clean leak keeps the
+    /// plain Student-t confidence.
+    #[test]
+    fn a_clean_leak_is_not_taken_for_correlated_floors() {
+        let mut t = FloorTrend::new(LeakDetectionSettings::default());
+        run(&mut t, 16 * 40, |i| {
+            10_000 + 8 * i as usize + (i * 37 % 64) as usize
+        });
+        let e = t.evidence().unwrap();
+        assert!(e.floor_autocorrelation < 0.6, "{e:?}");
+        assert_eq!(e.window_samples, 16);
+        assert!(e.leak_suspected, "{e:?}");
     }
 
     #[test]

@@ -1,19 +1,54 @@
 //! [`SlotCounters`] over relaxed 64-bit atomics: for targets that have them natively.
+//!
+//! The counters are generic over their atomic type only so that the model checker can
+//! run this very code: `portable_atomic::AtomicU64` everywhere (the default, and the only
+//! one outside `--cfg iot_perf_loom` tests), loom's `AtomicU64` in `loom_model.rs`. Every method
+//! of [`Atomic64`] is `#[inline(always)]` over the same operation, so the hot path
+//! compiles to the same instructions.
 
-use portable_atomic::{AtomicU64, Ordering::Relaxed};
+use core::sync::atomic::Ordering::{self, Relaxed};
+
+use portable_atomic::AtomicU64;
 
 use super::Totals;
 use crate::timing::detail_fields::DetailCounters;
 
-pub(crate) struct SlotCounters {
-    calls: AtomicU64,
-    total: AtomicU64,
+/// The operations the counters use on one 64-bit atomic.
+pub(crate) trait Atomic64 {
+    fn load(&self, order: Ordering) -> u64;
+    fn store(&self, value: u64, order: Ordering);
+    fn fetch_add(&self, value: u64, order: Ordering) -> u64;
+    fn fetch_max(&self, value: u64, order: Ordering) -> u64;
+}
+
+impl Atomic64 for AtomicU64 {
+    #[inline(always)]
+    fn load(&self, order: Ordering) -> u64 {
+        AtomicU64::load(self, order)
+    }
+    #[inline(always)]
+    fn store(&self, value: u64, order: Ordering) {
+        AtomicU64::store(self, value, order);
+    }
+    #[inline(always)]
+    fn fetch_add(&self, value: u64, order: Ordering) -> u64 {
+        AtomicU64::fetch_add(self, value, order)
+    }
+    #[inline(always)]
+    fn fetch_max(&self, value: u64, order: Ordering) -> u64 {
+        AtomicU64::fetch_max(self, value, order)
+    }
+}
+
+pub(crate) struct SlotCounters<A = AtomicU64> {
+    calls: A,
+    total: A,
     /// `!min`: 0 until the first call.
-    min: AtomicU64,
-    max: AtomicU64,
-    busy: AtomicU64,
-    polls: AtomicU64,
-    cancelled: AtomicU64,
+    min: A,
+    max: A,
+    busy: A,
+    polls: A,
+    cancelled: A,
     detail: DetailCounters,
 }
 
@@ -30,7 +65,27 @@ impl SlotCounters {
             detail: DetailCounters::new(),
         }
     }
+}
 
+/// Counters over another atomic type, all zero (the model checker's, whose atomics are
+/// not `const`).
+#[cfg(all(test, iot_perf_loom))]
+impl<A> SlotCounters<A> {
+    pub(crate) fn with_atomics(zero: impl Fn() -> A) -> Self {
+        Self {
+            calls: zero(),
+            total: zero(),
+            min: zero(),
+            max: zero(),
+            busy: zero(),
+            polls: zero(),
+            cancelled: zero(),
+            detail: DetailCounters::new(),
+        }
+    }
+}
+
+impl<A: Atomic64> SlotCounters<A> {
     /// One completed call that took `ticks`.
     #[inline(always)]
     pub(crate) fn record_call(&self, ticks: u64) {

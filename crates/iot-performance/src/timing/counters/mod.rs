@@ -9,7 +9,8 @@
 //!   interrupts.
 //!
 //! The masked implementation is compiled for host tests too, and `tests.rs` drives both
-//! through the same sequence.
+//! through the same sequence. `loom_model.rs` model-checks the lock-free one under
+//! concurrent calls (built only with `--cfg iot_perf_loom`).
 //!
 //! Both store the minimum bit-inverted (`!min`, so "no call yet" is 0 and the minimum is
 //! a maximum of inverted values): every counter starts at zero, the slot table is
@@ -24,6 +25,9 @@ mod lock_free;
 mod masked;
 #[cfg(test)]
 mod tests;
+// `RUSTFLAGS="--cfg iot_perf_loom"`: model checks of the lock-free counters (see the file).
+#[cfg(all(test, iot_perf_loom, target_has_atomic = "64"))]
+mod loom_model;
 
 #[cfg(target_has_atomic = "64")]
 pub(crate) use lock_free::SlotCounters;
