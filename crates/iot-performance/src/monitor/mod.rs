@@ -58,7 +58,7 @@ use crate::{PerformanceSnapshot, PlatformMetrics, Result};
 ///
 /// ## Who samples
 /// - **On a host**, a monitor made by [`PerformanceMonitor::new`] (or
-///   [`PerformanceMonitor::sampling_in_background`]) samples on its own thread every
+///   `PerformanceMonitor::sampling_in_background`) samples on its own thread every
 ///   `sampling_interval_ms` from [`PerformanceMonitor::start_monitoring`] until
 ///   [`PerformanceMonitor::stop_monitoring`] or until its last handle is dropped. No async
 ///   runtime is needed.
