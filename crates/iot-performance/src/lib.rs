@@ -64,6 +64,8 @@
 //! ## Feature flags
 #![doc = document_features::document_features!()]
 #![cfg_attr(not(host_std), no_std)]
+// docs.rs (nightly) labels feature-gated items with the feature they need.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 #[cfg(feature = "alloc")]
@@ -112,18 +114,24 @@ pub mod regression; // on-device regression detection
 pub mod insights; // recommendations with evidence
 
 #[cfg(feature = "wire")]
+#[cfg_attr(docsrs, doc(cfg(feature = "wire")))]
 pub mod wire; // the versioned frames the host tool reads
 
 #[cfg(feature = "cortex-m")]
+#[cfg_attr(docsrs, doc(cfg(feature = "cortex-m")))]
 pub use platform::cortex_m;
 #[cfg(feature = "esp32c3")]
+#[cfg_attr(docsrs, doc(cfg(feature = "esp32c3")))]
 pub use platform::esp32c3;
 #[cfg(host_std)]
+#[cfg_attr(docsrs, doc(cfg(feature = "std")))]
 pub use platform::host;
 pub use platform::mock;
 #[cfg(feature = "riscv")]
+#[cfg_attr(docsrs, doc(cfg(feature = "riscv")))]
 pub use platform::riscv;
 #[cfg(feature = "embassy")]
+#[cfg_attr(docsrs, doc(cfg(feature = "embassy")))]
 pub use timing::embassy;
 pub use timing::interrupts;
 
