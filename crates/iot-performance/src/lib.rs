@@ -111,8 +111,10 @@ pub mod regression; // on-device regression detection
 
 pub mod insights; // recommendations with evidence
 
+#[cfg(all(host_std, feature = "serde"))]
+pub mod testing;
 #[cfg(feature = "wire")]
-pub mod wire; // the versioned frames the host tool reads
+pub mod wire; // the versioned frames the host tool reads // regression tests in `cargo test` against committed baseline files
 
 #[cfg(feature = "cortex-m")]
 pub use platform::cortex_m;
