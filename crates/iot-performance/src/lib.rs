@@ -117,6 +117,11 @@ pub mod insights; // recommendations with evidence
 #[cfg_attr(docsrs, doc(cfg(feature = "wire")))]
 pub mod wire; // the versioned frames the host tool reads
 
+// Regression tests in `cargo test` against committed baseline files (host, `serde`).
+#[cfg(all(host_std, feature = "serde"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "std", feature = "serde"))))]
+pub mod testing;
+
 #[cfg(feature = "cortex-m")]
 #[cfg_attr(docsrs, doc(cfg(feature = "cortex-m")))]
 pub use platform::cortex_m;

@@ -38,6 +38,8 @@ mod metric;
 mod scope_sampler;
 pub mod student_t;
 mod trend;
+#[cfg(host_std)]
+mod trend_source;
 mod verdict;
 
 #[cfg(feature = "alloc")]
@@ -46,5 +48,7 @@ pub use compare::{ComparisonReport, MetricComparison, PerformanceComparator};
 pub(crate) use compare::{percent_change, welch};
 pub use metric::{Metric, MetricKind, Quantity, Unit};
 pub use scope_sampler::ScopeSampler;
-pub use trend::{PerformanceAnalyzer, Trend, TrendAnalysis, TrendDirection, TrendPoint, fit_trend};
+pub use trend::{
+    MIN_POINTS, PerformanceAnalyzer, Trend, TrendAnalysis, TrendDirection, TrendPoint, fit_trend,
+};
 pub use verdict::Verdict;

@@ -12,6 +12,9 @@ use super::{Metric, Unit};
 use crate::monitor::HandleBound;
 use crate::{Error, PerformanceMonitor, PerformanceSnapshot, PlatformMetrics, Result};
 
+/// Points a trend needs before it has a slope and an interval.
+pub const MIN_POINTS: u32 = 3;
+
 /// Microseconds per hour: trends are reported per hour.
 const US_PER_HOUR: f64 = 3_600_000_000.0;
 
@@ -60,7 +63,7 @@ impl Trend {
 impl fmt::Display for Trend {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (Some(slope), Some(ci)) = (self.slope_per_hour, self.confidence_95_per_hour) else {
-            return write!(f, "not enough data ({} points)", self.points);
+            return write!(f, "not enough data: {} of {MIN_POINTS} points", self.points);
         };
         let (factor, suffix) = self.unit.scale_for(slope.abs().max(ci));
         let (s, c) = (slope / factor, ci / factor);
@@ -151,15 +154,29 @@ struct History<const N: usize> {
 
 /// Keeps the last `N` snapshots (a ring: the oldest is overwritten) and fits trends to
 /// them. Every method takes `&self`, so one analyzer can be shared by tasks.
+///
+/// Where the points come from: [`PerformanceAnalyzer::sample`] / [`PerformanceAnalyzer::record`]
+/// (the application's monitor, any platform); or, on a host, an analyzer made by
+/// [`PerformanceAnalyzer::new`] samples the host process in the background from
+/// [`PerformanceAnalyzer::enable_historical_tracking`] on (the monitor's sampler, every
+/// second), until the application feeds it itself. A trend needs [`MIN_POINTS`] points;
+/// before that it says "not enough data: 2 of 3 points".
 #[derive(Debug)]
 pub struct PerformanceAnalyzer<const N: usize = 128> {
     history: Mutex<RefCell<History<N>>>,
+    #[cfg(host_std)]
+    source: super::trend_source::HostSource,
 }
 
 impl PerformanceAnalyzer {
-    /// An analyzer keeping the last 128 points, with historical tracking off.
+    /// An analyzer keeping the last 128 points, with historical tracking off; on a host
+    /// it samples the host process once tracking is enabled.
     pub const fn new() -> Self {
-        Self::with_history_capacity()
+        Self {
+            history: Self::empty_history(),
+            #[cfg(host_std)]
+            source: super::trend_source::HostSource::armed(),
+        }
     }
 }
 
@@ -167,23 +184,32 @@ impl<const N: usize> PerformanceAnalyzer<N> {
     /// An analyzer keeping the last `N` points, with historical tracking off.
     pub const fn with_history_capacity() -> Self {
         Self {
-            history: Mutex::new(RefCell::new(History {
-                enabled: false,
-                points: HistoryBuf::new(),
-            })),
+            history: Self::empty_history(),
+            #[cfg(host_std)]
+            source: super::trend_source::HostSource::off(),
         }
+    }
+
+    const fn empty_history() -> Mutex<RefCell<History<N>>> {
+        Mutex::new(RefCell::new(History {
+            enabled: false,
+            points: HistoryBuf::new(),
+        }))
     }
 
     fn with_history<R>(&self, f: impl FnOnce(&mut History<N>) -> R) -> R {
         critical_section::with(|cs| f(&mut self.history.borrow_ref_mut(cs)))
     }
 
-    /// Starts keeping history.
+    /// Starts keeping history; on a host analyzer made by [`PerformanceAnalyzer::new`],
+    /// also starts sampling the host process in the background. Returns at once.
     ///
     /// # Errors
-    /// None today; async and fallible so that a persistent history (flash) fits the same call.
+    /// On a host, the host monitor's error (opening it, its first sample, its thread).
     pub async fn enable_historical_tracking(&self) -> Result<()> {
         self.with_history(|h| h.enabled = true);
+        #[cfg(host_std)]
+        self.source.start().await?;
         Ok(())
     }
 
@@ -192,8 +218,15 @@ impl<const N: usize> PerformanceAnalyzer<N> {
         self.record_point(TrendPoint::from(snapshot));
     }
 
-    /// Adds a prepared point (ignored while tracking is off).
+    /// Adds a prepared point (ignored while tracking is off); the host background
+    /// source, if any, stops: the application feeds the history now.
     pub fn record_point(&self, point: TrendPoint) {
+        #[cfg(host_std)]
+        self.source.detach();
+        self.push(point);
+    }
+
+    fn push(&self, point: TrendPoint) {
         self.with_history(|h| {
             if h.enabled {
                 h.points.write(point);
@@ -229,6 +262,8 @@ impl<const N: usize> PerformanceAnalyzer<N> {
     /// # Errors
     /// [`Error::InvalidConfig`] when historical tracking was never enabled.
     pub async fn analyze_trends(&self) -> Result<TrendAnalysis> {
+        #[cfg(host_std)]
+        self.source.drain(|s| self.push(TrendPoint::from(s)));
         self.with_history(|h| {
             if !h.enabled {
                 return Err(Error::InvalidConfig {
@@ -322,7 +357,7 @@ mod tests {
     fn too_few_points_say_so() {
         let t = fit_trend(line(5.0, 0.0, 1, 2).into_iter(), Unit::Bytes);
         assert_eq!(t.direction(), TrendDirection::Unknown);
-        assert_eq!(t.to_string(), "not enough data (2 points)");
+        assert_eq!(t.to_string(), "not enough data: 2 of 3 points");
     }
 
     #[test]
