@@ -37,9 +37,15 @@ pub struct Accumulated {
     pub missed: u64,
 }
 
+/// Adds a sample to the ring (see [`Retained::push`]).
+type Keep = fn(&mut VecDeque<PerformanceSnapshot>, &PerformanceSnapshot);
+
 #[derive(Debug)]
 pub(crate) struct Retained {
-    enabled: bool,
+    /// Set by the first reader. A function pointer rather than a flag, so that firmware
+    /// with no reader of accumulated samples does not link the ring's growth (the
+    /// `VecDeque` code and `memmove`, ≈ 2 KiB on thumbv7em).
+    keep: Option<Keep>,
     ring: VecDeque<PerformanceSnapshot>,
     /// Sequence number of the next sample recorded.
     next: u64,
@@ -48,7 +54,7 @@ pub(crate) struct Retained {
 impl Retained {
     pub(crate) const fn new() -> Self {
         Self {
-            enabled: false,
+            keep: None,
             ring: VecDeque::new(),
             next: 0,
         }
@@ -57,27 +63,25 @@ impl Retained {
     /// Records a sample (kept only once a reader has asked).
     pub(crate) fn push(&mut self, snapshot: &PerformanceSnapshot) {
         self.next += 1;
-        if !self.enabled {
-            return;
+        if let Some(keep) = self.keep {
+            keep(&mut self.ring, snapshot);
         }
-        if self.ring.len() >= RETAINED_CAPACITY {
-            self.ring.pop_front();
-        }
-        // Out of heap: the sample is counted as missed by readers rather than aborting.
-        if self.ring.try_reserve(1).is_ok() {
-            self.ring.push_back(snapshot.clone());
-        }
+    }
+
+    /// From now on, samples are kept for readers.
+    fn start_keeping(&mut self) {
+        self.keep = Some(keep_sample);
     }
 
     /// A cursor at the next sample, and samples kept from now on.
     pub(crate) fn cursor_now(&mut self) -> SampleCursor {
-        self.enabled = true;
+        self.start_keeping();
         SampleCursor { next: self.next }
     }
 
     /// The samples since `cursor`, which moves past them.
     pub(crate) fn since(&mut self, cursor: &mut SampleCursor) -> Accumulated {
-        self.enabled = true;
+        self.start_keeping();
         let first_kept = self.next - self.ring.len() as u64;
         let from = cursor.next.max(first_kept);
         let skip = usize::try_from(from - first_kept).unwrap_or(usize::MAX);
@@ -91,6 +95,17 @@ impl Retained {
         let missed = self.next.saturating_sub(cursor.next) - samples.len() as u64;
         cursor.next = self.next;
         Accumulated { samples, missed }
+    }
+}
+
+/// Keeps `snapshot`, dropping the oldest sample beyond [`RETAINED_CAPACITY`].
+fn keep_sample(ring: &mut VecDeque<PerformanceSnapshot>, snapshot: &PerformanceSnapshot) {
+    if ring.len() >= RETAINED_CAPACITY {
+        ring.pop_front();
+    }
+    // Out of heap: the sample is counted as missed by readers rather than aborting.
+    if ring.try_reserve(1).is_ok() {
+        ring.push_back(snapshot.clone());
     }
 }
 
