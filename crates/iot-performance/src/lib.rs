@@ -111,6 +111,8 @@ pub mod regression; // on-device regression detection
 
 pub mod insights; // recommendations with evidence
 
+#[cfg(feature = "trace")]
+pub mod trace; // the event trace: a flight recorder of scopes, tasks, interrupts, markers
 #[cfg(feature = "wire")]
 pub mod wire; // the versioned frames the host tool reads
 

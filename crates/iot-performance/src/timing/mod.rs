@@ -100,6 +100,8 @@ pub use detail::{
 };
 pub use future::{ProfiledFuture, profile_future};
 pub use guard::ScopeGuard;
+#[cfg(feature = "trace")]
+pub(crate) use registry::find as scope_slot;
 pub use registry::{CallSite, Dropped, SCOPE_CAPACITY, dropped};
 pub use report::{ScopeTiming, SortKey, TimingProfiler, TimingReport};
 pub use scope_stats::{ScopeStats, scope, scopes};
