@@ -96,26 +96,29 @@ pub(crate) fn stamp() -> u32 {
     stamp
 }
 
-/// A scope in registry slot `index` opened at `start` (from the scope's own stamp).
+/// The scope in registry slot `index()` opened at `start` (the scope's own stamp). The
+/// index is computed only when a ring is installed.
 #[inline(always)]
 #[allow(clippy::unnecessary_cast)] // u64 → u32 on hosts, u32 → u32 on MCUs
-pub(crate) fn scope_enter(index: usize, start: crate::clock::Stamp) {
+pub(crate) fn scope_enter(index: impl FnOnce() -> usize, start: crate::clock::Stamp) {
     scope_event(EventKind::ScopeEnter, index, start as u32);
 }
 
-/// A scope in registry slot `index` closed at `end`.
+/// The scope in registry slot `index()` closed at `end`.
 #[inline(always)]
 #[allow(clippy::unnecessary_cast)] // u64 → u32 on hosts, u32 → u32 on MCUs
-pub(crate) fn scope_exit(index: usize, end: crate::clock::Stamp) {
+pub(crate) fn scope_exit(index: impl FnOnce() -> usize, end: crate::clock::Stamp) {
     scope_event(EventKind::ScopeExit, index, end as u32);
 }
 
 #[inline(always)]
-fn scope_event(kind: EventKind, index: usize, stamp: u32) {
-    let index = index as u32;
-    if filter::scope_enabled(index) {
-        emit(kind, index, 0, stamp);
-    }
+fn scope_event(kind: EventKind, index: impl FnOnce() -> usize, stamp: u32) {
+    with_ring(|ring, ops| {
+        let index = index() as u32;
+        if filter::kind_enabled(kind) && filter::scope_enabled(index) {
+            (ops.write)(ring, kind, index, 0, stamp);
+        }
+    });
 }
 
 #[cfg(feature = "embassy")]
