@@ -83,17 +83,11 @@ pub fn trace_costs(count_instructions: impl Fn() -> u64, untraced: u64) {
     let traced = profile_block_overhead(&count_instructions);
     let mut chunk = [0u8; 256 * 4];
     let info = RING.dump(0, &mut chunk);
-    const N: u64 = 10_000;
-    let start = count_instructions();
-    for i in 0..N {
-        core::hint::black_box(i);
+    fn one_marker() -> u64 {
+        trace::marker(3);
+        0
     }
-    let baseline = count_instructions() - start;
-    let start = count_instructions();
-    for i in 0..N {
-        trace::marker(core::hint::black_box(i as u32) & 7);
-    }
-    let markers = (count_instructions() - start).saturating_sub(baseline) / N;
+    let markers = clock_read_cost(&count_instructions, one_marker);
     println!(
         "trace: {} instructions per event (scope enter+exit {traced}, untraced {untraced})",
         traced.saturating_sub(untraced) / 2
