@@ -104,11 +104,11 @@ impl<F: Future> Future for ProfiledFuture<F> {
             clock::stamp(),
         );
         #[cfg(feature = "trace")]
-        crate::trace::scope_enter(|| *this.index, start);
+        crate::trace::scope_enter(slot, start);
         let result = inner.poll(cx);
         let end = clock::stamp();
         #[cfg(feature = "trace")]
-        crate::trace::scope_exit(|| *this.index, end);
+        crate::trace::scope_exit(slot, end);
         let busy = clock::elapsed(start, end);
         slot.record_poll(busy);
         frame.exit(slot, busy);

@@ -1,12 +1,14 @@
 //! The installed ring that the instrumentation writes to, and the emit functions.
 
 use core::ptr;
+use core::sync::atomic::fence;
 
 use portable_atomic::{AtomicPtr, Ordering};
 
 use super::event::EventKind;
 use super::filter;
 use super::ring::TraceBuffer;
+use crate::timing::{SlotCounters, scope_slot_index};
 
 /// The operations of one `TraceBuffer<N>`, for the installed ring whose `N` is erased.
 struct Ops {
@@ -68,13 +70,14 @@ pub fn is_installed() -> bool {
 
 #[inline(always)]
 fn with_ring(f: impl FnOnce(*const (), &'static Ops)) {
-    let ring = RING.load(Ordering::Acquire);
+    let ring = RING.load(Ordering::Relaxed);
     if ring.is_null() {
         return;
     }
+    fence(Ordering::Acquire);
     let ops = OPS.load(Ordering::Relaxed);
     // SAFETY: `OPS` was set to a `&'static Ops` before `RING` was published (Release,
-    // paired with the Acquire above) and neither changes afterwards.
+    // paired with the Acquire fence above) and neither changes afterwards.
     f(ring, unsafe { &*ops });
 }
 
@@ -96,29 +99,36 @@ pub(crate) fn stamp() -> u32 {
     stamp
 }
 
-/// The scope in registry slot `index()` opened at `start` (the scope's own stamp). The
-/// index is computed only when a ring is installed.
+/// The scope of `slot` opened at `start` (the scope's own stamp).
 #[inline(always)]
 #[allow(clippy::unnecessary_cast)] // u64 → u32 on hosts, u32 → u32 on MCUs
-pub(crate) fn scope_enter(index: impl FnOnce() -> usize, start: crate::clock::Stamp) {
-    scope_event(EventKind::ScopeEnter, index, start as u32);
+pub(crate) fn scope_enter(slot: &'static SlotCounters, start: crate::clock::Stamp) {
+    scope_event(EventKind::ScopeEnter, slot, start as u32);
 }
 
-/// The scope in registry slot `index()` closed at `end`.
+/// The scope of `slot` closed at `end`.
 #[inline(always)]
 #[allow(clippy::unnecessary_cast)] // u64 → u32 on hosts, u32 → u32 on MCUs
-pub(crate) fn scope_exit(index: impl FnOnce() -> usize, end: crate::clock::Stamp) {
-    scope_event(EventKind::ScopeExit, index, end as u32);
+pub(crate) fn scope_exit(slot: &'static SlotCounters, end: crate::clock::Stamp) {
+    scope_event(EventKind::ScopeExit, slot, end as u32);
 }
 
+/// Inline at every scope: one load and a branch while no ring is installed; the rest is
+/// one shared function (so that the scope's own code, its drop included, stays small).
 #[inline(always)]
-fn scope_event(kind: EventKind, index: impl FnOnce() -> usize, stamp: u32) {
-    with_ring(|ring, ops| {
-        let index = index() as u32;
-        if filter::kind_enabled(kind) && filter::scope_enabled(index) {
-            (ops.write)(ring, kind, index, 0, stamp);
-        }
-    });
+fn scope_event(kind: EventKind, slot: &'static SlotCounters, stamp: u32) {
+    if RING.load(Ordering::Relaxed).is_null() {
+        return;
+    }
+    scope_event_installed(kind, slot, stamp);
+}
+
+#[inline(never)]
+fn scope_event_installed(kind: EventKind, slot: &'static SlotCounters, stamp: u32) {
+    let index = scope_slot_index(slot) as u32;
+    if filter::scope_enabled(index) {
+        emit(kind, index, 0, stamp);
+    }
 }
 
 #[cfg(feature = "embassy")]

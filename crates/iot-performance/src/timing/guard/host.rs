@@ -25,7 +25,7 @@ impl ScopeGuard {
     pub(super) fn close(&self, slot: &'static SlotCounters) {
         let end = clock::stamp();
         #[cfg(feature = "trace")]
-        crate::trace::scope_exit(|| crate::timing::registry::index_of(slot), end);
+        crate::trace::scope_exit(slot, end);
         let ticks = clock::elapsed(self.start, end);
         slot.record_call(ticks);
         self.frame.exit(slot, ticks);

@@ -34,7 +34,7 @@ impl ScopeGuard {
                 frame: DetailFrame::UNTRACKED,
             };
             #[cfg(feature = "trace")]
-            crate::trace::scope_enter(|| crate::timing::registry::index_of(slot), guard.start);
+            crate::trace::scope_enter(slot, guard.start);
             return guard;
         }
         Self::enter_general(site)
@@ -58,7 +58,7 @@ impl ScopeGuard {
         }
         let end = clock::read_raw(counter);
         #[cfg(feature = "trace")]
-        crate::trace::scope_exit(|| crate::timing::registry::index_of(slot), end);
+        crate::trace::scope_exit(slot, end);
         let ticks = clock::elapsed(self.start, end);
         slot.record_call(ticks);
         self.frame.exit(slot, ticks);
@@ -71,7 +71,7 @@ impl ScopeGuard {
 fn exit_general(slot: &'static SlotCounters, start: clock::Stamp, frame: DetailFrame) {
     let end = clock::stamp();
     #[cfg(feature = "trace")]
-    crate::trace::scope_exit(|| crate::timing::registry::index_of(slot), end);
+    crate::trace::scope_exit(slot, end);
     let ticks = clock::elapsed(start, end);
     slot.record_call(ticks);
     frame.exit(slot, ticks);

@@ -100,7 +100,7 @@ impl ScopeGuard {
             start: clock::stamp(),
         };
         #[cfg(feature = "trace")]
-        crate::trace::scope_enter(|| registry::index_of(slot), guard.start);
+        crate::trace::scope_enter(slot, guard.start);
         guard
     }
 
