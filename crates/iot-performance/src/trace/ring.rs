@@ -2,10 +2,11 @@
 //!
 //! A writer reserves an index with one `fetch_add` on the head, then claims the slot with
 //! a compare-and-swap on its `meta` word (the index's lap tag with a *busy* bit), stores
-//! the stamp and argument, and publishes the slot by storing `meta` without the busy bit.
-//! No writer waits for another: one that finds its slot busy (a writer it preempted, or a
-//! thread on another core, still owns it a whole lap earlier) drops its event and counts
-//! it, so the reader reports it as lost. A reader checks `meta` before and after copying a
+//! the stamp and argument, and publishes the slot with a second compare-and-swap that
+//! clears the busy bit. No writer waits for another: one that finds its slot still busy a
+//! whole lap earlier (a writer it preempted, or a thread on another core) leaves a
+//! *tombstone* with its own lap tag instead, which makes the older writer's publication
+//! fail; both events are then reported as lost by the reader, which never stalls on them. A reader checks `meta` before and after copying a
 //! slot (a per-slot sequence lock): a slot overwritten while it was read is counted as
 //! lost, never returned torn. On chips without compare-and-swap the atomics are
 //! `portable-atomic`'s, configured by the application (its `critical-section` or
@@ -23,6 +24,8 @@ use super::event::{EventKind, RawEvent};
 
 const BUSY: u32 = 1 << 15;
 const KIND_MASK: u32 = 0xFF;
+/// The kind of a tombstone: the index's event was dropped by its writer.
+const TOMBSTONE: u32 = 0xFF;
 /// Written by [`TraceBuffer::start_fresh`]; a recovered buffer must carry it.
 const MAGIC: u32 = 0x5452_4331; // "TRC1"
 
@@ -55,12 +58,10 @@ pub struct TraceBuffer<const N: usize> {
     pub(super) magic: AtomicU32,
     /// Indices reserved so far (wrapping).
     head: AtomicU32,
-    /// Events writers dropped because their slot was still busy.
+    /// Events writers dropped (also reported as lost by the reader).
     dropped: AtomicU32,
     /// The streaming reader's next index.
     cursor: AtomicU32,
-    /// `dropped` as the streaming reader last saw it.
-    dropped_seen: AtomicU32,
     /// Set by a trigger: no index at or after `limit` is written.
     frozen: AtomicBool,
     limit: AtomicU32,
@@ -111,7 +112,6 @@ impl<const N: usize> TraceBuffer<N> {
             head: AtomicU32::new(0),
             dropped: AtomicU32::new(0),
             cursor: AtomicU32::new(0),
-            dropped_seen: AtomicU32::new(0),
             frozen: AtomicBool::new(false),
             limit: AtomicU32::new(0),
             slots: [EMPTY_SLOT; N],
@@ -136,7 +136,7 @@ impl<const N: usize> TraceBuffer<N> {
         for slot in &self.slots {
             slot.meta.store(0, Ordering::Relaxed);
         }
-        for field in [&self.head, &self.dropped, &self.cursor, &self.dropped_seen] {
+        for field in [&self.head, &self.dropped, &self.cursor] {
             field.store(0, Ordering::Relaxed);
         }
         self.frozen.store(false, Ordering::Relaxed);
@@ -170,27 +170,76 @@ impl<const N: usize> TraceBuffer<N> {
         } else {
             (0, id)
         };
+        self.write_at(index, kind, meta_id, arg, stamp, || {});
+    }
+
+    /// Writes the event of `index`; `preempted` runs between the claim and the
+    /// publication (tests stand an interrupt there).
+    #[inline(always)]
+    fn write_at(
+        &self,
+        index: u32,
+        kind: EventKind,
+        meta_id: u32,
+        arg: u32,
+        stamp: u32,
+        preempted: impl FnOnce(),
+    ) {
         let slot = self.slot(index);
         let tag = Self::tag(index);
-        let current = slot.meta.load(Ordering::Relaxed);
-        let current_tag = current >> 16;
-        let newer = (current_tag.wrapping_sub(tag) & 0xFFFF) as u16 as i16 > 0;
         let claim = tag << 16 | BUSY | meta_id | u32::from(kind.code());
-        if current & BUSY != 0
-            || (newer && current & KIND_MASK != 0)
-            || slot
+        let mut current = slot.meta.load(Ordering::Relaxed);
+        loop {
+            let newer = ((current >> 16).wrapping_sub(tag) & 0xFFFF) as u16 as i16 > 0;
+            if newer && current & KIND_MASK != 0 {
+                // Lapped before it started: the reader counts this index as lost.
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            // A busy slot belongs to an older writer that was preempted: leave a tombstone.
+            let next = if current & BUSY != 0 {
+                tag << 16 | TOMBSTONE
+            } else {
+                claim
+            };
+            match slot
                 .meta
-                .compare_exchange(current, claim, Ordering::Relaxed, Ordering::Relaxed)
-                .is_err()
-        {
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-            return;
+                .compare_exchange(current, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) if next == claim => break,
+                Ok(_) => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                Err(seen) => current = seen,
+            }
         }
         // The claim is visible before the data (the reader's second check sees it).
         fence(Ordering::Release);
         slot.stamp.store(stamp, Ordering::Relaxed);
         slot.arg.store(arg, Ordering::Relaxed);
-        slot.meta.store(claim & !BUSY, Ordering::Release);
+        preempted();
+        if slot
+            .meta
+            .compare_exchange(claim, claim & !BUSY, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            // A later writer left a tombstone: this event is lost (the reader counts it).
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// [`TraceBuffer::write`] with `preempted` run between claim and publication.
+    #[cfg(test)]
+    pub(super) fn write_preempted(
+        &self,
+        kind: EventKind,
+        id: u32,
+        stamp: u32,
+        preempted: impl FnOnce(),
+    ) {
+        let index = self.head.fetch_add(1, Ordering::Relaxed);
+        self.write_at(index, kind, 0, id, stamp, preempted);
     }
 
     fn read(&self, index: u32) -> Read {
@@ -201,7 +250,7 @@ impl<const N: usize> TraceBuffer<N> {
         if before & KIND_MASK == 0 || diff < 0 || (diff == 0 && before & BUSY != 0) {
             return Read::Pending;
         }
-        if diff > 0 {
+        if diff > 0 || before & KIND_MASK == TOMBSTONE {
             return Read::Lost;
         }
         let stamp = slot.stamp.load(Ordering::Relaxed);
@@ -239,11 +288,11 @@ impl<const N: usize> TraceBuffer<N> {
     }
 
     /// Encodes events from `*next` on into `out`; returns what the chunk holds and
-    /// advances `*next` past them. `extra_lost` is added to the chunk's lost count.
-    fn read_into(&self, next: &mut u32, extra_lost: u32, out: &mut [u8]) -> ChunkInfo {
+    /// advances `*next` past them.
+    fn read_into(&self, next: &mut u32, out: &mut [u8]) -> ChunkInfo {
         let end = self.end();
         let behind = end.wrapping_sub(*next);
-        let mut lost = extra_lost;
+        let mut lost = 0u32;
         if behind > N as u32 {
             lost = lost.wrapping_add(behind - N as u32);
             *next = end.wrapping_sub(N as u32);
@@ -281,13 +330,10 @@ impl<const N: usize> TraceBuffer<N> {
     /// `out`) into one chunk, whose lost count says how many were overwritten or dropped
     /// before them. Never blocks; call it from one context at a time (a reporter task).
     pub fn drain(&self, out: &mut [u8]) -> ChunkInfo {
-        let dropped = self.dropped.load(Ordering::Relaxed);
-        let seen = self.dropped_seen.load(Ordering::Relaxed);
         let mut next = self.cursor.load(Ordering::Relaxed);
-        let info = self.read_into(&mut next, dropped.wrapping_sub(seen), out);
+        let info = self.read_into(&mut next, out);
         if info.len != 0 {
             self.cursor.store(next, Ordering::Relaxed);
-            self.dropped_seen.store(dropped, Ordering::Relaxed);
         }
         info
     }
@@ -300,7 +346,7 @@ impl<const N: usize> TraceBuffer<N> {
         let end = self.end();
         let kept = end.min(N as u32);
         let mut next = end.wrapping_sub(kept).wrapping_add(skip.min(kept));
-        self.read_into(&mut next, 0, out)
+        self.read_into(&mut next, out)
     }
 
     /// Freezes the ring after `after` more events: what happened up to the trigger (and
@@ -325,7 +371,8 @@ impl<const N: usize> TraceBuffer<N> {
         self.head.load(Ordering::Relaxed)
     }
 
-    /// Events writers dropped because their slot was busy (wrapping).
+    /// Events writers dropped (wrapping): lapped before they started, or their slot was
+    /// still busy; the reader reports each as lost too.
     pub fn dropped(&self) -> u32 {
         self.dropped.load(Ordering::Relaxed)
     }

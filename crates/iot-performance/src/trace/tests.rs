@@ -227,3 +227,47 @@ fn corrupt_chunks_are_errors_not_panics() {
         Some(Err(ChunkError::Truncated))
     );
 }
+
+#[test]
+fn an_interrupt_that_laps_a_preempted_writer_loses_both_events_and_never_stalls() {
+    let ring = TraceBuffer::<4>::new();
+    // The writer of index 0 holds slot 0 while an "interrupt" writes 6 events: its index
+    // 4 falls on the busy slot 0.
+    ring.write_preempted(EventKind::Marker, 100, 0, || {
+        for i in 0..6u32 {
+            ring.write(EventKind::Marker, i, 0, 10 + i);
+        }
+    });
+    assert_eq!(
+        ring.dropped(),
+        2,
+        "the interrupt's event 4 and the preempted event 0"
+    );
+    ring.write(EventKind::Marker, 6, 0, 20);
+    ring.write(EventKind::Marker, 7, 0, 21);
+    let mut out = [0u8; 64];
+    let info = ring.drain(&mut out);
+    let events = decode_all(&mut ChunkDecoder::new(), &out[..info.len]);
+    // 9 indices into 4 slots: 5 overwritten or dropped, the last 4 read back.
+    assert_eq!((info.events, info.lost), (4, 5));
+    let ids: Vec<u32> = events[1..].iter().map(|e| e.id).collect();
+    assert_eq!(ids, [4, 5, 6, 7]);
+    // A tombstone inside the kept range is lost without stopping the reader.
+    let ring = TraceBuffer::<8>::new();
+    ring.write_preempted(EventKind::Marker, 100, 0, || {
+        for i in 0..8u32 {
+            ring.write(EventKind::Marker, i, 0, i);
+        }
+    });
+    let mut out = [0u8; 64];
+    let info = ring.drain(&mut out);
+    assert_eq!(
+        (info.events, info.lost),
+        (7, 1),
+        "index 0 lapped, then the 7 events"
+    );
+    let info = ring.drain(&mut out);
+    assert_eq!((info.events, info.lost), (0, 1), "the tombstone of index 8");
+    let info = ring.drain(&mut out);
+    assert_eq!((info.events, info.lost), (0, 0));
+}
