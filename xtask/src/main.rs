@@ -29,6 +29,7 @@ const FEATURE_SETS: &[&str] = &[
     "alloc",
     "alloc,serde,defmt,wire,embedded-io",
     "macros,detailed-profiling",
+    "macros,trace,embassy,wire",
 ];
 
 fn main() -> ExitCode {

@@ -282,6 +282,10 @@ pub enum ExportFormat {
     Openmetrics,
     /// InfluxDB line protocol.
     Influx,
+    /// Chrome/Perfetto trace-event JSON of the trace frames in `--trace` (tasks and
+    /// interrupt handlers as tracks, scopes as nested slices, values as counters, gaps
+    /// marked); opens in ui.perfetto.dev and chrome://tracing.
+    Perfetto,
 }
 
 /// `export` options.
@@ -293,6 +297,15 @@ pub struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
+    /// `perfetto`: a raw capture of the device link holding trace frames.
+    #[arg(long, required_if_eq("format", "perfetto"))]
+    pub trace: Option<PathBuf>,
+    /// `perfetto`: ticks per second of the device clock the trace was stamped with.
+    #[arg(long, required_if_eq("format", "perfetto"))]
+    pub ticks_per_second: Option<u64>,
+    /// `perfetto`: names a scope id (the device's registry slot), `INDEX=NAME`; repeat it.
+    #[arg(long = "scope-name", value_name = "INDEX=NAME")]
+    pub scope_names: Vec<String>,
     /// Write to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,

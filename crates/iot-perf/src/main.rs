@@ -84,6 +84,25 @@ fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
+/// `export --format perfetto`: reads a capture, not the history.
+fn export_perfetto(args: &cli::ExportArgs) -> Result<u8> {
+    let (Some(path), Some(hz)) = (args.trace.as_deref(), args.ticks_per_second) else {
+        anyhow::bail!("--format perfetto needs --trace FILE and --ticks-per-second HZ");
+    };
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let capture = export::perfetto::decode_capture(&bytes);
+    let names = export::perfetto::parse_scope_names(&args.scope_names)?;
+    let text = export::perfetto::perfetto(&capture, hz, &names)?;
+    write_out(args.output.as_deref(), &text)?;
+    let lost: u64 = capture.events.iter().map(|e| u64::from(e.lost)).sum();
+    eprintln!(
+        "perfetto: {} events, {lost} lost on the device, {} corrupt trace frames",
+        capture.events.iter().filter(|e| e.kind.is_some()).count(),
+        capture.corrupt_frames
+    );
+    Ok(0)
+}
+
 fn latest_run(history: &History, run: Option<String>) -> Result<String> {
     match run {
         Some(run) => Ok(run),
@@ -137,6 +156,11 @@ fn run(cli: Cli) -> Result<u8> {
     }
     if let Command::Check = &cli.command {
         return check(&cli.db);
+    }
+    if let Command::Export(args) = &cli.command
+        && let ExportFormat::Perfetto = args.format
+    {
+        return export_perfetto(args);
     }
     let writes = matches!(
         cli.command,
@@ -279,6 +303,7 @@ fn run(cli: Cli) -> Result<u8> {
             let text = match args.format {
                 ExportFormat::Openmetrics => export::openmetrics(&data),
                 ExportFormat::Influx => export::influx(&data)?,
+                ExportFormat::Perfetto => unreachable!("handled above"),
             };
             write_out(args.output.as_deref(), &text)?;
             Ok(0)

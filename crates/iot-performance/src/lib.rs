@@ -113,6 +113,8 @@ pub mod regression; // on-device regression detection
 
 pub mod insights; // recommendations with evidence
 
+#[cfg(feature = "trace")]
+pub mod trace; // the event trace: a flight recorder of scopes, tasks, interrupts, markers
 #[cfg(feature = "wire")]
 #[cfg_attr(docsrs, doc(cfg(feature = "wire")))]
 pub mod wire; // the versioned frames the host tool reads

@@ -72,6 +72,36 @@ pub fn profile_block_overhead(count_instructions: impl Fn() -> u64) -> u64 {
     profiled.saturating_sub(baseline) / N
 }
 
+/// With a trace ring installed: instructions per trace event (a scope's enter+exit pair
+/// counts as two, over `untraced` per scope measured before the ring was installed), per
+/// marker (its clock read included), and bytes per event of the scopes' chunk.
+#[cfg(feature = "trace")]
+pub fn trace_costs(count_instructions: impl Fn() -> u64, untraced: u64) {
+    use iot_performance::trace::{self, TraceBuffer};
+    static RING: TraceBuffer<256> = TraceBuffer::new();
+    trace::install(&RING);
+    let traced = profile_block_overhead(&count_instructions);
+    let mut chunk = [0u8; 256 * 4];
+    let info = RING.dump(0, &mut chunk);
+    fn one_marker() -> u64 {
+        trace::marker(3);
+        0
+    }
+    let markers = clock_read_cost(&count_instructions, one_marker);
+    println!(
+        "trace: {} instructions per event (scope enter+exit {traced}, untraced {untraced})",
+        traced.saturating_sub(untraced) / 2
+    );
+    println!("trace: {markers} instructions per event (marker, clock read included)");
+    println!(
+        "trace: {} bytes for {} scope events ({}.{:02} bytes per event, chunk header included)",
+        info.len,
+        info.events,
+        info.len / info.events.max(1) as usize,
+        info.len * 100 / info.events.max(1) as usize % 100
+    );
+}
+
 /// Instructions per call of `read_clock`, measured like [`profile_block_overhead`].
 #[inline(never)]
 pub fn clock_read_cost(count_instructions: impl Fn() -> u64, read_clock: fn() -> u64) -> u64 {

@@ -192,6 +192,11 @@ async fn main(spawner: Spawner) {
             println!(
                 "overhead: {overhead} instructions per profile_block! enter+exit (counter register clock)"
             );
+            #[cfg(feature = "trace")]
+            checks::trace_costs(
+                || iot_performance::cortex_m::now_ticks() * 1_000_000_000 / u64::from(CORE_CLOCK_HZ),
+                overhead,
+            );
             check_switch_with_counter_clock(&mut report);
         }
         // SysTick runs at 1 kHz: the overhead loops above took dozens of its periods.

@@ -10,6 +10,7 @@
 
 mod influx;
 mod openmetrics;
+pub mod perfetto;
 
 pub use influx::influx;
 pub use openmetrics::openmetrics;

@@ -108,6 +108,8 @@ fn _embassy_trace_poll_start(_executor_id: u32) {}
 #[unsafe(no_mangle)]
 fn _embassy_trace_executor_idle(_executor_id: u32) {
     idle::begin(now());
+    #[cfg(feature = "trace")]
+    crate::trace::idle();
 }
 
 #[unsafe(no_mangle)]
@@ -124,17 +126,29 @@ fn _embassy_trace_task_end(_executor_id: u32, task_id: u32) {
 fn _embassy_trace_task_exec_begin(_executor_id: u32, task_id: u32) {
     let now = now();
     idle::end(now);
-    with_table(|t| t.exec_begin(task_id, now));
+    with_table(|t| {
+        t.exec_begin(task_id, now);
+        #[cfg(feature = "trace")]
+        crate::trace::task_event(crate::trace::EventKind::PollBegin, t.index(task_id));
+    });
 }
 
 #[unsafe(no_mangle)]
 fn _embassy_trace_task_exec_end(_executor_id: u32, task_id: u32) {
     let now = now();
-    with_table(|t| t.exec_end(task_id, now));
+    with_table(|t| {
+        t.exec_end(task_id, now);
+        #[cfg(feature = "trace")]
+        crate::trace::task_event(crate::trace::EventKind::PollEnd, t.index(task_id));
+    });
 }
 
 #[unsafe(no_mangle)]
 fn _embassy_trace_task_ready_begin(_executor_id: u32, task_id: u32) {
     let now = now();
-    with_table(|t| t.ready(task_id, now));
+    with_table(|t| {
+        t.ready(task_id, now);
+        #[cfg(feature = "trace")]
+        crate::trace::task_event(crate::trace::EventKind::TaskReady, t.index(task_id));
+    });
 }

@@ -103,8 +103,12 @@ impl<F: Future> Future for ProfiledFuture<F> {
             *this.first_poll.get_or_insert_with(clock::now),
             clock::stamp(),
         );
+        #[cfg(feature = "trace")]
+        crate::trace::scope_enter(slot, start);
         let result = inner.poll(cx);
         let end = clock::stamp();
+        #[cfg(feature = "trace")]
+        crate::trace::scope_exit(slot, end);
         let busy = clock::elapsed(start, end);
         slot.record_poll(busy);
         frame.exit(slot, busy);

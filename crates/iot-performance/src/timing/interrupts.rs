@@ -47,7 +47,18 @@ impl IsrGuard {
     #[inline]
     pub fn enter() -> Self {
         record_entry();
+        #[cfg(feature = "trace")]
+        crate::trace::isr_enter(0);
         Self { _private: () }
+    }
+}
+
+/// With the `trace` feature, the guard's drop records the handler's exit.
+#[cfg(feature = "trace")]
+impl Drop for IsrGuard {
+    #[inline]
+    fn drop(&mut self) {
+        crate::trace::isr_exit(0);
     }
 }
 
@@ -129,6 +140,8 @@ impl IsrStats {
     #[inline]
     pub fn enter(&self) -> IsrTimer<'_> {
         record_entry();
+        #[cfg(feature = "trace")]
+        crate::trace::isr_enter(0);
         IsrTimer {
             stats: self,
             start: crate::clock::try_now(),
@@ -175,6 +188,8 @@ impl Drop for IsrTimer<'_> {
             .start
             .and_then(|start| crate::clock::try_now().map(|end| end.saturating_sub(start)));
         self.stats.record(duration);
+        #[cfg(feature = "trace")]
+        crate::trace::isr_exit(0);
     }
 }
 

@@ -94,6 +94,8 @@ pub use crate::clock::{
     CounterRegister, ManualClock, extend_u32, now, reset_clock, set_clock, set_counter_clock,
     ticks_per_second,
 };
+#[cfg(feature = "trace")]
+pub(crate) use counters::SlotCounters;
 #[cfg(feature = "detailed-profiling")]
 pub use detail::{
     CriticalPath, DetailLosses, EDGE_CAPACITY, MAX_DEPTH, PathStep, critical_path, detail_losses,
@@ -101,6 +103,8 @@ pub use detail::{
 pub use future::{ProfiledFuture, profile_future};
 pub use guard::ScopeGuard;
 pub use registry::{CallSite, Dropped, SCOPE_CAPACITY, dropped};
+#[cfg(feature = "trace")]
+pub(crate) use registry::{find as scope_slot, index_of as scope_slot_index};
 pub use report::{ScopeTiming, SortKey, TimingProfiler, TimingReport};
 pub use scope_stats::{ScopeStats, scope, scopes};
 

@@ -105,6 +105,14 @@ impl TaskTable {
             .find(|slot| slot.used && slot.stats.id == id && !slot.stats.ended)
     }
 
+    /// The table slot of the live task `id` (its id in trace events).
+    #[cfg(feature = "trace")]
+    pub(crate) fn index(&self, id: u32) -> Option<usize> {
+        self.slots
+            .iter()
+            .position(|slot| slot.used && slot.stats.id == id && !slot.stats.ended)
+    }
+
     pub(crate) fn task_new(&mut self, id: u32) {
         self.live += 1;
         let fresh = Slot {

@@ -67,6 +67,8 @@ mod frame;
 mod record;
 mod reporter;
 mod sink;
+#[cfg(feature = "trace")]
+mod trace;
 
 pub use frame::{FrameError, MAX_FRAME_LEN, MAX_RECORD_LEN, decode_frame, encode_frame};
 pub use record::{
@@ -79,6 +81,11 @@ pub use sink::IoSink;
 #[cfg(host_std)]
 pub use sink::StdSink;
 pub use sink::{ByteSink, FnSink, SinkFull, SliceSink};
+#[cfg(feature = "trace")]
+pub use trace::{
+    MAX_TRACE_CHUNK_LEN, MAX_TRACE_FRAME_LEN, TRACE_MAGIC, TRACE_VERSION, TraceStreamer,
+    decode_trace_frame, encode_trace_frame,
+};
 
 /// Two bytes that start every decoded frame: `b"IP"`.
 pub const MAGIC: [u8; 2] = *b"IP";

@@ -23,7 +23,10 @@ impl ScopeGuard {
     /// Records the armed scope's call into `slot`.
     #[inline(always)]
     pub(super) fn close(&self, slot: &'static SlotCounters) {
-        let ticks = clock::elapsed(self.start, clock::stamp());
+        let end = clock::stamp();
+        #[cfg(feature = "trace")]
+        crate::trace::scope_exit(slot, end);
+        let ticks = clock::elapsed(self.start, end);
         slot.record_call(ticks);
         self.frame.exit(slot, ticks);
     }

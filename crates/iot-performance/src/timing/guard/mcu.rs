@@ -28,11 +28,14 @@ impl ScopeGuard {
         if let Some(slot) = site.cached_counters()
             && !counter.is_null()
         {
-            return Self {
+            let guard = Self {
                 slot: Some(slot),
                 start: clock::read_raw(counter),
                 frame: DetailFrame::UNTRACKED,
             };
+            #[cfg(feature = "trace")]
+            crate::trace::scope_enter(slot, guard.start);
+            return guard;
         }
         Self::enter_general(site)
     }
@@ -54,6 +57,8 @@ impl ScopeGuard {
             return exit_general(slot, self.start, self.frame);
         }
         let end = clock::read_raw(counter);
+        #[cfg(feature = "trace")]
+        crate::trace::scope_exit(slot, end);
         let ticks = clock::elapsed(self.start, end);
         slot.record_call(ticks);
         self.frame.exit(slot, ticks);
@@ -64,7 +69,10 @@ impl ScopeGuard {
 #[cold]
 #[inline(never)]
 fn exit_general(slot: &'static SlotCounters, start: clock::Stamp, frame: DetailFrame) {
-    let ticks = clock::elapsed(start, clock::stamp());
+    let end = clock::stamp();
+    #[cfg(feature = "trace")]
+    crate::trace::scope_exit(slot, end);
+    let ticks = clock::elapsed(start, end);
     slot.record_call(ticks);
     frame.exit(slot, ticks);
 }

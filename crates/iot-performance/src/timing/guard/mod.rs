@@ -94,11 +94,14 @@ impl ScopeGuard {
 
     #[inline(always)]
     fn arm(slot: &'static SlotCounters) -> Self {
-        Self {
+        let guard = Self {
             slot: Some(slot),
             frame: DetailFrame::enter(registry::index_of(slot)),
             start: clock::stamp(),
-        }
+        };
+        #[cfg(feature = "trace")]
+        crate::trace::scope_enter(slot, guard.start);
+        guard
     }
 
     /// True when this guard will record a measurement.

@@ -1,0 +1,379 @@
+//! [`TraceBuffer`]: the ring the events go into, safe from interrupts and threads.
+//!
+//! A writer reserves an index with one `fetch_add` on the head, then claims the slot with
+//! a compare-and-swap on its `meta` word (the index's lap tag with a *busy* bit), stores
+//! the stamp and argument, and publishes the slot with a second compare-and-swap that
+//! clears the busy bit. No writer waits for another: one that finds its slot still busy a
+//! whole lap earlier (a writer it preempted, or a thread on another core) leaves a
+//! *tombstone* with its own lap tag instead, which makes the older writer's publication
+//! fail; both events are then reported as lost by the reader, which never stalls on them. A reader checks `meta` before and after copying a
+//! slot (a per-slot sequence lock): a slot overwritten while it was read is counted as
+//! lost, never returned torn. On chips without compare-and-swap the atomics are
+//! `portable-atomic`'s, configured by the application (its `critical-section` or
+//! `unsafe-assume-single-core` feature).
+//!
+//! Every field is an atomic integer, so any bit pattern is a valid `TraceBuffer`: it may
+//! live in a `.uninit` section and be read back after a reset ([`TraceBuffer::recover`]).
+
+use core::sync::atomic::{Ordering, fence};
+
+use portable_atomic::{AtomicBool, AtomicU32};
+
+use super::codec::ChunkEncoder;
+use super::event::{EventKind, RawEvent};
+
+const BUSY: u32 = 1 << 15;
+const KIND_MASK: u32 = 0xFF;
+/// The kind of a tombstone: the index's event was dropped by its writer.
+const TOMBSTONE: u32 = 0xFF;
+/// Written by [`TraceBuffer::start_fresh`]; a recovered buffer must carry it.
+const MAGIC: u32 = 0x5452_4331; // "TRC1"
+
+/// One event in the ring: 12 bytes.
+#[derive(Debug)]
+struct Slot {
+    /// `lap tag << 16 | busy << 15 | kind`; kind 0: never written.
+    meta: AtomicU32,
+    stamp: AtomicU32,
+    /// The id, or the value of a [`EventKind::Value`] (its id then in `meta` bits 8..=14).
+    arg: AtomicU32,
+}
+
+#[allow(clippy::declare_interior_mutable_const)] // an initialiser, copied per slot
+const EMPTY_SLOT: Slot = Slot {
+    meta: AtomicU32::new(0),
+    stamp: AtomicU32::new(0),
+    arg: AtomicU32::new(0),
+};
+
+/// A trace ring of `N` events (`N` a power of two from 2 to 32768): 12 bytes per event
+/// and 28 bytes of bookkeeping.
+///
+/// Events overwrite the oldest ones; a reader takes them either as they come
+/// ([`TraceBuffer::drain`], streaming) or all those still kept
+/// ([`TraceBuffer::dump`], post-mortem). [`TraceBuffer::trigger`] freezes the ring a set
+/// number of events later, keeping the events around a condition.
+#[derive(Debug)]
+pub struct TraceBuffer<const N: usize> {
+    pub(super) magic: AtomicU32,
+    /// Indices reserved so far (wrapping).
+    head: AtomicU32,
+    /// Events writers dropped (also reported as lost by the reader).
+    dropped: AtomicU32,
+    /// The streaming reader's next index.
+    cursor: AtomicU32,
+    /// Set by a trigger: no index at or after `limit` is written.
+    frozen: AtomicBool,
+    limit: AtomicU32,
+    slots: [Slot; N],
+}
+
+/// What a read put into a chunk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct ChunkInfo {
+    /// Bytes written (0 when the buffer could not hold the chunk header).
+    pub len: usize,
+    /// Events in the chunk.
+    pub events: u32,
+    /// Events lost before them (the chunk's header says so too).
+    pub lost: u32,
+}
+
+/// Reading one slot.
+enum Read {
+    Event(RawEvent),
+    /// Not written yet (or its writer is still at it).
+    Pending,
+    /// Overwritten by a later lap before it was read.
+    Lost,
+}
+
+impl<const N: usize> Default for TraceBuffer<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> TraceBuffer<N> {
+    const SHIFT: u32 = {
+        assert!(
+            N.is_power_of_two() && N >= 2 && N <= 1 << 15,
+            "TraceBuffer: N must be a power of two from 2 to 32768"
+        );
+        N.trailing_zeros()
+    };
+
+    /// An empty ring (for a `static`).
+    pub const fn new() -> Self {
+        let _ = Self::SHIFT;
+        Self {
+            magic: AtomicU32::new(MAGIC),
+            head: AtomicU32::new(0),
+            dropped: AtomicU32::new(0),
+            cursor: AtomicU32::new(0),
+            frozen: AtomicBool::new(false),
+            limit: AtomicU32::new(0),
+            slots: [EMPTY_SLOT; N],
+        }
+    }
+
+    /// How many events the ring keeps.
+    pub const fn capacity(&self) -> usize {
+        N
+    }
+
+    fn tag(index: u32) -> u32 {
+        (index >> Self::SHIFT) & 0xFFFF
+    }
+
+    fn slot(&self, index: u32) -> &Slot {
+        &self.slots[index as usize & (N - 1)]
+    }
+
+    /// Empties the ring and unfreezes it (not while another context writes to it).
+    pub fn start_fresh(&self) {
+        for slot in &self.slots {
+            slot.meta.store(0, Ordering::Relaxed);
+        }
+        for field in [&self.head, &self.dropped, &self.cursor] {
+            field.store(0, Ordering::Relaxed);
+        }
+        self.frozen.store(false, Ordering::Relaxed);
+        self.magic.store(MAGIC, Ordering::Release);
+    }
+
+    /// Keeps what a buffer in a `.uninit` section held before a reset: true when it carries
+    /// the ring's magic word (it was in use), false when it was garbage and was emptied.
+    /// Call it once at start-up, before anything writes to the ring.
+    pub fn recover(&self) -> bool {
+        if self.magic.load(Ordering::Acquire) == MAGIC {
+            true
+        } else {
+            self.start_fresh();
+            false
+        }
+    }
+
+    /// Records one event; never blocks, never fails (a dropped event is counted).
+    #[inline]
+    pub fn write(&self, kind: EventKind, id: u32, value: i32, stamp: u32) {
+        let index = self.head.fetch_add(1, Ordering::Relaxed);
+        if self.frozen.load(Ordering::Acquire)
+            && index.wrapping_sub(self.limit.load(Ordering::Relaxed)) as i32 >= 0
+        {
+            return;
+        }
+        let (meta_id, arg) = if kind == EventKind::Value {
+            // The series id (7 bits) beside the kind; larger ones keep their low 7 bits.
+            ((id & 0x7F) << 8, value as u32)
+        } else {
+            (0, id)
+        };
+        self.write_at(index, kind, meta_id, arg, stamp, || {});
+    }
+
+    /// Writes the event of `index`; `preempted` runs between the claim and the
+    /// publication (tests stand an interrupt there).
+    #[inline(always)]
+    fn write_at(
+        &self,
+        index: u32,
+        kind: EventKind,
+        meta_id: u32,
+        arg: u32,
+        stamp: u32,
+        preempted: impl FnOnce(),
+    ) {
+        let slot = self.slot(index);
+        let tag = Self::tag(index);
+        let claim = tag << 16 | BUSY | meta_id | u32::from(kind.code());
+        let mut current = slot.meta.load(Ordering::Relaxed);
+        loop {
+            let newer = ((current >> 16).wrapping_sub(tag) & 0xFFFF) as u16 as i16 > 0;
+            if newer && current & KIND_MASK != 0 {
+                // Lapped before it started: the reader counts this index as lost.
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                return;
+            }
+            // A busy slot belongs to an older writer that was preempted: leave a tombstone.
+            let next = if current & BUSY != 0 {
+                tag << 16 | TOMBSTONE
+            } else {
+                claim
+            };
+            match slot
+                .meta
+                .compare_exchange(current, next, Ordering::Relaxed, Ordering::Relaxed)
+            {
+                Ok(_) if next == claim => break,
+                Ok(_) => {
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    return;
+                }
+                Err(seen) => current = seen,
+            }
+        }
+        // The claim is visible before the data (the reader's second check sees it).
+        fence(Ordering::Release);
+        slot.stamp.store(stamp, Ordering::Relaxed);
+        slot.arg.store(arg, Ordering::Relaxed);
+        preempted();
+        if slot
+            .meta
+            .compare_exchange(claim, claim & !BUSY, Ordering::Release, Ordering::Relaxed)
+            .is_err()
+        {
+            // A later writer left a tombstone: this event is lost (the reader counts it).
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// [`TraceBuffer::write`] with `preempted` run between claim and publication.
+    #[cfg(test)]
+    pub(super) fn write_preempted(
+        &self,
+        kind: EventKind,
+        id: u32,
+        stamp: u32,
+        preempted: impl FnOnce(),
+    ) {
+        let index = self.head.fetch_add(1, Ordering::Relaxed);
+        self.write_at(index, kind, 0, id, stamp, preempted);
+    }
+
+    fn read(&self, index: u32) -> Read {
+        let slot = self.slot(index);
+        let tag = Self::tag(index);
+        let before = slot.meta.load(Ordering::Acquire);
+        let diff = ((before >> 16).wrapping_sub(tag) & 0xFFFF) as u16 as i16;
+        if before & KIND_MASK == 0 || diff < 0 || (diff == 0 && before & BUSY != 0) {
+            return Read::Pending;
+        }
+        if diff > 0 || before & KIND_MASK == TOMBSTONE {
+            return Read::Lost;
+        }
+        let stamp = slot.stamp.load(Ordering::Relaxed);
+        let arg = slot.arg.load(Ordering::Relaxed);
+        fence(Ordering::Acquire);
+        if slot.meta.load(Ordering::Relaxed) != before {
+            return Read::Lost;
+        }
+        let Some(kind) = EventKind::from_code((before & KIND_MASK) as u8) else {
+            return Read::Lost; // garbage recovered from a `.uninit` buffer
+        };
+        let (id, value) = if kind == EventKind::Value {
+            ((before >> 8) & 0x7F, arg as i32)
+        } else {
+            (arg, 0)
+        };
+        Read::Event(RawEvent {
+            kind,
+            id,
+            value,
+            stamp,
+        })
+    }
+
+    /// The index after the last event a reader may take: the head, or the trigger's limit.
+    fn end(&self) -> u32 {
+        let head = self.head.load(Ordering::Acquire);
+        if self.frozen.load(Ordering::Acquire) {
+            let limit = self.limit.load(Ordering::Relaxed);
+            if head.wrapping_sub(limit) as i32 > 0 {
+                return limit;
+            }
+        }
+        head
+    }
+
+    /// Encodes events from `*next` on into `out`; returns what the chunk holds and
+    /// advances `*next` past them.
+    fn read_into(&self, next: &mut u32, out: &mut [u8]) -> ChunkInfo {
+        let end = self.end();
+        let behind = end.wrapping_sub(*next);
+        let mut lost = 0u32;
+        if behind > N as u32 {
+            lost = lost.wrapping_add(behind - N as u32);
+            *next = end.wrapping_sub(N as u32);
+        }
+        let Some(mut chunk) = ChunkEncoder::new(out, lost) else {
+            return ChunkInfo::default();
+        };
+        while *next != end {
+            match self.read(*next) {
+                Read::Event(event) => {
+                    if !chunk.push(&event) {
+                        break;
+                    }
+                }
+                // A loss after the first event starts the next chunk (it carries the count).
+                Read::Lost if chunk.is_empty() => {
+                    lost = lost.wrapping_add(1);
+                    chunk = match ChunkEncoder::new(chunk.into_buffer(), lost) {
+                        Some(c) => c,
+                        None => return ChunkInfo::default(),
+                    };
+                }
+                Read::Lost | Read::Pending => break,
+            }
+            *next = next.wrapping_add(1);
+        }
+        ChunkInfo {
+            len: chunk.len(),
+            events: chunk.events(),
+            lost,
+        }
+    }
+
+    /// Streaming: encodes the events written since the last drain (as many as fit in
+    /// `out`) into one chunk, whose lost count says how many were overwritten or dropped
+    /// before them. Never blocks; call it from one context at a time (a reporter task).
+    pub fn drain(&self, out: &mut [u8]) -> ChunkInfo {
+        let mut next = self.cursor.load(Ordering::Relaxed);
+        let info = self.read_into(&mut next, out);
+        if info.len != 0 {
+            self.cursor.store(next, Ordering::Relaxed);
+        }
+        info
+    }
+
+    /// Post-mortem: encodes the events still kept, oldest first, from the `skip`-th on,
+    /// into one chunk (as many as fit) without consuming them; call again with `skip`
+    /// increased by the events returned for the rest. Writers should be stopped (a
+    /// panic or fault handler, after [`TraceBuffer::trigger`], or before they start).
+    pub fn dump(&self, skip: u32, out: &mut [u8]) -> ChunkInfo {
+        let end = self.end();
+        let kept = end.min(N as u32);
+        let mut next = end.wrapping_sub(kept).wrapping_add(skip.min(kept));
+        self.read_into(&mut next, out)
+    }
+
+    /// Freezes the ring after `after` more events: what happened up to the trigger (and
+    /// shortly after) is kept. A second trigger before [`TraceBuffer::start_fresh`] is
+    /// ignored. Safe from any context.
+    pub fn trigger(&self, after: u32) {
+        if self.frozen.load(Ordering::Acquire) {
+            return;
+        }
+        let limit = self.head.load(Ordering::Relaxed).wrapping_add(after);
+        self.limit.store(limit, Ordering::Relaxed);
+        self.frozen.store(true, Ordering::Release);
+    }
+
+    /// True once a trigger has fired.
+    pub fn is_triggered(&self) -> bool {
+        self.frozen.load(Ordering::Acquire)
+    }
+
+    /// Events offered to the ring so far (wrapping), whether kept or not.
+    pub fn written(&self) -> u32 {
+        self.head.load(Ordering::Relaxed)
+    }
+
+    /// Events writers dropped (wrapping): lapped before they started, or their slot was
+    /// still busy; the reader reports each as lost too.
+    pub fn dropped(&self) -> u32 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
