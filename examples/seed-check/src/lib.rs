@@ -1,15 +1,21 @@
 //! The spec's snippets as a firmware developer writes them, built for
-//! `thumbv7em-none-eabihf` with `features = ["cortex-m"]`:
+//! `thumbv7em-none-eabihf` with `features = ["cortex-m"]` and for
+//! `riscv32imc-unknown-none-elf` with `features = ["esp32c3"]` (`cargo xtask check-targets`):
 //!
 //! ```text
-//! cargo build --manifest-path examples/seed-check-cortex-m/Cargo.toml --target thumbv7em-none-eabihf
+//! cargo build --manifest-path examples/seed-check/Cargo.toml --target thumbv7em-none-eabihf
+//! RUSTFLAGS="--cfg portable_atomic_unsafe_assume_single_core" \
+//!     cargo build --manifest-path examples/seed-check/Cargo.toml --target riscv32imc-unknown-none-elf
 //! ```
 //!
 //! Nothing here runs (the QEMU examples run the library); it proves that every seed
 //! constructor and call exists on firmware with the platform's default backend.
 #![no_std]
 
+#[cfg(target_arch = "arm")]
 use iot_performance::cortex_m::{CortexMConfig, CortexMMetrics};
+#[cfg(target_arch = "riscv32")]
+use iot_performance::esp32c3::{Esp32C3Config, Esp32C3Metrics};
 use iot_performance::{
     BaselineManager, MemoryAnalysisConfig, MemoryAnalyzer, MonitorConfig, PerformanceAnalyzer,
     PerformanceComparator, PerformanceMonitor, RegressionConfig, RegressionDetector, Result,
@@ -82,8 +88,9 @@ pub async fn regression_detection() -> Result<bool> {
     Ok(detector.check_for_regression().await?.is_some())
 }
 
-/// Generic ARM Cortex-M Implementation, Real-time, Historical and Comparative Analysis.
-pub async fn analyses() -> Result<()> {
+/// Generic ARM Cortex-M Implementation (the spec's snippet).
+#[cfg(target_arch = "arm")]
+async fn platform_snippet() -> Result<()> {
     let config = CortexMConfig {
         systick_frequency: 1000,
         dwt_cycle_counter: true,
@@ -91,6 +98,27 @@ pub async fn analyses() -> Result<()> {
     };
     let metrics_provider = CortexMMetrics::new(config).await?;
     let _system: SystemMonitor = SystemMonitor::new(metrics_provider);
+    Ok(())
+}
+
+/// ESP32-C3 Specific Optimizations (the spec's snippet).
+#[cfg(target_arch = "riscv32")]
+async fn platform_snippet() -> Result<()> {
+    let config = Esp32C3Config {
+        enable_hardware_counters: true,
+        temperature_monitoring: true,
+        wifi_performance_tracking: true,
+    };
+    let metrics_provider = Esp32C3Metrics::new(config).await?;
+    let _monitor = PerformanceMonitor::with_provider(metrics_provider).await?;
+    // `SystemMonitor` named without generics, on the default backend.
+    let _system: SystemMonitor = SystemMonitor::new(Esp32C3Metrics::new(config).await?);
+    Ok(())
+}
+
+/// The platform's snippet, Real-time, Historical and Comparative Analysis.
+pub async fn analyses() -> Result<()> {
+    platform_snippet().await?;
 
     let monitor = PerformanceMonitor::new(MonitorConfig::for_production()).await?;
     monitor.start_realtime_analysis().await?;
