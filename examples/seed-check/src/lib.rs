@@ -131,7 +131,9 @@ pub async fn analyses() -> Result<()> {
     let comparator = PerformanceComparator::new();
     let config_a_metrics = monitor.collect_metrics_for_duration(60).await?;
     let config_b_metrics = monitor.collect_metrics_for_duration(60).await?;
-    let _comparison = comparator.compare(config_a_metrics, config_b_metrics).await?;
+    let _comparison = comparator
+        .compare(config_a_metrics, config_b_metrics)
+        .await?;
     Ok(())
 }
 
