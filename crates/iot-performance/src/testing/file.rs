@@ -93,7 +93,7 @@ impl BaselineFile {
         F: FnMut() -> Fut,
         Fut: Future,
     {
-        if std::env::var(UPDATE_ENV).is_ok_and(|v| !v.is_empty() && v != "0") {
+        if update_requested(std::env::var(UPDATE_ENV).ok().as_deref()) {
             return self.record(monitor, critical_path).await;
         }
         let stored = self.read()?;
@@ -228,5 +228,24 @@ impl BaselineFile {
             path: self.path.clone(),
             error,
         }
+    }
+}
+
+/// Whether a value of [`UPDATE_ENV`] asks to record: set, not empty and not `0`.
+fn update_requested(value: Option<&str>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "0")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::update_requested;
+
+    #[test]
+    fn the_update_variable_is_read_as_documented() {
+        assert!(update_requested(Some("1")));
+        assert!(update_requested(Some("yes")));
+        assert!(!update_requested(Some("0")));
+        assert!(!update_requested(Some("")));
+        assert!(!update_requested(None));
     }
 }
