@@ -112,8 +112,22 @@ pub fn snapshot_series(
 /// The library's heap-floor leak rule over the run's snapshots
 /// ([`LeakEvidence::of_recording`]); `None` with fewer than 8 snapshots.
 pub fn leak_evidence(run: &LoadedRun) -> Option<LeakEvidence> {
-    let heap: Vec<(u64, usize)> = run
-        .snapshots
+    LeakEvidence::of_recording(&heap_samples(run))
+}
+
+/// The heap floors that rule fitted, one per window, as `(s since the first snapshot,
+/// bytes)` like the chart series ([`LeakEvidence::floors_of_recording`]).
+pub fn leak_floors(run: &LoadedRun) -> Vec<(f64, f64)> {
+    let t0 = run.snapshots.first().map_or(0, |s| s.timestamp_us);
+    LeakEvidence::floors_of_recording(&heap_samples(run))
+        .iter()
+        .map(|&(t_us, bytes)| (t_us.saturating_sub(t0) as f64 / 1e6, bytes as f64))
+        .collect()
+}
+
+/// The run's `(time µs, heap used)` samples, oldest first.
+fn heap_samples(run: &LoadedRun) -> Vec<(u64, usize)> {
+    run.snapshots
         .iter()
         .map(|s| {
             (
@@ -121,8 +135,7 @@ pub fn leak_evidence(run: &LoadedRun) -> Option<LeakEvidence> {
                 usize::try_from(s.heap_used).unwrap_or(usize::MAX),
             )
         })
-        .collect();
-    LeakEvidence::of_recording(&heap)
+        .collect()
 }
 
 #[cfg(test)]

@@ -215,15 +215,8 @@ fn memory(s: &mut String, r: &RunReport) {
     };
     let heap = kib(&r.series.heap_used);
     let base = r.baseline_series.as_ref().map(|b| kib(&b.heap_used));
-    let floor: Vec<(f64, f64)> = r
-        .leak
-        .map(|l| {
-            vec![
-                (0.0, l.first_floor as f64 / 1024.0),
-                (r.system.duration_s, l.last_floor as f64 / 1024.0),
-            ]
-        })
-        .unwrap_or_default();
+    // The floor of each window the leak rule fitted: the evidence, drawn under the heap.
+    let floor = kib(&r.series.heap_floors);
     let mut heap_lines = Vec::new();
     if let Some(base) = base.as_deref().filter(|b| !b.is_empty()) {
         heap_lines.push(Line {
@@ -241,7 +234,7 @@ fn memory(s: &mut String, r: &RunReport) {
     });
     if !floor.is_empty() {
         heap_lines.push(Line {
-            name: "heap floor (leak rule)".into(),
+            name: "heap floor per window (leak rule)".into(),
             color: if r.leak.is_some_and(|l| l.leak_suspected) {
                 "#c62828"
             } else {

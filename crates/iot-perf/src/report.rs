@@ -8,7 +8,7 @@ use iot_performance::insights::Insight;
 use iot_performance::memory::LeakEvidence;
 use serde::ser::{SerializeSeq as _, Serializer};
 
-use crate::analysis::{ScopeSummary, leak_evidence, scope_series, snapshot_series};
+use crate::analysis::{ScopeSummary, leak_evidence, leak_floors, scope_series, snapshot_series};
 use crate::compare::{compare_runs, label, unit};
 use crate::model::{LoadedRun, Run};
 use crate::recommend::recommend;
@@ -193,6 +193,8 @@ impl Points {
 pub struct Series {
     /// Heap in use, bytes over seconds.
     pub heap_used: Points,
+    /// The heap floors the leak rule fitted, one per window, bytes over seconds.
+    pub heap_floors: Points,
     /// CPU utilization, percent over seconds.
     pub cpu_utilization: Points,
     /// Mean call time per interval, per scope, µs over seconds.
@@ -205,6 +207,7 @@ impl Series {
         let snapshots = &data.snapshots;
         Self {
             heap_used: Points::over_time("B", snapshot_series(snapshots, |s| s.heap_used as f64)),
+            heap_floors: Points::over_time("B", leak_floors(data)),
             cpu_utilization: Points::over_time(
                 "%",
                 snapshot_series(snapshots, |s| f64::from(s.cpu_utilization)),

@@ -201,6 +201,15 @@ fn real_reports_validate_against_the_committed_schema() {
         cases[0]["leak"]["leak_suspected"].as_bool().unwrap(),
         "covers leak evidence"
     );
+    // The floors behind that evidence, one per fitted window, for the heap chart.
+    assert_eq!(
+        cases[0]["series"]["heap_floors"]["points"]
+            .as_array()
+            .map(Vec::len),
+        cases[0]["leak"]["windows"]
+            .as_u64()
+            .and_then(|w| usize::try_from(w).ok())
+    );
     assert!(
         cases[1]["system"]["heap_used"].is_null(),
         "covers unmeasured figures"

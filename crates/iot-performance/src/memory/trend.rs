@@ -16,6 +16,7 @@
 use super::config::LeakDetectionSettings;
 use crate::analysis::least_squares;
 
+/// Floors kept for the fit (and returned by [`LeakEvidence::floors_of_recording`]).
 const RING: usize = LeakDetectionSettings::MAX_FIT_WINDOWS as usize;
 
 /// The evidence for (or against) a leak: the fitted trend of the heap floor.
@@ -72,19 +73,36 @@ impl LeakEvidence {
     /// continuous monitor's 10 are not needed against false alarms). `None` before three
     /// floors exist (fewer than 8 samples).
     pub fn of_recording(samples: &[(u64, usize)]) -> Option<Self> {
-        let settings = LeakDetectionSettings {
-            window_samples: u16::try_from(samples.len() / 17).unwrap_or(u16::MAX).max(2),
-            min_windows: 6,
-            ..LeakDetectionSettings::default()
-        };
-        // Judged once: the windows stay as sized (no lengthening), the rule is the same.
-        let mut trend = FloorTrend::new(settings);
-        trend.grow = false;
-        for &(t_us, heap_used) in samples {
-            trend.push(t_us, heap_used);
-        }
-        trend.evidence()
+        recording_trend(samples).evidence()
     }
+
+    /// The heap floors [`LeakEvidence::of_recording`] fits, as `(time µs, bytes)`, oldest
+    /// first: one per window, what a chart draws under the heap to show the evidence.
+    pub fn floors_of_recording(samples: &[(u64, usize)]) -> heapless::Vec<(u64, usize), RING> {
+        let trend = recording_trend(samples);
+        let mut floors = heapless::Vec::new();
+        for floor in trend.fitted() {
+            // `fitted` yields at most `RING` floors: every push fits.
+            let _ = floors.push((floor.t_us, floor.bytes));
+        }
+        floors
+    }
+}
+
+/// The floors of a whole recording, windowed as [`LeakEvidence::of_recording`] judges it:
+/// about 17 windows over the recording, never lengthened (it is judged once).
+fn recording_trend(samples: &[(u64, usize)]) -> FloorTrend {
+    let settings = LeakDetectionSettings {
+        window_samples: u16::try_from(samples.len() / 17).unwrap_or(u16::MAX).max(2),
+        min_windows: 6,
+        ..LeakDetectionSettings::default()
+    };
+    let mut trend = FloorTrend::new(settings);
+    trend.grow = false;
+    for &(t_us, heap_used) in samples {
+        trend.push(t_us, heap_used);
+    }
+    trend
 }
 
 /// Running moments of the steps between consecutive floors, `d = floorₖ − floorₖ₋₁`:
@@ -367,6 +385,23 @@ mod tests {
             .collect();
         assert!(!LeakEvidence::of_recording(&step).unwrap().leak_suspected);
         assert_eq!(LeakEvidence::of_recording(&leaky[..7]), None);
+
+        // The floors behind the verdict: one per fitted window, each the lowest heap of
+        // its window (2 samples a window, the first window a warm-up), oldest first.
+        let floors = LeakEvidence::floors_of_recording(&leaky);
+        assert_eq!(floors.len(), usize::from(e.windows));
+        assert_eq!(floors.first().map(|f| f.1), Some(e.first_floor));
+        assert_eq!(floors.last().map(|f| f.1), Some(e.last_floor));
+        for &(t_us, bytes) in &floors {
+            let i = (t_us / 100_000) as usize;
+            let window = &leaky[i - i % 2..i - i % 2 + 2];
+            assert_eq!(
+                Some(bytes),
+                window.iter().map(|s| s.1).min(),
+                "at {t_us} µs"
+            );
+        }
+        assert!(floors.windows(2).all(|w| w[0].0 < w[1].0));
     }
 
     /// Floors that wander slowly (a square wave of 16 windows' period, as buffers held
