@@ -45,7 +45,6 @@
 // compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
 use core::sync::atomic::{AtomicUsize, Ordering};
 
-use crate::memory::HeapIntrospection;
 use crate::memory::stack::StackRegion;
 use crate::platform::firmware::{FirmwareCore, firmware_providers, idle_while};
 use crate::{Error, Result};
@@ -247,22 +246,6 @@ impl RiscVMetrics {
         Ok(Self { config, core })
     }
 
-    /// Reads heap figures and fragmentation from `heap` (e.g. `&HEAP`, an
-    /// `embedded-alloc` `LlffHeap`/`TlsfHeap` with feature `embedded-alloc`, an
-    /// `esp_alloc::EspHeap`, or a [`crate::memory::TrackingAllocator`] around one): each
-    /// reading measures the largest free block (see [`crate::memory::introspection`]).
-    pub fn with_heap<H: HeapIntrospection + Sync>(mut self, heap: &'static H) -> Self {
-        self.core.set_heap(heap);
-        self
-    }
-
-    /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`): for a
-    /// heap without [`HeapIntrospection`]; fragmentation is then unknown (`NaN`).
-    pub fn with_heap_reader(mut self, reader: HeapReader) -> Self {
-        self.core.set_heap_reader(reader);
-        self
-    }
-
     /// The configuration in use.
     pub fn config(&self) -> &RiscVConfig {
         &self.config
@@ -276,11 +259,6 @@ impl RiscVMetrics {
     /// CPU cycles since reset.
     pub fn cycles(&self) -> u64 {
         cycles()
-    }
-
-    /// Deepest stack use since creation, in bytes.
-    pub fn stack_high_water_mark(&self) -> usize {
-        self.core.stack_high_water_mark()
     }
 
     /// RISC-V cores in general have no temperature sensor this backend knows.

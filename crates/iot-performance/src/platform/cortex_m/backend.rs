@@ -5,9 +5,8 @@ use cortex_m::peripheral::SYST;
 use super::clock::{self, ClockSource};
 use super::mpu::{self, MpuStatus};
 use super::systick;
-use crate::memory::HeapIntrospection;
 use crate::memory::stack::StackRegion;
-use crate::platform::firmware::{FirmwareCore, HeapReader, firmware_providers, idle_while};
+use crate::platform::firmware::{FirmwareCore, firmware_providers, idle_while};
 use crate::{Error, Result};
 
 /// Settings of the Cortex-M backend.
@@ -117,22 +116,6 @@ impl CortexMMetrics {
         })
     }
 
-    /// Reads heap figures and fragmentation from `heap` (e.g. `&HEAP`, an
-    /// `embedded-alloc` `LlffHeap`/`TlsfHeap` with feature `embedded-alloc`, an
-    /// `esp_alloc::EspHeap`, or a [`crate::memory::TrackingAllocator`] around one): each
-    /// reading measures the largest free block (see [`crate::memory::introspection`]).
-    pub fn with_heap<H: HeapIntrospection + Sync>(mut self, heap: &'static H) -> Self {
-        self.core.set_heap(heap);
-        self
-    }
-
-    /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`): for a
-    /// heap without [`HeapIntrospection`]; fragmentation is then unknown (`NaN`).
-    pub fn with_heap_reader(mut self, reader: HeapReader) -> Self {
-        self.core.set_heap_reader(reader);
-        self
-    }
-
     /// The configuration in use.
     pub fn config(&self) -> &CortexMConfig {
         &self.config
@@ -154,11 +137,6 @@ impl CortexMMetrics {
             });
         }
         Ok(mpu::read())
-    }
-
-    /// Deepest main-stack use since creation, in bytes.
-    pub fn stack_high_water_mark(&self) -> usize {
-        self.core.stack_high_water_mark()
     }
 
     /// The core has no temperature sensor.

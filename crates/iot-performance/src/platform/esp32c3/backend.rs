@@ -6,9 +6,8 @@ use critical_section::Mutex;
 use esp_hal::tsens::TemperatureSensor;
 
 use super::{WifiStats, WifiTracker};
-use crate::memory::HeapIntrospection;
 use crate::memory::stack::StackRegion;
-use crate::platform::firmware::{FirmwareCore, HeapReader, firmware_providers, idle_while};
+use crate::platform::firmware::{FirmwareCore, firmware_providers, idle_while};
 use crate::{Error, Result};
 
 /// The tracker the application's network code feeds when `wifi_performance_tracking` is on.
@@ -132,22 +131,6 @@ impl Esp32C3Metrics {
         self
     }
 
-    /// Reads heap figures and fragmentation from `heap` (e.g. `&HEAP`, an
-    /// `embedded-alloc` `LlffHeap`/`TlsfHeap` with feature `embedded-alloc`, an
-    /// `esp_alloc::EspHeap`, or a [`crate::memory::TrackingAllocator`] around one): each
-    /// reading measures the largest free block (see [`crate::memory::introspection`]).
-    pub fn with_heap<H: HeapIntrospection + Sync>(mut self, heap: &'static H) -> Self {
-        self.core.set_heap(heap);
-        self
-    }
-
-    /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`): for a
-    /// heap without [`HeapIntrospection`]; fragmentation is then unknown (`NaN`).
-    pub fn with_heap_reader(mut self, reader: HeapReader) -> Self {
-        self.core.set_heap_reader(reader);
-        self
-    }
-
     /// CPU cycles since [`Esp32C3Metrics::new`].
     ///
     /// # Errors
@@ -159,11 +142,6 @@ impl Esp32C3Metrics {
             });
         }
         Ok(cycle_counter())
-    }
-
-    /// Deepest main-stack use since creation, in bytes.
-    pub fn stack_high_water_mark(&self) -> usize {
-        self.core.stack_high_water_mark()
     }
 
     /// Wi-Fi traffic reported so far.

@@ -98,10 +98,42 @@ pub(crate) fn idle_while(wait: impl FnOnce()) {
     idle::end(clock::now());
 }
 
-/// Implements the three provider traits for a backend with a `core: FirmwareCore` field
-/// and a `fn temperature(&self) -> Option<f32>` method.
+/// Implements the three provider traits, and the heap and stack methods every firmware
+/// backend offers, for a backend with a `core: FirmwareCore` field and a
+/// `fn temperature(&self) -> Option<f32>` method.
 macro_rules! firmware_providers {
     ($backend:ty) => {
+        impl $backend {
+            /// Reads heap figures and fragmentation from `heap` (e.g. `&HEAP`, an
+            /// `embedded-alloc` `LlffHeap`/`TlsfHeap` with feature `embedded-alloc`, an
+            /// `esp_alloc::EspHeap`, or a [`crate::memory::TrackingAllocator`] around one):
+            /// each reading measures the largest free block (see
+            /// [`crate::memory::introspection`]).
+            pub fn with_heap<H: $crate::memory::HeapIntrospection + Sync>(
+                mut self,
+                heap: &'static H,
+            ) -> Self {
+                self.core.set_heap(heap);
+                self
+            }
+
+            /// Reads heap figures through `reader` (e.g. `|| (HEAP.used(), HEAP.free())`):
+            /// for a heap without [`crate::memory::HeapIntrospection`]; fragmentation is
+            /// then unknown (`NaN`).
+            pub fn with_heap_reader(
+                mut self,
+                reader: $crate::platform::firmware::HeapReader,
+            ) -> Self {
+                self.core.set_heap_reader(reader);
+                self
+            }
+
+            /// Deepest use of the main stack since the backend was created, in bytes.
+            pub fn stack_high_water_mark(&self) -> usize {
+                self.core.stack_high_water_mark()
+            }
+        }
+
         impl $crate::TimingProvider for $backend {
             fn now_ticks(&self) -> u64 {
                 $crate::clock::now()
