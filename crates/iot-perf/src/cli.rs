@@ -282,9 +282,10 @@ pub enum ExportFormat {
     Openmetrics,
     /// InfluxDB line protocol.
     Influx,
-    /// Chrome/Perfetto trace-event JSON of the trace frames in `--trace` (tasks and
-    /// interrupt handlers as tracks, scopes as nested slices, values as counters, gaps
-    /// marked); opens in ui.perfetto.dev and chrome://tracing.
+    /// Chrome/Perfetto trace-event JSON of the run's trace (or of the trace frames in a
+    /// raw capture, `--trace`): tasks and interrupt handlers as tracks, scopes as nested
+    /// slices, values as counters, gaps marked; opens in ui.perfetto.dev and
+    /// chrome://tracing.
     Perfetto,
 }
 
@@ -297,13 +298,16 @@ pub struct ExportArgs {
     /// Output format.
     #[arg(long, value_enum)]
     pub format: ExportFormat,
-    /// `perfetto`: a raw capture of the device link holding trace frames.
-    #[arg(long, required_if_eq("format", "perfetto"))]
+    /// `perfetto`: read the trace frames of this raw capture of the device link instead
+    /// of a run of the history (then --ticks-per-second is needed).
+    #[arg(long)]
     pub trace: Option<PathBuf>,
-    /// `perfetto`: ticks per second of the device clock the trace was stamped with.
-    #[arg(long, required_if_eq("format", "perfetto"))]
+    /// `perfetto`: ticks per second of the device clock the trace was stamped with
+    /// (default for a run: its session record's).
+    #[arg(long)]
     pub ticks_per_second: Option<u64>,
-    /// `perfetto`: names a scope id (the device's registry slot), `INDEX=NAME`; repeat it.
+    /// `perfetto`: names a scope id (the device's registry slot), `INDEX=NAME`; repeat it
+    /// (a run's scope table names them already; this overrides).
     #[arg(long = "scope-name", value_name = "INDEX=NAME")]
     pub scope_names: Vec<String>,
     /// Write to this file instead of standard output.

@@ -7,11 +7,19 @@
 //! start whose frame passes every check (COBS, magic, CRC-32, version, record) is the
 //! frame, and the bytes before it are reported as noise with their offset. Old captures
 //! decode unchanged; the wire format is the same.
+//!
+//! Trace-chunk frames ([`iot_performance::wire::decode_trace_frame`], magic `IT`) share
+//! the link: a frame is told apart by the two bytes after its COBS code byte, and the
+//! resynchronisation looks for either magic. A damaged frame that carried the trace
+//! magic is flagged, so that the trace keeps a gap where its events were.
 
 use std::collections::VecDeque;
 use std::io::Read;
 
-use iot_performance::wire::{FrameError, MAGIC, MAX_FRAME_LEN, decode_frame};
+use iot_performance::wire::{
+    FrameError, MAGIC, MAX_FRAME_LEN, MAX_TRACE_FRAME_LEN, TRACE_MAGIC, decode_frame,
+    decode_trace_frame,
+};
 
 use crate::model::OwnedRecord;
 
@@ -20,13 +28,42 @@ use crate::model::OwnedRecord;
 pub enum Item {
     /// A valid record.
     Record(OwnedRecord),
+    /// A valid trace-chunk frame: its chunk ([`iot_performance::trace::codec`]).
+    Trace(Vec<u8>),
     /// A frame that failed to decode, and where it started in the stream.
     Corrupt {
         /// Byte offset of the frame's first byte.
         offset: u64,
         /// Why it failed.
         error: CorruptFrame,
+        /// The frame carried the trace magic: trace events were lost here.
+        trace: bool,
     },
+}
+
+/// A frame that passed every check.
+enum Decoded {
+    Record(OwnedRecord),
+    Trace(Vec<u8>),
+}
+
+impl From<Decoded> for Item {
+    fn from(decoded: Decoded) -> Self {
+        match decoded {
+            Decoded::Record(record) => Item::Record(record),
+            Decoded::Trace(chunk) => Item::Trace(chunk),
+        }
+    }
+}
+
+/// Whether the encoded bytes `frame` start like a trace frame (COBS code byte, then `IT`).
+fn is_trace(frame: &[u8]) -> bool {
+    frame.get(1..1 + TRACE_MAGIC.len()) == Some(&TRACE_MAGIC[..])
+}
+
+/// Whether the encoded bytes `frame` start like either kind of frame.
+fn is_frame_start(frame: &[u8]) -> bool {
+    matches!(frame.get(1..1 + MAGIC.len()), Some(m) if m == MAGIC || m == TRACE_MAGIC)
 }
 
 /// Why a frame was skipped.
@@ -62,9 +99,16 @@ impl std::fmt::Display for CorruptFrame {
     }
 }
 
-/// Bytes of the current chunk kept in memory: a frame is at most [`MAX_FRAME_LEN`] bytes,
+/// The longest frame of either kind, delimiter included.
+const MAX_LEN: usize = if MAX_FRAME_LEN > MAX_TRACE_FRAME_LEN {
+    MAX_FRAME_LEN
+} else {
+    MAX_TRACE_FRAME_LEN
+};
+
+/// Bytes of the current chunk kept in memory: a frame is at most [`MAX_LEN`] bytes,
 /// so only the tail of a longer chunk can hold one.
-const WINDOW: usize = 2 * MAX_FRAME_LEN;
+const WINDOW: usize = 2 * MAX_LEN;
 
 /// Reads frames from any byte stream; a read error ends the stream like end-of-file.
 pub struct FrameReader<R> {
@@ -91,7 +135,7 @@ impl<R: Read> FrameReader<R> {
             pending: Vec::with_capacity(WINDOW),
             dropped: 0,
             pending_start: 0,
-            scratch: Vec::with_capacity(MAX_FRAME_LEN),
+            scratch: Vec::with_capacity(MAX_LEN),
             ready: VecDeque::with_capacity(2),
             position: 0,
             chunk: vec![0; 64 * 1024].into_boxed_slice(),
@@ -102,10 +146,14 @@ impl<R: Read> FrameReader<R> {
     }
 
     /// Decodes `pending[at..]` on a copy; `Ok` only for a frame that passes every check.
-    fn try_decode(&mut self, at: usize) -> Result<OwnedRecord, FrameError> {
+    fn try_decode(&mut self, at: usize) -> Result<Decoded, FrameError> {
         self.scratch.clear();
         self.scratch.extend_from_slice(&self.pending[at..]);
-        decode_frame(&mut self.scratch).map(OwnedRecord::from)
+        if is_trace(&self.scratch) {
+            decode_trace_frame(&mut self.scratch).map(|chunk| Decoded::Trace(chunk.to_vec()))
+        } else {
+            decode_frame(&mut self.scratch).map(|r| Decoded::Record(OwnedRecord::from(r)))
+        }
     }
 
     /// Ends the current chunk (at a delimiter, or at the end of the stream) and queues
@@ -114,10 +162,10 @@ impl<R: Read> FrameReader<R> {
         let total = self.dropped + self.pending.len();
         let offset = self.pending_start;
         // A chunk longer than any frame is never decoded whole.
-        let error = match (total <= MAX_FRAME_LEN).then(|| self.try_decode(0)) {
+        let error = match (total <= MAX_LEN).then(|| self.try_decode(0)) {
             _ if total == 0 => None,
-            Some(Ok(record)) => {
-                self.ready.push_back(Item::Record(record));
+            Some(Ok(decoded)) => {
+                self.ready.push_back(decoded.into());
                 None
             }
             Some(Err(_)) if at_end => Some(CorruptFrame::TruncatedAtEnd(total)),
@@ -125,14 +173,20 @@ impl<R: Read> FrameReader<R> {
             None => Some(CorruptFrame::Oversized(total)),
         };
         if let Some(error) = error {
-            if let Some((noise, record)) = self.resync() {
+            if let Some((noise, decoded)) = self.resync() {
                 self.ready.push_back(Item::Corrupt {
                     offset,
                     error: CorruptFrame::Noise(noise),
+                    trace: false,
                 });
-                self.ready.push_back(Item::Record(record));
+                self.ready.push_back(decoded.into());
             } else {
-                self.ready.push_back(Item::Corrupt { offset, error });
+                let trace = self.damaged_trace();
+                self.ready.push_back(Item::Corrupt {
+                    offset,
+                    error,
+                    trace,
+                });
             }
         }
         self.pending.clear();
@@ -141,26 +195,44 @@ impl<R: Read> FrameReader<R> {
     }
 
     /// The first frame start after the chunk's first byte whose frame decodes: returns the
-    /// noise length before it and the record.
-    fn resync(&mut self) -> Option<(usize, OwnedRecord)> {
+    /// noise length before it and the frame.
+    fn resync(&mut self) -> Option<(usize, Decoded)> {
         let len = self.pending.len();
-        let first = len.saturating_sub(MAX_FRAME_LEN).max(1);
+        let first = len.saturating_sub(MAX_LEN).max(1);
         for at in first..len {
             // An encoded frame starts with its COBS code byte, then the magic.
-            if self.pending.get(at + 1..at + 1 + MAGIC.len()) != Some(&MAGIC[..]) {
+            if !is_frame_start(&self.pending[at..]) {
                 continue;
             }
-            if let Ok(record) = self.try_decode(at) {
-                return Some((self.dropped + at, record));
+            if let Ok(decoded) = self.try_decode(at) {
+                return Some((self.dropped + at, decoded));
             }
         }
         None
     }
 
+    /// Whether the chunk (which did not decode) holds a trace frame whose COBS and magic
+    /// are intact but whose checksum or version is not: trace events were lost there.
+    fn damaged_trace(&mut self) -> bool {
+        let len = self.pending.len();
+        let first = len.saturating_sub(MAX_LEN);
+        (first..len).any(|at| {
+            if !is_trace(&self.pending[at..]) {
+                return false;
+            }
+            self.scratch.clear();
+            self.scratch.extend_from_slice(&self.pending[at..]);
+            matches!(
+                decode_trace_frame(&mut self.scratch),
+                Err(FrameError::CrcMismatch { .. } | FrameError::UnsupportedVersion { .. })
+            )
+        })
+    }
+
     fn push_byte(&mut self, byte: u8) {
         if self.pending.len() == WINDOW {
             // Keep the tail that can still hold a frame; count the rest.
-            let cut = WINDOW - MAX_FRAME_LEN;
+            let cut = WINDOW - MAX_LEN;
             self.pending.drain(..cut);
             self.dropped += cut;
         }

@@ -74,6 +74,7 @@ fn noise_without_zeros_before_between_and_after_frames_loses_no_frame() {
             Item::Corrupt {
                 offset,
                 error: CorruptFrame::Noise(n),
+                ..
             } => Some((*offset, *n)),
             _ => None,
         })
@@ -127,11 +128,86 @@ fn property_every_intact_frame_survives_noise_without_zeros() {
             .iter()
             .filter_map(|i| match i {
                 Item::Corrupt { offset, .. } => Some(*offset),
-                Item::Record(_) => None,
+                Item::Record(_) | Item::Trace(_) => None,
             })
             .collect();
         assert_eq!(corrupt, bursts, "every burst reported once, at its offset");
         Ok(())
     })
     .budget_ms(2_000);
+}
+
+/// A trace frame carrying one marker with id `id`.
+fn trace_frame(id: u32) -> Vec<u8> {
+    use iot_performance::trace::{ChunkEncoder, EventKind, RawEvent};
+    use iot_performance::wire::{MAX_TRACE_FRAME_LEN, encode_trace_frame};
+    let mut chunk = [0u8; 64];
+    let mut encoder = ChunkEncoder::new(&mut chunk, 0).expect("header fits");
+    assert!(encoder.push(&RawEvent {
+        kind: EventKind::Marker,
+        id,
+        value: 0,
+        stamp: 1_000 + id,
+    }));
+    let len = encoder.len();
+    let mut out = [0u8; MAX_TRACE_FRAME_LEN];
+    let n = encode_trace_frame(&chunk[..len], &mut out).expect("encodes");
+    out[..n].to_vec()
+}
+
+#[test]
+fn trace_frames_and_records_share_the_stream_and_both_resynchronise() {
+    let mut stream = b"boot: EXIT IT IP\r\n".to_vec();
+    stream.extend(trace_frame(1));
+    stream.extend(frame(1));
+    stream.extend_from_slice(b"log: IT happened\r\n");
+    stream.extend(trace_frame(2));
+    stream.extend_from_slice(b"log line\r\n");
+    stream.extend(frame(2));
+    let mut damaged = trace_frame(3);
+    let mid = damaged.len() / 2;
+    damaged[mid] ^= 0x01; // a changed payload byte: COBS still decodes, the CRC does not
+    if damaged[mid] == 0 {
+        damaged[mid] = 0x02;
+    }
+    stream.extend(&damaged);
+    stream.extend(frame(3));
+    let items: Vec<Item> = FrameReader::new(stream.as_slice()).collect();
+    assert_eq!(dropped_records(&items), [1, 2, 3], "{items:?}");
+    let chunks: Vec<&Vec<u8>> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Trace(chunk) => Some(chunk),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(chunks.len(), 2, "{items:?}");
+    let mut decoder = iot_performance::trace::ChunkDecoder::new();
+    let ids: Vec<u32> = chunks
+        .iter()
+        .flat_map(|c| {
+            decoder
+                .decode(c)
+                .unwrap()
+                .map(|e| e.unwrap().id)
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(ids, [1, 2]);
+    let flags: Vec<(bool, bool)> = items
+        .iter()
+        .filter_map(|i| match i {
+            Item::Corrupt { error, trace, .. } => {
+                Some((matches!(error, CorruptFrame::Noise(_)), *trace))
+            }
+            _ => None,
+        })
+        .collect();
+    // Three runs of noise, each before an intact frame, and the damaged trace frame,
+    // flagged as trace (its events were lost).
+    assert_eq!(
+        flags,
+        [(true, false), (true, false), (true, false), (false, true)],
+        "{items:?}"
+    );
 }

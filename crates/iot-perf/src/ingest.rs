@@ -4,7 +4,7 @@ use std::io::Read;
 
 use anyhow::{Result, bail};
 
-use crate::db::{History, RunName};
+use crate::db::{History, Recording, RunName};
 use crate::frames::{CorruptFrame, FrameReader, Item};
 use crate::model::OwnedRecord;
 
@@ -27,6 +27,13 @@ pub struct IngestSummary {
     pub other: u64,
     /// Frames skipped as corrupt.
     pub corrupt: u64,
+    /// Trace events stored.
+    pub trace_events: u64,
+    /// Trace events lost on the way (reported by the device, or in a trace frame that
+    /// failed its checks: those count as gaps of unknown size, in `trace_gaps`).
+    pub trace_lost: u64,
+    /// Gaps in the trace: device-reported losses and damaged trace frames.
+    pub trace_gaps: u64,
 }
 
 /// Reads `input` to its end, storing valid records in a new run called `run_name`.
@@ -56,7 +63,28 @@ pub fn ingest(
                 }
                 batch.push(record);
             }
-            Item::Corrupt { offset, error } => {
+            Item::Trace(chunk) => {
+                flush(&mut recording, &mut batch, &mut valid)?;
+                match recording.push_trace(Some(&chunk))? {
+                    Some(counts) => {
+                        summary.trace_events += counts.events;
+                        summary.trace_lost += counts.lost;
+                        summary.trace_gaps += u64::from(counts.lost > 0);
+                    }
+                    None => summary.trace_gaps += 1,
+                }
+                valid = true;
+            }
+            Item::Corrupt {
+                offset,
+                error,
+                trace,
+            } => {
+                if trace {
+                    flush(&mut recording, &mut batch, &mut valid)?;
+                    recording.push_trace(None)?;
+                    summary.trace_gaps += 1;
+                }
                 summary.corrupt += 1;
                 if summary.corrupt <= REPORTED_CORRUPT {
                     warn(&format!("skipped corrupt frame at byte {offset}: {error}"));
@@ -69,15 +97,10 @@ pub fn ingest(
             }
         }
         if batch.len() >= STAGE_BATCH {
-            recording.push(&batch)?;
-            valid = true;
-            batch.clear();
+            flush(&mut recording, &mut batch, &mut valid)?;
         }
     }
-    if !batch.is_empty() {
-        recording.push(&batch)?;
-        valid = true;
-    }
+    flush(&mut recording, &mut batch, &mut valid)?;
     if !valid {
         if summary.corrupt > 0 {
             bail!(
@@ -89,4 +112,18 @@ pub fn ingest(
     }
     summary.run = recording.finish(summary.corrupt)?;
     Ok(summary)
+}
+
+/// Stages the records batched so far.
+fn flush(
+    recording: &mut Recording<'_>,
+    batch: &mut Vec<OwnedRecord>,
+    valid: &mut bool,
+) -> Result<()> {
+    if !batch.is_empty() {
+        recording.push(batch)?;
+        *valid = true;
+        batch.clear();
+    }
+    Ok(())
 }

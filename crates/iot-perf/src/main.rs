@@ -25,6 +25,7 @@ mod svg;
 mod svg_compare;
 mod svg_range;
 mod text;
+mod timeline;
 mod units;
 
 use std::io::Write as _;
@@ -84,21 +85,49 @@ fn write_out(output: Option<&Path>, text: &str) -> Result<()> {
     }
 }
 
-/// `export --format perfetto`: reads a capture, not the history.
-fn export_perfetto(args: &cli::ExportArgs) -> Result<u8> {
-    let (Some(path), Some(hz)) = (args.trace.as_deref(), args.ticks_per_second) else {
-        anyhow::bail!("--format perfetto needs --trace FILE and --ticks-per-second HZ");
+/// `export --format perfetto`: a run's trace from the history, or a raw capture
+/// (`--trace FILE`, the history is not opened).
+fn export_perfetto(db: &Path, args: &cli::ExportArgs) -> Result<u8> {
+    use export::perfetto::{PerfettoWriter, export_capture, parse_scope_names};
+    let given = parse_scope_names(&args.scope_names)?;
+    let out: Box<dyn std::io::Write> = match args.output.as_deref() {
+        Some(path) => Box::new(
+            std::fs::File::create(path).with_context(|| format!("writing {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
     };
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let capture = export::perfetto::decode_capture(&bytes);
-    let names = export::perfetto::parse_scope_names(&args.scope_names)?;
-    let text = export::perfetto::perfetto(&capture, hz, &names)?;
-    write_out(args.output.as_deref(), &text)?;
-    let lost: u64 = capture.events.iter().map(|e| u64::from(e.lost)).sum();
+    let out = std::io::BufWriter::with_capacity(1 << 16, out);
+    let counts = if let Some(path) = args.trace.as_deref() {
+        let Some(hz) = args.ticks_per_second else {
+            bail!("--trace FILE needs --ticks-per-second HZ (a raw capture does not say)");
+        };
+        let file =
+            std::fs::File::open(path).with_context(|| format!("reading {}", path.display()))?;
+        export_capture(std::io::BufReader::new(file), out, hz, &given)?
+    } else {
+        let history = History::open_read(db)?;
+        let run = history.run(&latest_run(&history, args.run.clone())?)?;
+        if history.trace_totals(run.id)?.is_none() {
+            bail!(
+                "run {:?} has no trace (build the firmware with the `trace` feature and stream its ring, see the README)",
+                run.name
+            );
+        }
+        let Some(hz) = args.ticks_per_second.or(history.ticks_per_second(run.id)?) else {
+            bail!(
+                "run {:?} does not say its clock rate (no session record): give --ticks-per-second HZ",
+                run.name
+            );
+        };
+        let mut names = history.trace_scope_names(run.id)?;
+        names.extend(given);
+        let mut writer = PerfettoWriter::new(out, hz, &names)?;
+        history.for_each_trace_chunk(run.id, |item| writer.item(item))?;
+        writer.finish()?
+    };
     eprintln!(
-        "perfetto: {} events, {lost} lost on the device, {} corrupt trace frames",
-        capture.events.iter().filter(|e| e.kind.is_some()).count(),
-        capture.corrupt_frames
+        "perfetto: {} events, {} lost on the device, {} damaged trace frames",
+        counts.events, counts.lost, counts.damaged
     );
     Ok(0)
 }
@@ -160,7 +189,7 @@ fn run(cli: Cli) -> Result<u8> {
     if let Command::Export(args) = &cli.command
         && let ExportFormat::Perfetto = args.format
     {
-        return export_perfetto(args);
+        return export_perfetto(&cli.db, args);
     }
     let writes = matches!(
         cli.command,
@@ -182,6 +211,12 @@ fn run(cli: Cli) -> Result<u8> {
                 "recorded run {}: {} snapshots, {} scope rows, {} other records; {} corrupt frames skipped",
                 summary.run, summary.snapshots, summary.scopes, summary.other, summary.corrupt
             );
+            if summary.trace_events > 0 || summary.trace_gaps > 0 {
+                println!(
+                    "trace: {} events, {} gaps ({} events lost on the device; a damaged trace frame is a gap of unknown size)",
+                    summary.trace_events, summary.trace_gaps, summary.trace_lost
+                );
+            }
             Ok(0)
         }
         Command::Runs {

@@ -12,6 +12,7 @@ mod damage;
 mod open;
 mod record;
 mod schema;
+mod trace;
 
 use std::path::{Path, PathBuf};
 
@@ -21,7 +22,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use iot_performance::wire::SnapshotRecord;
 
 pub use check::check;
-pub use record::RunName;
+pub use record::{Recording, RunName};
+pub use trace::{TraceDecoder, TraceItem, remove_run as remove_trace};
 
 use crate::model::{LoadedRun, Run, ScopeRow};
 

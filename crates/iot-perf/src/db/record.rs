@@ -55,7 +55,11 @@ impl History {
             bail!("a run named {name:?} already exists; pick another --run name");
         }
         let path = self.path.clone();
-        retry_busy(|| self.conn.execute_batch(STAGE)).map_err(|e| explain(&path, e))?;
+        retry_busy(|| {
+            self.conn.execute_batch(STAGE)?;
+            self.conn.execute_batch(super::trace::STAGE)
+        })
+        .map_err(|e| explain(&path, e))?;
         Ok(Recording {
             history: self,
             name,
@@ -69,6 +73,11 @@ impl History {
 }
 
 impl Recording<'_> {
+    /// The history's connection (for the staging tables of other modules).
+    pub(super) fn connection(&self) -> &Connection {
+        &self.history.conn
+    }
+
     /// Stages records (nothing reaches the history before [`Recording::finish`]).
     pub fn push(&mut self, records: &[OwnedRecord]) -> Result<()> {
         let tx = self.history.conn.transaction()?;
@@ -125,6 +134,7 @@ impl Recording<'_> {
                 "INSERT INTO main.snapshots SELECT * FROM temp.stage_snapshots ORDER BY seq;
                  INSERT INTO main.scopes SELECT * FROM temp.stage_scopes ORDER BY seq;",
             )?;
+            super::trace::store_staged(&tx, id)?;
             tx.commit()?;
             Ok(Ok(name))
         })
@@ -132,6 +142,7 @@ impl Recording<'_> {
         let _ = conn.execute_batch(
             "DROP TABLE IF EXISTS temp.stage_snapshots; DROP TABLE IF EXISTS temp.stage_scopes;",
         );
+        let _ = conn.execute_batch(super::trace::UNSTAGE);
         match stored {
             Ok(name) => Ok(name),
             Err(name) => bail!(

@@ -1,0 +1,250 @@
+//! Trace events in the history: each trace-chunk frame a run received, as the device
+//! encoded it (2 to 4 bytes per event, [`iot_performance::trace::codec`]), in arrival
+//! order, with its event count and the count of events lost before it. A trace frame that
+//! failed its checks is kept as a row without a chunk: a gap of unknown size. Reading
+//! streams the chunks through the library's [`ChunkDecoder`] (absolute times, gaps
+//! marked), so nothing holds a whole trace in memory.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use iot_performance::trace::{ChunkDecoder, TraceEvent};
+
+use super::History;
+use super::record::Recording;
+
+/// The trace table (schema 2), run on every install and upgrade.
+pub const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS trace_chunks (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    chunk BLOB,
+    events INTEGER NOT NULL,
+    lost INTEGER
+);
+CREATE INDEX IF NOT EXISTS trace_chunks_by_run ON trace_chunks(run_id, seq);
+";
+
+/// The staging table of a recording (temporary, no lock on the history).
+pub const STAGE: &str = "
+DROP TABLE IF EXISTS temp.stage_trace;
+CREATE TEMP TABLE stage_trace (seq INTEGER PRIMARY KEY, chunk BLOB, events INTEGER NOT NULL, lost INTEGER);
+";
+
+/// Drops the staging table.
+pub const UNSTAGE: &str = "DROP TABLE IF EXISTS temp.stage_trace;";
+
+/// Copies the staged chunks into the history as run `run_id` (inside the final write
+/// transaction of a recording).
+pub fn store_staged(conn: &Connection, run_id: i64) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO main.trace_chunks (run_id, seq, chunk, events, lost)
+         SELECT ?1, seq, chunk, events, lost FROM temp.stage_trace ORDER BY seq",
+        [run_id],
+    )?;
+    Ok(())
+}
+
+/// Removes the trace of run `run_id` (a history without the table has none).
+pub fn remove_run(conn: &Connection, run_id: i64) -> rusqlite::Result<()> {
+    if has_table(conn)? {
+        conn.execute("DELETE FROM trace_chunks WHERE run_id = ?1", [run_id])?;
+    }
+    Ok(())
+}
+
+fn has_table(conn: &Connection) -> rusqlite::Result<bool> {
+    conn.query_row(
+        "SELECT EXISTS(SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'trace_chunks')",
+        [],
+        |r| r.get(0),
+    )
+}
+
+/// What one trace frame held, as counted when it was staged.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChunkCounts {
+    /// Events decoded.
+    pub events: u64,
+    /// Events the device said it lost before them.
+    pub lost: u64,
+}
+
+/// Counts the events of `chunk`; `None` when it does not decode (a damaged chunk inside
+/// an intact frame).
+pub fn count(chunk: &[u8]) -> Option<ChunkCounts> {
+    let mut decoder = ChunkDecoder::new();
+    let mut counts = ChunkCounts::default();
+    for event in decoder.decode(chunk).ok()? {
+        let event = event.ok()?;
+        match event.kind {
+            Some(_) => counts.events += 1,
+            None => counts.lost += u64::from(event.lost),
+        }
+    }
+    Some(counts)
+}
+
+impl Recording<'_> {
+    /// Stages one trace frame's chunk (`None`: a trace frame that failed its checks, kept
+    /// as a gap). Returns what it counted; a chunk that does not decode is staged as a gap.
+    pub fn push_trace(&mut self, chunk: Option<&[u8]>) -> Result<Option<ChunkCounts>> {
+        let counts = chunk.and_then(count);
+        let (chunk, events, lost) = match counts {
+            Some(c) => (chunk, c.events, Some(c.lost)),
+            None => (None, 0, None),
+        };
+        self.connection().execute(
+            "INSERT INTO temp.stage_trace (chunk, events, lost) VALUES (?1, ?2, ?3)",
+            params![chunk, super::int(events), lost.map(super::int)],
+        )?;
+        Ok(counts)
+    }
+}
+
+/// What a run's trace holds, counted from its rows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TraceTotals {
+    /// Events stored.
+    pub events: u64,
+    /// Events the device reported lost.
+    pub lost: u64,
+    /// Trace frames that failed their checks (gaps of unknown size).
+    pub corrupt_frames: u64,
+}
+
+/// One item of a stored trace, in order.
+pub enum TraceItem<'a> {
+    /// A chunk (decode it with one [`ChunkDecoder`] for the whole run).
+    Chunk(&'a [u8]),
+    /// A trace frame that failed its checks: a gap of unknown size.
+    Corrupt,
+}
+
+impl History {
+    /// The totals of run `run_id`'s trace; `None` when it has none (or the history
+    /// predates traces).
+    pub fn trace_totals(&self, run_id: i64) -> Result<Option<TraceTotals>> {
+        if !has_table(&self.conn)? {
+            return Ok(None);
+        }
+        let totals = self
+            .conn
+            .query_row(
+                "SELECT COUNT(*), SUM(events), SUM(lost), SUM(chunk IS NULL) FROM trace_chunks WHERE run_id = ?1",
+                [run_id],
+                |r| {
+                    Ok((r.get::<_, i64>(0)? > 0).then(|| TraceTotals {
+                        events: r.get::<_, Option<i64>>(1).ok().flatten().unwrap_or(0) as u64,
+                        lost: r.get::<_, Option<i64>>(2).ok().flatten().unwrap_or(0) as u64,
+                        corrupt_frames: r.get::<_, Option<i64>>(3).ok().flatten().unwrap_or(0)
+                            as u64,
+                    }))
+                },
+            )
+            .optional()?
+            .flatten();
+        Ok(totals)
+    }
+
+    /// Streams run `run_id`'s trace chunks in arrival order into `each`.
+    pub fn for_each_trace_chunk(
+        &self,
+        run_id: i64,
+        mut each: impl FnMut(TraceItem<'_>) -> Result<()>,
+    ) -> Result<()> {
+        if !has_table(&self.conn)? {
+            return Ok(());
+        }
+        let mut stmt = self
+            .conn
+            .prepare("SELECT chunk FROM trace_chunks WHERE run_id = ?1 ORDER BY seq")?;
+        let mut rows = stmt.query([run_id])?;
+        while let Some(row) = rows.next()? {
+            match row.get_ref(0)?.as_blob_or_null()? {
+                Some(chunk) => each(TraceItem::Chunk(chunk))?,
+                None => each(TraceItem::Corrupt)?,
+            }
+        }
+        Ok(())
+    }
+
+    /// The device's clock rate for run `run_id`: its session record, else its scope rows.
+    pub fn ticks_per_second(&self, run_id: i64) -> Result<Option<u64>> {
+        let hz: Option<i64> = self.conn.query_row(
+            "SELECT COALESCE((SELECT ticks_per_second FROM runs WHERE id = ?1),
+                             (SELECT ticks_per_second FROM scopes WHERE run_id = ?1 AND ticks_per_second > 0 LIMIT 1))",
+            [run_id],
+            |r| r.get(0),
+        )?;
+        Ok(hz.and_then(|v| u64::try_from(v).ok()).filter(|&v| v > 0))
+    }
+
+    /// Scope names by the registry slot a trace calls them by. The device sends its whole
+    /// scope table in registration (slot) order at each report, so the k-th row of the
+    /// most complete report is slot k.
+    pub fn trace_scope_names(&self, run_id: i64) -> Result<BTreeMap<u32, String>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT name FROM scopes WHERE run_id = ?1 AND timestamp_us = (
+                 SELECT timestamp_us FROM scopes WHERE run_id = ?1
+                 GROUP BY timestamp_us ORDER BY COUNT(*) DESC, timestamp_us DESC LIMIT 1)
+             ORDER BY seq",
+        )?;
+        let names = stmt.query_map([run_id], |r| r.get::<_, String>(0))?;
+        let mut out = BTreeMap::new();
+        for (slot, name) in (0u32..).zip(names) {
+            out.insert(slot, name?);
+        }
+        Ok(out)
+    }
+}
+
+/// Decodes a stored trace item by item with one [`ChunkDecoder`], so that times run on
+/// across chunks. A gap with `lost == 0` is a gap of unknown size: a trace frame that
+/// failed its checks, or a chunk that stopped decoding part-way.
+#[derive(Debug, Default)]
+pub struct TraceDecoder {
+    decoder: ChunkDecoder,
+    last: u64,
+}
+
+impl TraceDecoder {
+    /// A decoder at the start of a run's trace.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes one stored item into `emit`.
+    pub fn item(&mut self, item: TraceItem<'_>, mut emit: impl FnMut(TraceEvent)) {
+        let damaged = match item {
+            TraceItem::Corrupt => true,
+            TraceItem::Chunk(chunk) => match self.decoder.decode(chunk) {
+                Ok(events) => {
+                    let mut damaged = false;
+                    for event in events {
+                        match event {
+                            Ok(event) => {
+                                self.last = event.time;
+                                emit(event);
+                            }
+                            Err(_) => damaged = true,
+                        }
+                    }
+                    damaged
+                }
+                Err(_) => true,
+            },
+        };
+        if damaged {
+            emit(TraceEvent {
+                kind: None,
+                id: 0,
+                value: 0,
+                time: self.last,
+                lost: 0,
+            });
+        }
+    }
+}

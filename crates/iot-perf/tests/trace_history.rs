@@ -1,0 +1,137 @@
+//! `iot-perf record` stores the trace frames of a UART capture beside its records (text
+//! and a damaged frame on the link, an overflow on the device), and `iot-perf export
+//! --format perfetto` lays the stored trace out with the run's clock rate and scope names.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers fail loudly
+
+mod common;
+mod trace_capture;
+
+use serde_json::Value;
+
+fn run(db: &std::path::Path, args: &[&str]) -> std::process::Output {
+    common::iot_perf(db).args(args).output().unwrap()
+}
+
+fn ok(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn a_recorded_trace_exports_to_perfetto_with_names_clock_and_gaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.sqlite");
+    let capture = dir.path().join("uart.bin");
+    let damaged = 90;
+    std::fs::write(
+        &capture,
+        trace_capture::capture(&common::capture(3, 5, 1.0, 0), Some(damaged)),
+    )
+    .unwrap();
+    let out = ok(&run(
+        &db,
+        &["record", "--run", "traced", capture.to_str().unwrap()],
+    ));
+    assert!(out.contains("5 snapshots, 15 scope rows"), "{out}");
+    // 120 cycles of 9 events and 300 flood markers: each is stored, lost on the device
+    // (the overflow) or inside the damaged frame.
+    let line = out.lines().find(|l| l.starts_with("trace: ")).expect(&out);
+    let numbers: Vec<u64> = line
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    let (events, gaps, lost) = (numbers[0], numbers[1], numbers[2]);
+    assert_eq!(gaps, 2, "the overflow and the damaged frame: {line}");
+    assert!(lost > 0 && events + lost < 120 * 9 + 300, "{line}");
+
+    let json = dir.path().join("trace.json");
+    let export = run(
+        &db,
+        &[
+            "export",
+            "--format",
+            "perfetto",
+            "-o",
+            json.to_str().unwrap(),
+        ],
+    );
+    ok(&export);
+    let stderr = String::from_utf8_lossy(&export.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "{events} events, {lost} lost on the device, 1 damaged"
+        )),
+        "{stderr}"
+    );
+    let doc: Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let trace = doc["traceEvents"].as_array().unwrap();
+    // Scope slot 1 is the second row of the scope table: filter_reading. At 25 MHz, cycle
+    // 1 (task 1) enters it at 50 200 ticks = 2008 µs and leaves at 61 000 = 2440 µs.
+    let slice = trace
+        .iter()
+        .find(|e| e["name"] == "filter_reading" && e["ph"] == "X")
+        .unwrap_or_else(|| panic!("no filter_reading slice"));
+    assert_eq!(slice["tid"], 1_001, "on task 1's track");
+    assert_eq!(slice["ts"].as_f64(), Some(2008.0));
+    assert_eq!(slice["dur"].as_f64(), Some(432.0));
+    let gaps: Vec<&str> = trace
+        .iter()
+        .filter(|e| e["ph"] == "i" && e["s"] == "g")
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        gaps,
+        [
+            format!("gap: {lost} events lost").as_str(),
+            "gap: corrupt frame"
+        ]
+    );
+    assert!(
+        trace
+            .iter()
+            .any(|e| e["ph"] == "X" && e["args"]["cut_by_gap"] == true),
+        "a slice open at a gap says so"
+    );
+    let counters = trace.iter().filter(|e| e["ph"] == "C").count();
+    assert!(counters > 100, "{counters} values");
+    let tracks: Vec<&str> = trace
+        .iter()
+        .filter(|e| e["name"] == "thread_name")
+        .map(|e| e["args"]["name"].as_str().unwrap())
+        .collect();
+    for track in ["task 0", "task 1", "task 2", "ISR 7", "executor"] {
+        assert!(tracks.contains(&track), "{track} in {tracks:?}");
+    }
+
+    // The run's trace goes with the run.
+    ok(&run(&db, &["runs", "remove", "traced"]));
+    let conn = rusqlite::Connection::open(&db).unwrap();
+    let rows: i64 = conn
+        .query_row("SELECT COUNT(*) FROM trace_chunks", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(rows, 0);
+}
+
+#[test]
+fn a_run_without_a_trace_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.sqlite");
+    let capture = dir.path().join("plain.bin");
+    std::fs::write(&capture, common::capture(1, 3, 1.0, 0)).unwrap();
+    let out = ok(&run(
+        &db,
+        &["record", "--run", "plain", capture.to_str().unwrap()],
+    ));
+    assert!(!out.contains("trace:"), "{out}");
+    let out = run(&db, &["export", "--format", "perfetto"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("run \"plain\" has no trace"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
