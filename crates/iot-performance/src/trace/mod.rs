@@ -19,7 +19,9 @@
 //!   functions: [`set_kind_enabled`], [`set_scope_enabled`], [`set_task_enabled`]).
 //!
 //! Chunks are compact: a delta-stamped event takes 2 to 4 bytes (see [`codec`]).
-//! [`ChunkDecoder`] turns chunks back into absolute-time events with gaps marked.
+//! [`ChunkDecoder`] turns chunks back into absolute-time events with gaps marked, and
+//! [`busy_time`] (feature `alloc`) reconstructs per-task busy time, interrupt counts and
+//! time, and CPU load per interval from them.
 //!
 //! ```
 //! use iot_performance::trace::{self, ChunkDecoder, EventKind, TraceBuffer, TraceEvent};
@@ -42,6 +44,8 @@
 //! # Ok::<(), trace::ChunkError>(())
 //! ```
 
+#[cfg(feature = "alloc")]
+mod busy;
 pub mod codec;
 mod decode;
 mod event;
@@ -51,6 +55,8 @@ mod ring;
 #[cfg(test)]
 mod tests;
 
+#[cfg(feature = "alloc")]
+pub use busy::{BusyTime, IntervalLoad, IsrBusy, TaskBusy, busy_time};
 pub use codec::{Chunk, ChunkEncoder, ChunkError};
 pub use decode::{ChunkDecoder, TraceEvent};
 pub use event::{EventKind, RawEvent};
