@@ -40,6 +40,12 @@ document.body.setAttribute('data-errors',String(window.__errors));});";
 
 /// Renders the report as HTML.
 pub fn render(r: &RunReport) -> String {
+    render_with(r, "")
+}
+
+/// Renders the report as HTML with `extra` sections (the trace timeline) after the
+/// recommendations.
+pub fn render_with(r: &RunReport, extra: &str) -> String {
     let mut s = String::new();
     let title = format!("iot-perf report — {}", r.run.name);
     let _ = write!(
@@ -66,6 +72,7 @@ pub fn render(r: &RunReport) -> String {
         comparison(&mut s, c);
     }
     recommendations(&mut s, r);
+    s.push_str(extra);
     scopes(&mut s, r);
     memory(&mut s, r);
     cpu(&mut s, r);

@@ -14,6 +14,7 @@ mod export;
 mod frames;
 mod html;
 mod html_compare;
+mod html_timeline;
 mod ingest;
 mod model;
 mod names;
@@ -265,7 +266,10 @@ fn run(cli: Cli) -> Result<u8> {
             let text = match args.format {
                 ReportFormat::Text => text::text(&report),
                 ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-                ReportFormat::Html => html::render(&report),
+                ReportFormat::Html => match html_timeline::load(&history, &data.run)? {
+                    Some(trace) => html::render_with(&report, &html_timeline::render(&trace)),
+                    None => html::render(&report),
+                },
             };
             write_out(args.output.as_deref(), &text)?;
             Ok(0)

@@ -16,6 +16,11 @@ pub fn color(names: &[&str], name: &str) -> &'static str {
     COLORS[i % COLORS.len()]
 }
 
+/// The `i`-th colour of the palette (for series numbered rather than named).
+pub fn nth(i: usize) -> &'static str {
+    COLORS[i % COLORS.len()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

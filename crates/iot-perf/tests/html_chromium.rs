@@ -8,6 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // test helpers fail loudly
 
 mod common;
+mod trace_capture;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -295,4 +296,110 @@ fn the_qemu_example_with_snapshots_fills_the_memory_and_cpu_sections() {
         "{tasks:.400}"
     );
     assert!(tasks.contains("<td>tasks</td><td>1</td>"), "{tasks:.400}");
+}
+
+/// The value of attribute `key` on the element with `id="timeline"` in `dom`.
+fn timeline_attr(dom: &str, key: &str) -> String {
+    let tl = &dom[dom.find("<div id=\"timeline\"").expect("timeline")..];
+    let tag = &tl[..tl.find('>').unwrap()];
+    let start = tag
+        .find(&format!("{key}=\""))
+        .unwrap_or_else(|| panic!("{key} missing: {tag}"))
+        + key.len()
+        + 2;
+    tag[start..start + tag[start..].find('"').unwrap()].to_owned()
+}
+
+#[test]
+fn a_traced_run_gets_a_timeline_with_lanes_slices_gaps_and_zoom() {
+    let browser = chromium();
+    let h = History::new();
+    let capture = h.dir.path().join("traced.bin");
+    std::fs::write(
+        &capture,
+        trace_capture::capture(&common::capture(3, 5, 1.0, 0), Some(90)),
+    )
+    .unwrap();
+    h.record("traced", &capture);
+    let html = h.html("traced", None);
+    // The report's five charts, the CPU load per interval and the user values.
+    let dom = check_page(browser, &html, "trace-timeline", 7);
+    let lanes: Vec<&str> = dom
+        .split("class=\"lane\" data-lane=\"")
+        .skip(1)
+        .map(|l| &l[..l.find('"').unwrap()])
+        .collect();
+    assert_eq!(
+        lanes,
+        ["main", "executor", "task 0", "task 1", "task 2", "ISR 7"],
+        "one lane per context, in order"
+    );
+    let slices = dom.matches("<rect class=\"slice").count();
+    assert!(slices > 300, "{slices} slices");
+    assert!(
+        dom.contains("data-name=\"filter_reading\""),
+        "scope slots named from the scope table"
+    );
+    assert!(dom.contains("class=\"slice cut\""), "slices cut by a gap");
+    let gaps: Vec<&str> = dom
+        .split("class=\"gap\" data-t=\"")
+        .skip(1)
+        .map(|g| {
+            let lost = g.find("data-lost=\"").unwrap() + 11;
+            &g[lost..lost + g[lost..].find('"').unwrap()]
+        })
+        .collect();
+    assert_eq!(
+        gaps.len(),
+        2,
+        "the overflow and the damaged frame: {gaps:?}"
+    );
+    assert!(gaps.contains(&"unknown") && gaps.iter().any(|g| g.parse::<u32>().is_ok()));
+    // The whole trace is in view at first.
+    assert_eq!(timeline_attr(&dom, "data-view-start"), "0.000");
+    assert_eq!(
+        timeline_attr(&dom, "data-view-end"),
+        timeline_attr(&dom, "data-span")
+    );
+    assert_eq!(
+        timeline_attr(&dom, "data-visible-slices"),
+        slices.to_string()
+    );
+    for table in ["trace-tasks", "trace-isrs"] {
+        assert!(dom.contains(&format!("<table id=\"{table}\">")), "{table}");
+    }
+    let tasks = &dom[dom.find("<table id=\"trace-tasks\">").unwrap()..];
+    let tasks = &tasks[..tasks.find("</table>").unwrap()];
+    // Task 0 ran in 40 cycles, 11 900 ticks (476 µs) a poll, 40 µs of it in ISR 7: none of
+    // its polls was in the overflow or the damaged frame.
+    assert!(
+        tasks.contains(
+            "<td>task 0</td><td>40</td><td>19.0 ms</td><td>8.0 %</td><td>1.60 ms</td><td>40</td>"
+        ),
+        "{tasks}"
+    );
+    assert!(dom.contains("<td>ISR 7</td><td>1"), "ISR runs counted");
+
+    // Zoomed to 2..6 ms: that range only, fewer slices, the axis in ms.
+    let zoomed = PathBuf::from(format!("{}#timeline=2000,6000", html.display()));
+    let out = headless(browser, 1280, &["--dump-dom".into()], &zoomed);
+    let zdom = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(timeline_attr(&zdom, "data-view-start"), "2000.000");
+    assert_eq!(timeline_attr(&zdom, "data-view-end"), "6000.000");
+    let visible: usize = timeline_attr(&zdom, "data-visible-slices").parse().unwrap();
+    assert!(
+        visible > 0 && visible * 10 < slices,
+        "{visible} of {slices} slices in 4 ms of 240"
+    );
+    assert!(zdom.contains(" ms</text>"), "axis labels in ms");
+    let shots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-screenshots");
+    let png = shots.join("trace-timeline-zoomed-1280.png");
+    let _ = std::fs::remove_file(&png);
+    headless(
+        browser,
+        1280,
+        &[format!("--screenshot={}", png.display())],
+        &zoomed,
+    );
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
 }

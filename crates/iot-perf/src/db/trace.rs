@@ -171,6 +171,28 @@ impl History {
         Ok(())
     }
 
+    /// The first `max` events of run `run_id`'s trace in order, gaps included
+    /// ([`TraceDecoder`]), and how many more it has; `None` when it has no trace.
+    pub fn trace_events(&self, run_id: i64, max: usize) -> Result<Option<(Vec<TraceEvent>, u64)>> {
+        if self.trace_totals(run_id)?.is_none() {
+            return Ok(None);
+        }
+        let mut decoder = TraceDecoder::new();
+        let mut events = Vec::new();
+        let mut more = 0u64;
+        self.for_each_trace_chunk(run_id, |item| {
+            decoder.item(item, |e| {
+                if events.len() < max {
+                    events.push(e);
+                } else if e.kind.is_some() {
+                    more += 1;
+                }
+            });
+            Ok(())
+        })?;
+        Ok(Some((events, more)))
+    }
+
     /// The device's clock rate for run `run_id`: its session record, else its scope rows.
     pub fn ticks_per_second(&self, run_id: i64) -> Result<Option<u64>> {
         let hz: Option<i64> = self.conn.query_row(

@@ -28,7 +28,12 @@ fn cycle(ring: &TraceBuffer<256>, k: u32) {
         (IsrEnter, 7, 0, 5_000),
         (IsrExit, 7, 0, 6_000),
         (ScopeExit, task, 0, 10_000 + 1_000 * task),
-        (Value, 1, i32::try_from(k).unwrap_or(0) - 40, 10_500),
+        (
+            Value,
+            1,
+            i32::try_from(k).unwrap_or(0) - 40,
+            10_100 + 1_000 * task,
+        ),
         (PollEnd, task, 0, 12_000 + 1_000 * task),
         (Idle, 0, 0, 12_500 + 1_000 * task),
     ] {
