@@ -73,7 +73,21 @@ fn decode(bytes: &[u8]) -> u64 {
     events
 }
 
-fn timed(what: &str, args: &[&str], db: &std::path::Path) -> Duration {
+/// User + system CPU time of the finished children of this process so far.
+fn children_cpu() -> Duration {
+    // SAFETY: getrusage writes one rusage struct into the zeroed value it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Runs `iot-perf ARGS`: wall time and CPU time (user + system).
+fn timed(what: &str, args: &[&str], db: &std::path::Path) -> (Duration, Duration) {
+    let cpu = children_cpu();
     let start = Instant::now();
     let out = Command::new(env!("CARGO_BIN_EXE_iot-perf"))
         .env_remove("IOT_PERF_DB")
@@ -82,7 +96,7 @@ fn timed(what: &str, args: &[&str], db: &std::path::Path) -> Duration {
         .args(args)
         .output()
         .unwrap();
-    let took = start.elapsed();
+    let took = (start.elapsed(), children_cpu() - cpu);
     assert!(
         out.status.success(),
         "{what}: {}",
@@ -132,6 +146,21 @@ fn main() {
         &db,
     );
     let json_mb = std::fs::metadata(&json).unwrap().len() as f64 / 1e6;
+    let to_null = timed(
+        "export --trace -o /dev/null",
+        &[
+            "export",
+            "--format",
+            "perfetto",
+            "--trace",
+            cap_s,
+            "--ticks-per-second",
+            "64000000",
+            "-o",
+            "/dev/null",
+        ],
+        &db,
+    );
     let record = timed("record", &["record", "--run", "bench", cap_s], &db);
     let from_history = timed(
         "export",
@@ -150,18 +179,28 @@ fn main() {
         best.as_secs_f64(),
         events as f64 / best.as_secs_f64() / 1e6
     );
-    println!(
-        "iot-perf export --format perfetto --trace (capture -> JSON): {:.2} s, {:.1} M events/s, JSON {json_mb:.0} MB",
-        from_capture.as_secs_f64(),
-        events as f64 / from_capture.as_secs_f64() / 1e6
+    let line = |what: &str, (wall, cpu): (Duration, Duration), extra: String| {
+        println!(
+            "{what}: {:.2} s wall, {:.2} s CPU, {:.1} M events/s of CPU{extra}",
+            wall.as_secs_f64(),
+            cpu.as_secs_f64(),
+            events as f64 / cpu.as_secs_f64() / 1e6
+        );
+    };
+    line(
+        "iot-perf export --format perfetto --trace (capture -> JSON)",
+        from_capture,
+        format!(", JSON {json_mb:.0} MB"),
     );
-    println!(
-        "iot-perf record (capture -> history): {:.2} s, history {db_mb:.1} MB",
-        record.as_secs_f64()
+    line("the same to /dev/null (no disk)", to_null, String::new());
+    line(
+        "iot-perf record (capture -> history)",
+        record,
+        format!(", history {db_mb:.1} MB"),
     );
-    println!(
-        "iot-perf export --format perfetto (history -> JSON): {:.2} s, {:.1} M events/s",
-        from_history.as_secs_f64(),
-        events as f64 / from_history.as_secs_f64() / 1e6
+    line(
+        "iot-perf export --format perfetto (history -> JSON)",
+        from_history,
+        String::new(),
     );
 }

@@ -45,18 +45,29 @@ pub struct ExportCounts {
     pub damaged: u64,
 }
 
+/// A time in nanoseconds, printed as microseconds (`12.345`).
+struct Micros(u128);
+
+impl std::fmt::Display for Micros {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}.{:03}", self.0 / 1000, self.0 % 1000)
+    }
+}
+
 /// The JSON side of the layout.
 struct Json<W> {
     out: W,
-    /// Ticks to microseconds.
-    us_per_tick: f64,
+    /// Ticks per second of the device clock.
+    hz: u128,
     /// Scope names by slot, already JSON-quoted.
     names: BTreeMap<u32, String>,
 }
 
 impl<W: Write> Json<W> {
-    fn ts(&mut self, ticks: u64) -> f64 {
-        ticks as f64 * self.us_per_tick
+    /// `ticks` as microseconds with three decimals (whole nanoseconds, integer
+    /// arithmetic: exact, and much cheaper to print than a float).
+    fn ts(&self, ticks: u64) -> Micros {
+        Micros(u128::from(ticks) * 1_000_000_000 / self.hz)
     }
 
     fn slice_name(&mut self, name: SliceName) -> std::io::Result<()> {
@@ -163,7 +174,7 @@ impl<W: Write> PerfettoWriter<W> {
         Ok(Self {
             json: Json {
                 out,
-                us_per_tick: 1e6 / ticks_per_second as f64,
+                hz: u128::from(ticks_per_second),
                 names,
             },
             layout: Layout::new(),
