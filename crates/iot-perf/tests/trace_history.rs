@@ -135,3 +135,45 @@ fn a_run_without_a_trace_says_so() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn a_history_from_before_traces_is_upgraded_and_then_keeps_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("old.sqlite");
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/history-unversioned.sqlite"
+        ),
+        &db,
+    )
+    .unwrap();
+    // Read as it is: its runs have no trace.
+    let out = run(&db, &["export", "--format", "perfetto", "--run", "a"]);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has no trace"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let capture = dir.path().join("uart.bin");
+    std::fs::write(
+        &capture,
+        trace_capture::capture(&common::capture(3, 5, 1.0, 0), None),
+    )
+    .unwrap();
+    let out = common::iot_perf(&db)
+        .args(["record", "--run", "t", capture.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("upgraded it to schema"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(ok(&out).contains("trace: "));
+    let json = ok(&run(&db, &["export", "--format", "perfetto", "--run", "t"]));
+    let doc: Value = serde_json::from_str(&json).unwrap();
+    assert!(doc["traceEvents"].as_array().unwrap().len() > 500);
+    let check = run(&db, &["check"]);
+    assert!(ok(&check).contains("intact"));
+}
