@@ -83,20 +83,22 @@ pub struct TraceView {
     pub scope_names: BTreeMap<u32, String>,
 }
 
-/// The trace of `run`, when it has one and its clock rate is known.
-pub fn load(history: &History, run: &Run) -> Result<Option<TraceView>> {
-    let Some(ticks_per_second) = history.ticks_per_second(run.id)? else {
-        return Ok(None);
-    };
+/// The timeline section for `run`, when it has a trace.
+pub fn section(history: &History, run: &Run) -> Result<Option<String>> {
     let Some((events, left_out)) = history.trace_events(run.id, MAX_EVENTS)? else {
         return Ok(None);
     };
-    Ok(Some(TraceView {
+    let Some(ticks_per_second) = history.ticks_per_second(run.id)? else {
+        return Ok(Some(
+            "<h2>Timeline</h2><p>Not drawn: this run has a trace but does not say its clock rate (no session record and no scope rows). `iot-perf export --format perfetto --ticks-per-second HZ` exports it.</p>".to_owned(),
+        ));
+    };
+    Ok(Some(render(&TraceView {
         events,
         left_out,
         ticks_per_second,
         scope_names: history.trace_scope_names(run.id)?,
-    }))
+    })))
 }
 
 /// Collects the layout for drawing.

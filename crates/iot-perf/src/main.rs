@@ -266,8 +266,8 @@ fn run(cli: Cli) -> Result<u8> {
             let text = match args.format {
                 ReportFormat::Text => text::text(&report),
                 ReportFormat::Json => serde_json::to_string_pretty(&report)? + "\n",
-                ReportFormat::Html => match html_timeline::load(&history, &data.run)? {
-                    Some(trace) => html::render_with(&report, &html_timeline::render(&trace)),
+                ReportFormat::Html => match html_timeline::section(&history, &data.run)? {
+                    Some(timeline) => html::render_with(&report, &timeline),
                     None => html::render(&report),
                 },
             };

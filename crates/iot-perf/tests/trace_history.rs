@@ -177,3 +177,41 @@ fn a_history_from_before_traces_is_upgraded_and_then_keeps_one() {
     let check = run(&db, &["check"]);
     assert!(ok(&check).contains("intact"));
 }
+
+#[test]
+fn a_trace_without_a_session_needs_the_clock_rate_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.sqlite");
+    let capture = dir.path().join("trace-only.bin");
+    std::fs::write(&capture, trace_capture::trace_frames().concat()).unwrap();
+    let out = ok(&run(
+        &db,
+        &["record", "--run", "bare", capture.to_str().unwrap()],
+    ));
+    assert!(out.contains("0 snapshots, 0 scope rows"), "{out}");
+    assert!(out.contains("trace: "), "{out}");
+    let out = run(&db, &["export", "--format", "perfetto"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("give --ticks-per-second"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = ok(&run(
+        &db,
+        &[
+            "export",
+            "--format",
+            "perfetto",
+            "--ticks-per-second",
+            "25000000",
+        ],
+    ));
+    // Without a scope table, scopes keep their slot numbers.
+    assert!(json.contains("\"name\":\"scope 1\""), "{json:.400}");
+    let html = ok(&run(&db, &["report", "--format", "html"]));
+    assert!(
+        html.contains("has a trace but does not say its clock rate"),
+        "{html:.400}"
+    );
+}
