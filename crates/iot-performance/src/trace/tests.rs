@@ -169,7 +169,8 @@ fn recover_keeps_a_used_buffer_and_empties_garbage() {
     ring.write(EventKind::Marker, 1, 0, 1);
     assert!(ring.recover());
     assert_eq!(ring.dump(0, &mut [0u8; 32]).events, 1);
-    ring.magic
+    ring.core
+        .magic
         .store(0xDEAD_BEEF, portable_atomic::Ordering::Relaxed);
     assert!(!ring.recover());
     assert_eq!(ring.dump(0, &mut [0u8; 32]).events, 0);
