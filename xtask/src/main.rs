@@ -8,6 +8,7 @@
 
 mod firmware;
 mod qemu;
+mod qemu_trace;
 mod size;
 mod size_parts;
 
