@@ -56,7 +56,7 @@ impl TraceOutput {
 }
 
 fn from_hex(hex: &str) -> Result<Vec<u8>, String> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return Err(format!("odd hex length {}", hex.len()));
     }
     (0..hex.len())
