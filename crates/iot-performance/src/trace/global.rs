@@ -6,15 +6,16 @@ use portable_atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use super::event::EventKind;
 use super::filter;
-use super::ring::{Core, TraceBuffer};
+use super::ring::{Core, Shape, TraceBuffer};
 use crate::timing::{SlotCounters, scope_slot_index};
 
 /// The installed ring's bookkeeping (null: tracing off); set once, never changed. Its
 /// slots follow it in memory (`TraceBuffer` is `repr(C)`).
 static RING: AtomicPtr<Core> = AtomicPtr::new(ptr::null_mut());
-/// The installed ring's `SHIFT` (it holds `1 << SHIFT` slots); stored before `RING`. A
-/// writer that sees the ring but an older 0 uses its first slot only: still inside it.
-static SHIFT: AtomicU32 = AtomicU32::new(0);
+/// The installed ring's shape: `[shift, mask]` (it holds `mask + 1 = 1 << shift` slots),
+/// side by side (one address for both); stored before `RING`. A writer that sees the ring
+/// but an older mask 0 uses its first slot only: still inside it.
+static SHAPE: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
 
 /// Makes `buffer` the ring the instrumentation writes to: scopes, Embassy hooks,
 /// interrupt guards, markers and values. The first call wins (the ring never changes
@@ -25,7 +26,9 @@ pub fn install<const N: usize>(buffer: &'static TraceBuffer<N>) -> bool {
         if !RING.load(Ordering::Relaxed).is_null() {
             return false;
         }
-        SHIFT.store(TraceBuffer::<N>::SHIFT, Ordering::Relaxed);
+        let shape = TraceBuffer::<N>::SHAPE;
+        SHAPE[0].store(shape.shift, Ordering::Relaxed);
+        SHAPE[1].store(shape.mask, Ordering::Relaxed);
         RING.store(ptr::from_ref(buffer.core()).cast_mut(), Ordering::Release);
         true
     })
@@ -50,7 +53,11 @@ fn ring() -> Option<&'static Core> {
 fn write(ring: &Core, kind: EventKind, id: u32, value: i32, stamp: u32) {
     if filter::kind_enabled(kind) {
         let (bits, arg) = Core::encode(kind, id, value);
-        ring.write(SHIFT.load(Ordering::Relaxed), bits, arg, stamp, || {});
+        let shape = Shape {
+            shift: SHAPE[0].load(Ordering::Relaxed),
+            mask: SHAPE[1].load(Ordering::Relaxed),
+        };
+        ring.write(shape, bits, arg, stamp);
     }
 }
 

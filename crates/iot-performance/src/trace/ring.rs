@@ -84,6 +84,13 @@ fn tag(index: u32, shift: u32) -> u32 {
     (index >> shift) & 0xFFFF
 }
 
+/// The size of a ring: `1 << shift` slots, `mask = (1 << shift) - 1`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Shape {
+    pub(super) shift: u32,
+    pub(super) mask: u32,
+}
+
 impl Core {
     /// The `meta` bits of an event besides tag and busy bit, and its argument word.
     #[inline(always)]
@@ -98,15 +105,15 @@ impl Core {
 
     /// The slot of `index`.
     ///
-    /// `shift` must be at most the `SHIFT` of the `TraceBuffer` this `Core` heads (a
-    /// smaller one only uses fewer of its slots).
+    /// `shape.mask` must be at most the `N - 1` of the `TraceBuffer<N>` this `Core` heads
+    /// (a smaller one only uses fewer of its slots).
     #[inline(always)]
-    fn slot(&self, shift: u32, index: u32) -> &Slot {
-        let mask = (1u32 << shift) - 1;
+    fn slot(&self, shape: Shape, index: u32) -> &Slot {
+        let mask = shape.mask;
         // SAFETY: a `Core` exists only as the first field of a `#[repr(C)]`
         // `TraceBuffer<N>` (its fields are private to this module and only
         // `TraceBuffer::new` builds one), whose `[Slot; N]` follows it with no padding
-        // (asserted in `TraceBuffer::SHIFT`); `index & mask < 1 << shift <= N`, so the
+        // (asserted in `TraceBuffer::SHIFT`); `index & mask <= mask <= N - 1`, so the
         // pointer stays inside that array, and the reference lives as long as `self`.
         unsafe {
             &*core::ptr::from_ref(self)
@@ -117,12 +124,53 @@ impl Core {
     }
 
     /// Records the event `bits` (kind, value id) with `arg` and `stamp` into the ring of
-    /// `1 << shift` slots this heads; `preempted` runs between the claim and the
-    /// publication (tests stand an interrupt there).
+    /// `1 << shift` slots this heads: on firmware (`target_os = "none"`) with interrupts
+    /// masked ([`Core::write_masked`]), elsewhere lock-free ([`Core::write_lock_free`]).
     #[inline(always)]
-    pub(super) fn write(
+    pub(super) fn write(&self, shape: Shape, bits: u32, arg: u32, stamp: u32) {
+        #[cfg(target_os = "none")]
+        self.write_masked(shape, bits, arg, stamp);
+        #[cfg(not(target_os = "none"))]
+        self.write_lock_free(shape, bits, arg, stamp, || {});
+    }
+
+    /// The firmware write: the whole event in one critical section of about fifteen
+    /// instructions (on a single-core MCU, interrupts masked; the application's
+    /// `critical-section` implementation decides). No writer is ever preempted half-way,
+    /// so no slot is ever found busy and nothing is dropped; readers, which take no
+    /// critical section, still see the busy bit while the event is written (a reader on
+    /// another core).
+    #[inline(always)]
+    pub(super) fn write_masked(&self, shape: Shape, bits: u32, arg: u32, stamp: u32) {
+        // SAFETY: released below on every path; nothing in between can panic or unwind
+        // (index arithmetic wraps, the slot index is masked), and no other critical
+        // section is entered meanwhile. (`critical_section::with` is the same pair, but
+        // its closure is not always inlined: a call and a captured frame per event.)
+        let restore = unsafe { critical_section::acquire() };
+        let index = self.head.load(Ordering::Relaxed);
+        // Inline (no call: the function stays a leaf that saves no registers).
+        let refused = self.frozen.load(Ordering::Relaxed)
+            && index.wrapping_sub(self.limit.load(Ordering::Relaxed)) as i32 >= 0;
+        if !refused {
+            self.head.store(index.wrapping_add(1), Ordering::Relaxed);
+            let slot = self.slot(shape, index);
+            let published = tag(index, shape.shift) << 16 | bits;
+            slot.meta.store(published | BUSY, Ordering::Relaxed);
+            fence(Ordering::Release);
+            slot.stamp.store(stamp, Ordering::Relaxed);
+            slot.arg.store(arg, Ordering::Relaxed);
+            slot.meta.store(published, Ordering::Release);
+        }
+        // SAFETY: the state `acquire` returned above, released once.
+        unsafe { critical_section::release(restore) };
+    }
+
+    /// The lock-free write (threads on a host; any context); `preempted` runs between
+    /// the claim and the publication (tests stand an interrupt there).
+    #[inline(always)]
+    pub(super) fn write_lock_free(
         &self,
-        shift: u32,
+        shape: Shape,
         bits: u32,
         arg: u32,
         stamp: u32,
@@ -132,8 +180,8 @@ impl Core {
         if self.frozen.load(Ordering::Relaxed) && self.past_limit(index) {
             return;
         }
-        let slot = self.slot(shift, index);
-        let tag = tag(index, shift);
+        let slot = self.slot(shape, index);
+        let tag = tag(index, shape.shift);
         let claim = tag << 16 | BUSY | bits;
         let current = slot.meta.load(Ordering::Relaxed);
         // Free: never written, or published (or tombstoned) by an earlier lap.
@@ -156,8 +204,8 @@ impl Core {
         preempted();
         // Only the claimant writes a claimed slot: a plain store publishes it.
         slot.meta.store(claim & !BUSY, Ordering::Release);
-        if self.head.load(Ordering::Relaxed).wrapping_sub(index) > 1 << shift {
-            self.lapped(shift, index, claim & !BUSY);
+        if self.head.load(Ordering::Relaxed).wrapping_sub(index) > shape.mask.wrapping_add(1) {
+            self.lapped(shape, index, claim & !BUSY);
         }
     }
 
@@ -181,12 +229,12 @@ impl Core {
     /// returns this older event in its place.
     #[cold]
     #[inline(never)]
-    fn lapped(&self, shift: u32, index: u32, published: u32) {
+    fn lapped(&self, shape: Shape, index: u32, published: u32) {
         let head = self.head.load(Ordering::Relaxed);
-        let laps = head.wrapping_sub(1).wrapping_sub(index) >> shift;
-        let newest = index.wrapping_add(laps << shift);
-        let tombstone = tag(newest, shift) << 16 | TOMBSTONE;
-        let slot = self.slot(shift, index);
+        let laps = head.wrapping_sub(1).wrapping_sub(index) >> shape.shift;
+        let newest = index.wrapping_add(laps << shape.shift);
+        let tombstone = tag(newest, shape.shift) << 16 | TOMBSTONE;
+        let slot = self.slot(shape, index);
         if slot
             .meta
             .compare_exchange(published, tombstone, Ordering::Relaxed, Ordering::Relaxed)
@@ -243,6 +291,12 @@ impl<const N: usize> TraceBuffer<N> {
         // The slots follow the bookkeeping with no padding: `Core::slot` relies on it.
         assert!(core::mem::offset_of!(Self, slots) == core::mem::size_of::<Core>());
         N.trailing_zeros()
+    };
+
+    /// This ring's [`Shape`].
+    pub(super) const SHAPE: Shape = Shape {
+        shift: Self::SHIFT,
+        mask: N as u32 - 1,
     };
 
     /// An empty ring (for a `static`).
@@ -302,7 +356,7 @@ impl<const N: usize> TraceBuffer<N> {
     #[inline]
     pub fn write(&self, kind: EventKind, id: u32, value: i32, stamp: u32) {
         let (bits, arg) = Core::encode(kind, id, value);
-        self.core.write(Self::SHIFT, bits, arg, stamp, || {});
+        self.core.write(Self::SHAPE, bits, arg, stamp);
     }
 
     /// The bookkeeping the installed ring is written through ([`Core::write`] with
@@ -321,7 +375,7 @@ impl<const N: usize> TraceBuffer<N> {
         preempted: impl FnOnce(),
     ) {
         self.core
-            .write(Self::SHIFT, u32::from(kind.code()), id, stamp, preempted);
+            .write_lock_free(Self::SHAPE, u32::from(kind.code()), id, stamp, preempted);
     }
 
     fn read(&self, index: u32) -> Read {
