@@ -141,6 +141,7 @@ impl Core {
     /// critical section, still see the busy bit while the event is written (a reader on
     /// another core).
     #[inline(always)]
+    #[cfg_attr(not(target_os = "none"), allow(dead_code))] // host tests call it
     pub(super) fn write_masked(&self, shape: Shape, bits: u32, arg: u32, stamp: u32) {
         // SAFETY: released below on every path; nothing in between can panic or unwind
         // (index arithmetic wraps, the slot index is masked), and no other critical
@@ -168,6 +169,7 @@ impl Core {
     /// The lock-free write (threads on a host; any context); `preempted` runs between
     /// the claim and the publication (tests stand an interrupt there).
     #[inline(always)]
+    #[cfg_attr(target_os = "none", allow(dead_code))]
     pub(super) fn write_lock_free(
         &self,
         shape: Shape,
@@ -210,6 +212,7 @@ impl Core {
     }
 
     /// True when the ring is frozen at or before `index` (the write is refused).
+    #[cfg_attr(target_os = "none", allow(dead_code))]
     #[cold]
     #[inline(never)]
     fn past_limit(&self, index: u32) -> bool {
@@ -217,6 +220,7 @@ impl Core {
             && index.wrapping_sub(self.limit.load(Ordering::Relaxed)) as i32 >= 0
     }
 
+    #[cfg_attr(target_os = "none", allow(dead_code))]
     #[cold]
     #[inline(never)]
     fn drop_one(&self) {
@@ -227,6 +231,7 @@ impl Core {
     /// slot may have found it busy and dropped its own event. The slot then says "lost"
     /// for the newest index that fell on it, so that the reader neither stalls there nor
     /// returns this older event in its place.
+    #[cfg_attr(target_os = "none", allow(dead_code))]
     #[cold]
     #[inline(never)]
     fn lapped(&self, shape: Shape, index: u32, published: u32) {
