@@ -1,17 +1,26 @@
 //! [`TraceBuffer`]: the ring the events go into, safe from interrupts and threads.
 //!
-//! A writer reserves an index with one `fetch_add` on the head, then claims the slot with
-//! a compare-and-swap on its `meta` word (the index's lap tag with a *busy* bit), stores
-//! the stamp and argument, and publishes the slot with a plain release store (only the
-//! claimant writes a claimed slot). No writer waits for another: one that finds its slot
-//! still busy (a writer it preempted a whole lap earlier, or a thread on another core)
-//! drops its event; the preempted writer, seeing on publication that the ring has lapped
-//! it, leaves a *tombstone* with the newest lap's tag instead, so that the reader reports
-//! both events as lost and never stalls on them. A reader checks `meta` before and after
-//! copying a slot (a per-slot sequence lock): a slot overwritten while it was read is
-//! counted as lost, never returned torn. On chips without compare-and-swap the atomics
-//! are `portable-atomic`'s, configured by the application (its `critical-section` or
-//! `unsafe-assume-single-core` feature).
+//! **On firmware** (`target_os = "none"`) a writer stores the whole event inside one
+//! critical section of about fifteen instructions (on a single-core MCU: interrupts
+//! masked, never waiting for anything), marking the slot *busy* while it writes: the
+//! cheapest interrupt-safe write there is, and no event is ever dropped for a half-written
+//! slot.
+//!
+//! **Elsewhere** (threads on a host) the write is lock-free: a writer reserves an index
+//! with one `fetch_add` on the head, claims the slot with a compare-and-swap on its `meta`
+//! word (the index's lap tag with the busy bit), stores the stamp and argument, and
+//! publishes the slot with a plain release store (only the claimant writes a claimed
+//! slot). No writer waits for another: one that finds its slot still busy (a writer it
+//! preempted a whole lap earlier, or a thread on another core) drops its event; the
+//! preempted writer, seeing on publication that the ring has lapped it, leaves a
+//! *tombstone* with the newest lap's tag instead, so that the reader reports both events
+//! as lost and never stalls on them.
+//!
+//! A reader takes no lock: it checks `meta` before and after copying a slot (a per-slot
+//! sequence lock), so a slot overwritten while it was read is counted as lost, never
+//! returned torn. On chips without compare-and-swap the atomics are `portable-atomic`'s,
+//! configured by the application (its `critical-section` or `unsafe-assume-single-core`
+//! feature).
 //!
 //! Every field is an atomic integer, so any bit pattern is a valid `TraceBuffer`: it may
 //! live in a `.uninit` section and be read back after a reset ([`TraceBuffer::recover`]).
