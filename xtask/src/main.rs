@@ -11,6 +11,7 @@ mod qemu;
 mod qemu_trace;
 mod size;
 mod size_parts;
+mod size_trace;
 
 use std::env;
 use std::process::{Command, ExitCode};

@@ -318,7 +318,9 @@ impl<const N: usize> TraceBuffer<N> {
         let _ = Self::SHIFT;
         Self {
             core: Core {
-                magic: AtomicU32::new(MAGIC),
+                // Zero, like every field: a `static` ring goes to `.bss` (no flash for
+                // its image). `start_fresh` writes the magic word.
+                magic: AtomicU32::new(0),
                 head: AtomicU32::new(0),
                 dropped: AtomicU32::new(0),
                 cursor: AtomicU32::new(0),
@@ -355,8 +357,9 @@ impl<const N: usize> TraceBuffer<N> {
     }
 
     /// Keeps what a buffer in a `.uninit` section held before a reset: true when it carries
-    /// the ring's magic word (it was in use), false when it was garbage and was emptied.
-    /// Call it once at start-up, before anything writes to the ring.
+    /// the ring's magic word (written by [`TraceBuffer::start_fresh`] and by this function
+    /// when it empties a buffer), false when it was garbage — or never started — and was
+    /// emptied. Call it once at start-up, before anything writes to the ring.
     pub fn recover(&self) -> bool {
         if self.core.magic.load(Ordering::Acquire) == MAGIC {
             true

@@ -166,6 +166,8 @@ fn trigger_freezes_the_ring_after_the_given_events() {
 #[test]
 fn recover_keeps_a_used_buffer_and_empties_garbage() {
     let ring = TraceBuffer::<4>::new();
+    // A ring never started carries no magic word: recovering it empties it (it was).
+    assert!(!ring.recover());
     ring.write(EventKind::Marker, 1, 0, 1);
     assert!(ring.recover());
     assert_eq!(ring.dump(0, &mut [0u8; 32]).events, 1);
