@@ -124,12 +124,20 @@ async fn main(spawner: Spawner) {
     let traced = scope_cost();
     let per_event = traced.saturating_sub(untraced) / 2;
     let marker = marker_cost();
-    println!("trace: {per_event} instructions per event (scope enter+exit {traced}, untraced {untraced})");
+    println!(
+        "trace: {per_event} instructions per event (scope enter+exit {traced}, untraced {untraced})"
+    );
     println!("trace: {marker} instructions per marker (clock read included)");
-    println!("trace: {untraced} instructions per scope with the feature compiled, no ring installed");
+    println!(
+        "trace: {untraced} instructions per scope with the feature compiled, no ring installed"
+    );
     // A regression guard; chips without compare-and-swap (riscv32imc) pay a critical
     // section per atomic operation.
-    let limit = if cfg!(target_has_atomic = "32") { 80 } else { 120 };
+    let limit = if cfg!(target_has_atomic = "32") {
+        80
+    } else {
+        120
+    };
     check(
         "trace_event_cost_measured",
         per_event > 0 && per_event <= limit,
@@ -221,9 +229,8 @@ pub fn post_mortem() -> ! {
         dumped += info.events;
     }
     println!("trace-dump: end ({dumped} events)");
-    let ends_at_marker = last.is_some_and(|e: TraceEvent| {
-        e.kind == Some(EventKind::Marker) && e.id == FAULT_MARKER
-    });
+    let ends_at_marker =
+        last.is_some_and(|e: TraceEvent| e.kind == Some(EventKind::Marker) && e.id == FAULT_MARKER);
     check(
         "post_mortem_dump_ends_at_the_fault",
         dumped > 10 && ends_at_marker,

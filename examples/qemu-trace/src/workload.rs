@@ -158,7 +158,10 @@ pub fn compare(
     check(
         "cpu_load_per_interval",
         busy.intervals.len() as u64 >= crate::RUN_MS - 1
-            && busy.intervals.iter().all(|i| (0.0..=1.0).contains(&i.load()))
+            && busy
+                .intervals
+                .iter()
+                .all(|i| (0.0..=1.0).contains(&i.load()))
             && busy.load() > 0.0,
         format_args!("{} intervals, load {}", busy.intervals.len(), busy.load()),
     );
