@@ -80,6 +80,22 @@ pub const QEMU_SUITES: &[Firmware] = &[
         target: "riscv32imac-unknown-none-elf",
         machine: "virt",
     },
+    // The event trace: cost per event, reconstruction, post-mortem dump (issue 14).
+    Firmware {
+        example: "qemu-trace",
+        target: "thumbv7m-none-eabi",
+        machine: "mps2-an385",
+    },
+    Firmware {
+        example: "qemu-trace",
+        target: "riscv32imac-unknown-none-elf",
+        machine: "virt",
+    },
+    Firmware {
+        example: "qemu-trace",
+        target: "riscv32imc-unknown-none-elf",
+        machine: "virt",
+    },
 ];
 
 /// The workspace root (xtask lives one level below it).

@@ -8,8 +8,10 @@
 
 mod firmware;
 mod qemu;
+mod qemu_trace;
 mod size;
 mod size_parts;
+mod size_trace;
 
 use std::env;
 use std::process::{Command, ExitCode};

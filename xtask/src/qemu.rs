@@ -16,6 +16,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::firmware::{Firmware, QEMU_SUITES, cargo_in, release_elf};
+use crate::qemu_trace::TraceOutput;
 
 /// Longest a firmware may run (it needs well under a second of host time).
 const TIMEOUT: Duration = Duration::from_secs(120);
@@ -28,11 +29,12 @@ pub fn run() -> Result<(), String> {
         .collect();
     if suites.is_empty() {
         return Err(format!(
-            "no QEMU firmware named {only:?} (the examples: qemu-cortex-m, qemu-riscv, qemu-seed)"
+            "no QEMU firmware named {only:?} (the examples: qemu-cortex-m, qemu-riscv, qemu-seed, qemu-trace)"
         ));
     }
     crate::ensure_targets(&suites.iter().map(|f| f.target).collect::<Vec<_>>())?;
     let (mut passed, mut failed) = (0u32, 0u32);
+    let mut trace_costs = Vec::new();
     for firmware in suites {
         let suite = format!("{}/{}", firmware.example, firmware.target);
         crate::run(cargo_in(firmware.example).args([
@@ -48,12 +50,36 @@ pub fn run() -> Result<(), String> {
         let (p, f, finished) = tally(&suite, &output);
         passed += p;
         failed += f;
+        let trace = TraceOutput::parse(&output);
+        if firmware.example == "qemu-trace" {
+            // The post-mortem dump the fault handler printed must decode here, on the host.
+            match trace.check_dump() {
+                Ok(events) => {
+                    passed += 1;
+                    println!(
+                        "test {suite}::post_mortem_dump_decodes_on_the_host ... ok ({events} events)"
+                    );
+                }
+                Err(why) => {
+                    failed += 1;
+                    println!(
+                        "test {suite}::post_mortem_dump_decodes_on_the_host ... FAILED ({why})"
+                    );
+                }
+            }
+        }
+        if let Some(cost) = trace.cost {
+            trace_costs.push(format!("{cost} [{suite}]"));
+        }
         if !finished || code != Some(f as i32) {
             failed += 1;
             println!(
                 "test {suite}::completes ... FAILED (exit {code:?}, report finished: {finished})"
             );
         }
+    }
+    for cost in &trace_costs {
+        println!("{cost}");
     }
     println!("qemu: {passed} passed, {failed} failed");
     if failed == 0 {

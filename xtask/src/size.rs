@@ -73,7 +73,7 @@ pub fn run() -> Result<(), String> {
         );
     }
     print_breakdowns(&breakdowns);
-    Ok(())
+    crate::size_trace::run(&llvm_size)
 }
 
 /// "64 / 8 (default)" or "scopes / tasks".
@@ -210,7 +210,7 @@ pub fn classify(sysv: &str) -> Footprint {
 
 /// `tool` (`llvm-size`, `llvm-nm`) from the `llvm-tools` rustup component (installed if
 /// missing).
-fn llvm_tool(tool: &str) -> Result<String, String> {
+pub(crate) fn llvm_tool(tool: &str) -> Result<String, String> {
     let sysroot = capture(Command::new("rustc").args(["--print", "sysroot"]))?;
     let host = capture(Command::new("rustc").arg("-vV"))?
         .lines()

@@ -129,7 +129,7 @@ fn _embassy_trace_task_exec_begin(_executor_id: u32, task_id: u32) {
     with_table(|t| {
         t.exec_begin(task_id, now);
         #[cfg(feature = "trace")]
-        crate::trace::task_event(crate::trace::EventKind::PollBegin, t.index(task_id));
+        crate::trace::task_event(crate::trace::EventKind::PollBegin, t.index(task_id), now);
     });
 }
 
@@ -139,7 +139,7 @@ fn _embassy_trace_task_exec_end(_executor_id: u32, task_id: u32) {
     with_table(|t| {
         t.exec_end(task_id, now);
         #[cfg(feature = "trace")]
-        crate::trace::task_event(crate::trace::EventKind::PollEnd, t.index(task_id));
+        crate::trace::task_event(crate::trace::EventKind::PollEnd, t.index(task_id), now);
     });
 }
 
@@ -149,6 +149,6 @@ fn _embassy_trace_task_ready_begin(_executor_id: u32, task_id: u32) {
     with_table(|t| {
         t.ready(task_id, now);
         #[cfg(feature = "trace")]
-        crate::trace::task_event(crate::trace::EventKind::TaskReady, t.index(task_id));
+        crate::trace::task_event(crate::trace::EventKind::TaskReady, t.index(task_id), now);
     });
 }

@@ -140,12 +140,10 @@ impl IsrStats {
     #[inline]
     pub fn enter(&self) -> IsrTimer<'_> {
         record_entry();
+        let start = crate::clock::try_now();
         #[cfg(feature = "trace")]
-        crate::trace::isr_enter(0);
-        IsrTimer {
-            stats: self,
-            start: crate::clock::try_now(),
-        }
+        crate::trace::isr_at(crate::trace::EventKind::IsrEnter, start);
+        IsrTimer { stats: self, start }
     }
 
     fn record(&self, duration: Option<u64>) {
@@ -184,12 +182,14 @@ pub struct IsrTimer<'a> {
 impl Drop for IsrTimer<'_> {
     #[inline]
     fn drop(&mut self) {
+        let end = self.start.and(crate::clock::try_now());
         let duration = self
             .start
-            .and_then(|start| crate::clock::try_now().map(|end| end.saturating_sub(start)));
+            .zip(end)
+            .map(|(start, end)| end.saturating_sub(start));
         self.stats.record(duration);
         #[cfg(feature = "trace")]
-        crate::trace::isr_exit(0);
+        crate::trace::isr_at(crate::trace::EventKind::IsrExit, end);
     }
 }
 

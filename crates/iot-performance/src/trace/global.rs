@@ -1,48 +1,21 @@
 //! The installed ring that the instrumentation writes to, and the emit functions.
 
 use core::ptr;
-use core::sync::atomic::fence;
 
-use portable_atomic::{AtomicPtr, Ordering};
+use portable_atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use super::event::EventKind;
 use super::filter;
-use super::ring::TraceBuffer;
+use super::ring::{Core, Shape, TraceBuffer};
 use crate::timing::{SlotCounters, scope_slot_index};
 
-/// The operations of one `TraceBuffer<N>`, for the installed ring whose `N` is erased.
-struct Ops {
-    write: fn(*const (), EventKind, u32, i32, u32),
-    trigger: fn(*const (), u32),
-}
-
-/// The installed ring (null: tracing off); set once, never changed.
-static RING: AtomicPtr<()> = AtomicPtr::new(ptr::null_mut());
-/// Its operations; stored before `RING` is published.
-static OPS: AtomicPtr<Ops> = AtomicPtr::new(ptr::null_mut());
-
-fn write_erased<const N: usize>(ring: *const (), kind: EventKind, id: u32, value: i32, stamp: u32) {
-    // SAFETY: `ring` is the `&'static TraceBuffer<N>` given to `install`, which stored this
-    // very function (the same `N`) beside it; it lives forever and is only read through
-    // atomics.
-    let ring = unsafe { &*ring.cast::<TraceBuffer<N>>() };
-    ring.write(kind, id, value, stamp);
-}
-
-fn trigger_erased<const N: usize>(ring: *const (), after: u32) {
-    // SAFETY: as in `write_erased`.
-    let ring = unsafe { &*ring.cast::<TraceBuffer<N>>() };
-    ring.trigger(after);
-}
-
-struct OpsOf<const N: usize>;
-
-impl<const N: usize> OpsOf<N> {
-    const OPS: Ops = Ops {
-        write: write_erased::<N>,
-        trigger: trigger_erased::<N>,
-    };
-}
+/// The installed ring's bookkeeping (null: tracing off); set once, never changed. Its
+/// slots follow it in memory (`TraceBuffer` is `repr(C)`).
+static RING: AtomicPtr<Core> = AtomicPtr::new(ptr::null_mut());
+/// The installed ring's shape: `[shift, mask]` (it holds `mask + 1 = 1 << shift` slots),
+/// side by side (one address for both); stored before `RING`. A writer that sees the ring
+/// but an older mask 0 uses its first slot only: still inside it.
+static SHAPE: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
 
 /// Makes `buffer` the ring the instrumentation writes to: scopes, Embassy hooks,
 /// interrupt guards, markers and values. The first call wins (the ring never changes
@@ -53,12 +26,10 @@ pub fn install<const N: usize>(buffer: &'static TraceBuffer<N>) -> bool {
         if !RING.load(Ordering::Relaxed).is_null() {
             return false;
         }
-        let ops: &'static Ops = &OpsOf::<N>::OPS;
-        OPS.store(ptr::from_ref(ops).cast_mut(), Ordering::Relaxed);
-        RING.store(
-            ptr::from_ref(buffer).cast::<()>().cast_mut(),
-            Ordering::Release,
-        );
+        let shape = TraceBuffer::<N>::SHAPE;
+        SHAPE[0].store(shape.shift, Ordering::Relaxed);
+        SHAPE[1].store(shape.mask, Ordering::Relaxed);
+        RING.store(ptr::from_ref(buffer.core()).cast_mut(), Ordering::Release);
         true
     })
 }
@@ -68,26 +39,33 @@ pub fn is_installed() -> bool {
     !RING.load(Ordering::Relaxed).is_null()
 }
 
+/// The installed ring, if any: one load and a branch.
 #[inline(always)]
-fn with_ring(f: impl FnOnce(*const (), &'static Ops)) {
-    let ring = RING.load(Ordering::Relaxed);
-    if ring.is_null() {
-        return;
+fn ring() -> Option<&'static Core> {
+    // SAFETY: `RING` is null or was set once, by `install`, to the bookkeeping of a
+    // `&'static TraceBuffer`, which lives forever and is only accessed through atomics
+    // (every bit pattern of it is valid, so even a stale view of it is sound).
+    unsafe { RING.load(Ordering::Relaxed).as_ref() }
+}
+
+/// Writes an event of `kind` into `ring` unless its kind is filtered out.
+#[inline(always)]
+fn write(ring: &Core, kind: EventKind, id: u32, value: i32, stamp: u32) {
+    if filter::kind_enabled(kind) {
+        let (bits, arg) = Core::encode(kind, id, value);
+        let shape = Shape {
+            shift: SHAPE[0].load(Ordering::Relaxed),
+            mask: SHAPE[1].load(Ordering::Relaxed),
+        };
+        ring.write(shape, bits, arg, stamp);
     }
-    fence(Ordering::Acquire);
-    let ops = OPS.load(Ordering::Relaxed);
-    // SAFETY: `OPS` was set to a `&'static Ops` before `RING` was published (Release,
-    // paired with the Acquire fence above) and neither changes afterwards.
-    f(ring, unsafe { &*ops });
 }
 
 #[inline(always)]
 fn emit(kind: EventKind, id: u32, value: i32, stamp: u32) {
-    with_ring(|ring, ops| {
-        if filter::kind_enabled(kind) {
-            (ops.write)(ring, kind, id, value, stamp);
-        }
-    });
+    if let Some(ring) = ring() {
+        write(ring, kind, id, value, stamp);
+    }
 }
 
 /// The 32-bit stamp events carry (the low word of the one clock).
@@ -117,30 +95,36 @@ pub(crate) fn scope_exit(slot: &'static SlotCounters, end: crate::clock::Stamp) 
 /// one shared function (so that the scope's own code, its drop included, stays small).
 #[inline(always)]
 fn scope_event(kind: EventKind, slot: &'static SlotCounters, stamp: u32) {
-    if RING.load(Ordering::Relaxed).is_null() {
-        return;
+    if let Some(ring) = ring() {
+        scope_event_installed(ring, kind, slot, stamp);
     }
-    scope_event_installed(kind, slot, stamp);
 }
 
 #[inline(never)]
-fn scope_event_installed(kind: EventKind, slot: &'static SlotCounters, stamp: u32) {
+fn scope_event_installed(
+    ring: &'static Core,
+    kind: EventKind,
+    slot: &'static SlotCounters,
+    stamp: u32,
+) {
     let index = scope_slot_index(slot) as u32;
     if filter::scope_enabled(index) {
-        emit(kind, index, 0, stamp);
+        write(ring, kind, index, 0, stamp);
     }
 }
 
 #[cfg(feature = "embassy")]
-/// An Embassy task event for task-table slot `index` (none: a task the table does not follow).
-pub(crate) fn task_event(kind: EventKind, index: Option<usize>) {
+/// An Embassy task event for task-table slot `index` (none: a task the table does not
+/// follow) at `time`, the very reading the task table used (so the two agree exactly).
+pub(crate) fn task_event(kind: EventKind, index: Option<usize>, time: u64) {
     if kind == EventKind::PollBegin {
         filter::idle_closes();
     }
     let Some(index) = index else { return };
     let index = index as u32;
     if filter::task_enabled(index) {
-        emit(kind, index, 0, stamp());
+        // Truncation intended: events carry the low 32 bits of the clock.
+        emit(kind, index, 0, time as u32);
     }
 }
 
@@ -156,6 +140,15 @@ pub(crate) fn idle() {
 #[inline]
 pub fn isr_enter(id: u32) {
     emit(EventKind::IsrEnter, id, 0, stamp());
+}
+
+/// An interrupt event of handler 0 at `time`, the reading an [`crate::interrupts::IsrStats`]
+/// timed the handler with (so the two agree exactly), or now when it had none.
+#[inline]
+pub(crate) fn isr_at(kind: EventKind, time: Option<u64>) {
+    // Truncation intended: events carry the low 32 bits of the clock.
+    let stamp = time.map_or_else(stamp, |t| t as u32);
+    emit(kind, 0, 0, stamp);
 }
 
 /// An interrupt handler `id` ends.
@@ -183,5 +176,7 @@ pub fn trigger() {
 
 /// Freezes the installed ring after `after` more events (the events around a condition).
 pub fn trigger_after(after: u32) {
-    with_ring(|ring, ops| (ops.trigger)(ring, after));
+    if let Some(ring) = ring() {
+        ring.trigger(after);
+    }
 }

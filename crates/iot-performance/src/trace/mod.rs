@@ -69,7 +69,7 @@ pub(crate) use global::{idle, task_event};
 pub use global::{
     install, is_installed, isr_enter, isr_exit, marker, trigger, trigger_after, value,
 };
-pub(crate) use global::{scope_enter, scope_exit};
+pub(crate) use global::{isr_at, scope_enter, scope_exit};
 pub use ring::{ChunkInfo, TraceBuffer};
 
 /// The registry slot of the scope `name` (its id in scope events), once it has run.

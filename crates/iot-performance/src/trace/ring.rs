@@ -1,16 +1,26 @@
 //! [`TraceBuffer`]: the ring the events go into, safe from interrupts and threads.
 //!
-//! A writer reserves an index with one `fetch_add` on the head, then claims the slot with
-//! a compare-and-swap on its `meta` word (the index's lap tag with a *busy* bit), stores
-//! the stamp and argument, and publishes the slot with a second compare-and-swap that
-//! clears the busy bit. No writer waits for another: one that finds its slot still busy a
-//! whole lap earlier (a writer it preempted, or a thread on another core) leaves a
-//! *tombstone* with its own lap tag instead, which makes the older writer's publication
-//! fail; both events are then reported as lost by the reader, which never stalls on them. A reader checks `meta` before and after copying a
-//! slot (a per-slot sequence lock): a slot overwritten while it was read is counted as
-//! lost, never returned torn. On chips without compare-and-swap the atomics are
-//! `portable-atomic`'s, configured by the application (its `critical-section` or
-//! `unsafe-assume-single-core` feature).
+//! **On firmware** (`target_os = "none"`) a writer stores the whole event inside one
+//! critical section of about fifteen instructions (on a single-core MCU: interrupts
+//! masked, never waiting for anything), marking the slot *busy* while it writes: the
+//! cheapest interrupt-safe write there is, and no event is ever dropped for a half-written
+//! slot.
+//!
+//! **Elsewhere** (threads on a host) the write is lock-free: a writer reserves an index
+//! with one `fetch_add` on the head, claims the slot with a compare-and-swap on its `meta`
+//! word (the index's lap tag with the busy bit), stores the stamp and argument, and
+//! publishes the slot with a plain release store (only the claimant writes a claimed
+//! slot). No writer waits for another: one that finds its slot still busy (a writer it
+//! preempted a whole lap earlier, or a thread on another core) drops its event; the
+//! preempted writer, seeing on publication that the ring has lapped it, leaves a
+//! *tombstone* with the newest lap's tag instead, so that the reader reports both events
+//! as lost and never stalls on them.
+//!
+//! A reader takes no lock: it checks `meta` before and after copying a slot (a per-slot
+//! sequence lock), so a slot overwritten while it was read is counted as lost, never
+//! returned torn. On chips without compare-and-swap the atomics are `portable-atomic`'s,
+//! configured by the application (its `critical-section` or `unsafe-assume-single-core`
+//! feature).
 //!
 //! Every field is an atomic integer, so any bit pattern is a valid `TraceBuffer`: it may
 //! live in a `.uninit` section and be read back after a reset ([`TraceBuffer::recover`]).
@@ -54,7 +64,17 @@ const EMPTY_SLOT: Slot = Slot {
 /// ([`TraceBuffer::dump`], post-mortem). [`TraceBuffer::trigger`] freezes the ring a set
 /// number of events later, keeping the events around a condition.
 #[derive(Debug)]
+#[repr(C)]
 pub struct TraceBuffer<const N: usize> {
+    /// Its bookkeeping, first: the installed ring is written through it alone.
+    pub(super) core: Core,
+    slots: [Slot; N],
+}
+
+/// The bookkeeping of a [`TraceBuffer`]: followed in memory by its slots (`repr(C)`).
+#[derive(Debug)]
+#[repr(C)]
+pub(super) struct Core {
     pub(super) magic: AtomicU32,
     /// Indices reserved so far (wrapping).
     head: AtomicU32,
@@ -65,7 +85,188 @@ pub struct TraceBuffer<const N: usize> {
     /// Set by a trigger: no index at or after `limit` is written.
     frozen: AtomicBool,
     limit: AtomicU32,
-    slots: [Slot; N],
+}
+
+/// The lap tag of `index` in a ring of `1 << shift` slots.
+#[inline(always)]
+fn tag(index: u32, shift: u32) -> u32 {
+    (index >> shift) & 0xFFFF
+}
+
+/// The size of a ring: `1 << shift` slots, `mask = (1 << shift) - 1`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Shape {
+    pub(super) shift: u32,
+    pub(super) mask: u32,
+}
+
+impl Core {
+    /// The `meta` bits of an event besides tag and busy bit, and its argument word.
+    #[inline(always)]
+    pub(super) fn encode(kind: EventKind, id: u32, value: i32) -> (u32, u32) {
+        if kind == EventKind::Value {
+            // The series id (7 bits) beside the kind; larger ones keep their low 7 bits.
+            (u32::from(kind.code()) | (id & 0x7F) << 8, value as u32)
+        } else {
+            (u32::from(kind.code()), id)
+        }
+    }
+
+    /// The slot of `index`.
+    ///
+    /// `shape.mask` must be at most the `N - 1` of the `TraceBuffer<N>` this `Core` heads
+    /// (a smaller one only uses fewer of its slots).
+    #[inline(always)]
+    fn slot(&self, shape: Shape, index: u32) -> &Slot {
+        let mask = shape.mask;
+        // SAFETY: a `Core` exists only as the first field of a `#[repr(C)]`
+        // `TraceBuffer<N>` (its fields are private to this module and only
+        // `TraceBuffer::new` builds one), whose `[Slot; N]` follows it with no padding
+        // (asserted in `TraceBuffer::SHIFT`); `index & mask <= mask <= N - 1`, so the
+        // pointer stays inside that array, and the reference lives as long as `self`.
+        unsafe {
+            &*core::ptr::from_ref(self)
+                .add(1)
+                .cast::<Slot>()
+                .add((index & mask) as usize)
+        }
+    }
+
+    /// Records the event `bits` (kind, value id) with `arg` and `stamp` into the ring of
+    /// `1 << shift` slots this heads: on firmware (`target_os = "none"`) with interrupts
+    /// masked ([`Core::write_masked`]), elsewhere lock-free ([`Core::write_lock_free`]).
+    #[inline(always)]
+    pub(super) fn write(&self, shape: Shape, bits: u32, arg: u32, stamp: u32) {
+        #[cfg(target_os = "none")]
+        self.write_masked(shape, bits, arg, stamp);
+        #[cfg(not(target_os = "none"))]
+        self.write_lock_free(shape, bits, arg, stamp, || {});
+    }
+
+    /// The firmware write: the whole event in one critical section of about fifteen
+    /// instructions (on a single-core MCU, interrupts masked; the application's
+    /// `critical-section` implementation decides). No writer is ever preempted half-way,
+    /// so no slot is ever found busy and nothing is dropped; readers, which take no
+    /// critical section, still see the busy bit while the event is written (a reader on
+    /// another core).
+    #[inline(always)]
+    #[cfg_attr(not(target_os = "none"), allow(dead_code))] // host tests call it
+    pub(super) fn write_masked(&self, shape: Shape, bits: u32, arg: u32, stamp: u32) {
+        // SAFETY: released below on every path; nothing in between can panic or unwind
+        // (index arithmetic wraps, the slot index is masked), and no other critical
+        // section is entered meanwhile. (`critical_section::with` is the same pair, but
+        // its closure is not always inlined: a call and a captured frame per event.)
+        let restore = unsafe { critical_section::acquire() };
+        let index = self.head.load(Ordering::Relaxed);
+        // Inline (no call: the function stays a leaf that saves no registers).
+        let refused = self.frozen.load(Ordering::Relaxed)
+            && index.wrapping_sub(self.limit.load(Ordering::Relaxed)) as i32 >= 0;
+        if !refused {
+            self.head.store(index.wrapping_add(1), Ordering::Relaxed);
+            let slot = self.slot(shape, index);
+            let published = tag(index, shape.shift) << 16 | bits;
+            slot.meta.store(published | BUSY, Ordering::Relaxed);
+            fence(Ordering::Release);
+            slot.stamp.store(stamp, Ordering::Relaxed);
+            slot.arg.store(arg, Ordering::Relaxed);
+            slot.meta.store(published, Ordering::Release);
+        }
+        // SAFETY: the state `acquire` returned above, released once.
+        unsafe { critical_section::release(restore) };
+    }
+
+    /// The lock-free write (threads on a host; any context); `preempted` runs between
+    /// the claim and the publication (tests stand an interrupt there).
+    #[inline(always)]
+    #[cfg_attr(target_os = "none", allow(dead_code))]
+    pub(super) fn write_lock_free(
+        &self,
+        shape: Shape,
+        bits: u32,
+        arg: u32,
+        stamp: u32,
+        preempted: impl FnOnce(),
+    ) {
+        let index = self.head.fetch_add(1, Ordering::Relaxed);
+        if self.frozen.load(Ordering::Relaxed) && self.past_limit(index) {
+            return;
+        }
+        let slot = self.slot(shape, index);
+        let tag = tag(index, shape.shift);
+        let claim = tag << 16 | BUSY | bits;
+        let current = slot.meta.load(Ordering::Relaxed);
+        // Free: never written, or published (or tombstoned) by an earlier lap.
+        let earlier = (tag.wrapping_sub(current >> 16) & 0xFFFF) as u16 as i16 > 0;
+        let free = current & BUSY == 0 && (earlier || current & KIND_MASK == 0);
+        if !free
+            || slot
+                .meta
+                .compare_exchange(current, claim, Ordering::Relaxed, Ordering::Relaxed)
+                .is_err()
+        {
+            // Lapped before it started, or the slot's writer of an earlier lap is still at
+            // it (it leaves a tombstone when it publishes): the reader counts this as lost.
+            return self.drop_one();
+        }
+        // The claim is visible before the data (the reader's second check sees it).
+        fence(Ordering::Release);
+        slot.stamp.store(stamp, Ordering::Relaxed);
+        slot.arg.store(arg, Ordering::Relaxed);
+        preempted();
+        // Only the claimant writes a claimed slot: a plain store publishes it.
+        slot.meta.store(claim & !BUSY, Ordering::Release);
+        if self.head.load(Ordering::Relaxed).wrapping_sub(index) > shape.mask.wrapping_add(1) {
+            self.lapped(shape, index, claim & !BUSY);
+        }
+    }
+
+    /// True when the ring is frozen at or before `index` (the write is refused).
+    #[cfg_attr(target_os = "none", allow(dead_code))]
+    #[cold]
+    #[inline(never)]
+    fn past_limit(&self, index: u32) -> bool {
+        self.frozen.load(Ordering::Acquire)
+            && index.wrapping_sub(self.limit.load(Ordering::Relaxed)) as i32 >= 0
+    }
+
+    #[cfg_attr(target_os = "none", allow(dead_code))]
+    #[cold]
+    #[inline(never)]
+    fn drop_one(&self) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The ring lapped the event of `index` while it was written: a later writer of its
+    /// slot may have found it busy and dropped its own event. The slot then says "lost"
+    /// for the newest index that fell on it, so that the reader neither stalls there nor
+    /// returns this older event in its place.
+    #[cfg_attr(target_os = "none", allow(dead_code))]
+    #[cold]
+    #[inline(never)]
+    fn lapped(&self, shape: Shape, index: u32, published: u32) {
+        let head = self.head.load(Ordering::Relaxed);
+        let laps = head.wrapping_sub(1).wrapping_sub(index) >> shape.shift;
+        let newest = index.wrapping_add(laps << shape.shift);
+        let tombstone = tag(newest, shape.shift) << 16 | TOMBSTONE;
+        let slot = self.slot(shape, index);
+        if slot
+            .meta
+            .compare_exchange(published, tombstone, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok()
+        {
+            self.drop_one();
+        }
+    }
+
+    /// Freezes the ring after `after` more events (see [`TraceBuffer::trigger`]).
+    pub(super) fn trigger(&self, after: u32) {
+        if self.frozen.load(Ordering::Acquire) {
+            return;
+        }
+        let limit = self.head.load(Ordering::Relaxed).wrapping_add(after);
+        self.limit.store(limit, Ordering::Relaxed);
+        self.frozen.store(true, Ordering::Release);
+    }
 }
 
 /// What a read put into a chunk.
@@ -96,24 +297,36 @@ impl<const N: usize> Default for TraceBuffer<N> {
 }
 
 impl<const N: usize> TraceBuffer<N> {
-    const SHIFT: u32 = {
+    pub(super) const SHIFT: u32 = {
         assert!(
             N.is_power_of_two() && N >= 2 && N <= 1 << 15,
             "TraceBuffer: N must be a power of two from 2 to 32768"
         );
+        // The slots follow the bookkeeping with no padding: `Core::slot` relies on it.
+        assert!(core::mem::offset_of!(Self, slots) == core::mem::size_of::<Core>());
         N.trailing_zeros()
+    };
+
+    /// This ring's [`Shape`].
+    pub(super) const SHAPE: Shape = Shape {
+        shift: Self::SHIFT,
+        mask: N as u32 - 1,
     };
 
     /// An empty ring (for a `static`).
     pub const fn new() -> Self {
         let _ = Self::SHIFT;
         Self {
-            magic: AtomicU32::new(MAGIC),
-            head: AtomicU32::new(0),
-            dropped: AtomicU32::new(0),
-            cursor: AtomicU32::new(0),
-            frozen: AtomicBool::new(false),
-            limit: AtomicU32::new(0),
+            core: Core {
+                // Zero, like every field: a `static` ring goes to `.bss` (no flash for
+                // its image). `start_fresh` writes the magic word.
+                magic: AtomicU32::new(0),
+                head: AtomicU32::new(0),
+                dropped: AtomicU32::new(0),
+                cursor: AtomicU32::new(0),
+                frozen: AtomicBool::new(false),
+                limit: AtomicU32::new(0),
+            },
             slots: [EMPTY_SLOT; N],
         }
     }
@@ -124,7 +337,7 @@ impl<const N: usize> TraceBuffer<N> {
     }
 
     fn tag(index: u32) -> u32 {
-        (index >> Self::SHIFT) & 0xFFFF
+        tag(index, Self::SHIFT)
     }
 
     fn slot(&self, index: u32) -> &Slot {
@@ -136,18 +349,19 @@ impl<const N: usize> TraceBuffer<N> {
         for slot in &self.slots {
             slot.meta.store(0, Ordering::Relaxed);
         }
-        for field in [&self.head, &self.dropped, &self.cursor] {
+        for field in [&self.core.head, &self.core.dropped, &self.core.cursor] {
             field.store(0, Ordering::Relaxed);
         }
-        self.frozen.store(false, Ordering::Relaxed);
-        self.magic.store(MAGIC, Ordering::Release);
+        self.core.frozen.store(false, Ordering::Relaxed);
+        self.core.magic.store(MAGIC, Ordering::Release);
     }
 
     /// Keeps what a buffer in a `.uninit` section held before a reset: true when it carries
-    /// the ring's magic word (it was in use), false when it was garbage and was emptied.
-    /// Call it once at start-up, before anything writes to the ring.
+    /// the ring's magic word (written by [`TraceBuffer::start_fresh`] and by this function
+    /// when it empties a buffer), false when it was garbage — or never started — and was
+    /// emptied. Call it once at start-up, before anything writes to the ring.
     pub fn recover(&self) -> bool {
-        if self.magic.load(Ordering::Acquire) == MAGIC {
+        if self.core.magic.load(Ordering::Acquire) == MAGIC {
             true
         } else {
             self.start_fresh();
@@ -158,75 +372,14 @@ impl<const N: usize> TraceBuffer<N> {
     /// Records one event; never blocks, never fails (a dropped event is counted).
     #[inline]
     pub fn write(&self, kind: EventKind, id: u32, value: i32, stamp: u32) {
-        let index = self.head.fetch_add(1, Ordering::Relaxed);
-        if self.frozen.load(Ordering::Acquire)
-            && index.wrapping_sub(self.limit.load(Ordering::Relaxed)) as i32 >= 0
-        {
-            return;
-        }
-        let (meta_id, arg) = if kind == EventKind::Value {
-            // The series id (7 bits) beside the kind; larger ones keep their low 7 bits.
-            ((id & 0x7F) << 8, value as u32)
-        } else {
-            (0, id)
-        };
-        self.write_at(index, kind, meta_id, arg, stamp, || {});
+        let (bits, arg) = Core::encode(kind, id, value);
+        self.core.write(Self::SHAPE, bits, arg, stamp);
     }
 
-    /// Writes the event of `index`; `preempted` runs between the claim and the
-    /// publication (tests stand an interrupt there).
-    #[inline(always)]
-    fn write_at(
-        &self,
-        index: u32,
-        kind: EventKind,
-        meta_id: u32,
-        arg: u32,
-        stamp: u32,
-        preempted: impl FnOnce(),
-    ) {
-        let slot = self.slot(index);
-        let tag = Self::tag(index);
-        let claim = tag << 16 | BUSY | meta_id | u32::from(kind.code());
-        let mut current = slot.meta.load(Ordering::Relaxed);
-        loop {
-            let newer = ((current >> 16).wrapping_sub(tag) & 0xFFFF) as u16 as i16 > 0;
-            if newer && current & KIND_MASK != 0 {
-                // Lapped before it started: the reader counts this index as lost.
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-                return;
-            }
-            // A busy slot belongs to an older writer that was preempted: leave a tombstone.
-            let next = if current & BUSY != 0 {
-                tag << 16 | TOMBSTONE
-            } else {
-                claim
-            };
-            match slot
-                .meta
-                .compare_exchange(current, next, Ordering::Relaxed, Ordering::Relaxed)
-            {
-                Ok(_) if next == claim => break,
-                Ok(_) => {
-                    self.dropped.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-                Err(seen) => current = seen,
-            }
-        }
-        // The claim is visible before the data (the reader's second check sees it).
-        fence(Ordering::Release);
-        slot.stamp.store(stamp, Ordering::Relaxed);
-        slot.arg.store(arg, Ordering::Relaxed);
-        preempted();
-        if slot
-            .meta
-            .compare_exchange(claim, claim & !BUSY, Ordering::Release, Ordering::Relaxed)
-            .is_err()
-        {
-            // A later writer left a tombstone: this event is lost (the reader counts it).
-            self.dropped.fetch_add(1, Ordering::Relaxed);
-        }
+    /// The bookkeeping the installed ring is written through ([`Core::write`] with
+    /// [`TraceBuffer::SHIFT`]).
+    pub(super) fn core(&'static self) -> &'static Core {
+        &self.core
     }
 
     /// [`TraceBuffer::write`] with `preempted` run between claim and publication.
@@ -238,8 +391,8 @@ impl<const N: usize> TraceBuffer<N> {
         stamp: u32,
         preempted: impl FnOnce(),
     ) {
-        let index = self.head.fetch_add(1, Ordering::Relaxed);
-        self.write_at(index, kind, 0, id, stamp, preempted);
+        self.core
+            .write_lock_free(Self::SHAPE, u32::from(kind.code()), id, stamp, preempted);
     }
 
     fn read(&self, index: u32) -> Read {
@@ -277,9 +430,9 @@ impl<const N: usize> TraceBuffer<N> {
 
     /// The index after the last event a reader may take: the head, or the trigger's limit.
     fn end(&self) -> u32 {
-        let head = self.head.load(Ordering::Acquire);
-        if self.frozen.load(Ordering::Acquire) {
-            let limit = self.limit.load(Ordering::Relaxed);
+        let head = self.core.head.load(Ordering::Acquire);
+        if self.core.frozen.load(Ordering::Acquire) {
+            let limit = self.core.limit.load(Ordering::Relaxed);
             if head.wrapping_sub(limit) as i32 > 0 {
                 return limit;
             }
@@ -330,10 +483,10 @@ impl<const N: usize> TraceBuffer<N> {
     /// `out`) into one chunk, whose lost count says how many were overwritten or dropped
     /// before them. Never blocks; call it from one context at a time (a reporter task).
     pub fn drain(&self, out: &mut [u8]) -> ChunkInfo {
-        let mut next = self.cursor.load(Ordering::Relaxed);
+        let mut next = self.core.cursor.load(Ordering::Relaxed);
         let info = self.read_into(&mut next, out);
         if info.len != 0 {
-            self.cursor.store(next, Ordering::Relaxed);
+            self.core.cursor.store(next, Ordering::Relaxed);
         }
         info
     }
@@ -353,27 +506,22 @@ impl<const N: usize> TraceBuffer<N> {
     /// shortly after) is kept. A second trigger before [`TraceBuffer::start_fresh`] is
     /// ignored. Safe from any context.
     pub fn trigger(&self, after: u32) {
-        if self.frozen.load(Ordering::Acquire) {
-            return;
-        }
-        let limit = self.head.load(Ordering::Relaxed).wrapping_add(after);
-        self.limit.store(limit, Ordering::Relaxed);
-        self.frozen.store(true, Ordering::Release);
+        self.core.trigger(after);
     }
 
     /// True once a trigger has fired.
     pub fn is_triggered(&self) -> bool {
-        self.frozen.load(Ordering::Acquire)
+        self.core.frozen.load(Ordering::Acquire)
     }
 
     /// Events offered to the ring so far (wrapping), whether kept or not.
     pub fn written(&self) -> u32 {
-        self.head.load(Ordering::Relaxed)
+        self.core.head.load(Ordering::Relaxed)
     }
 
     /// Events writers dropped (wrapping): lapped before they started, or their slot was
     /// still busy; the reader reports each as lost too.
     pub fn dropped(&self) -> u32 {
-        self.dropped.load(Ordering::Relaxed)
+        self.core.dropped.load(Ordering::Relaxed)
     }
 }

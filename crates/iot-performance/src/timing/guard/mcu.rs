@@ -57,11 +57,12 @@ impl ScopeGuard {
             return exit_general(slot, self.start, self.frame);
         }
         let end = clock::read_raw(counter);
-        #[cfg(feature = "trace")]
-        crate::trace::scope_exit(slot, end);
         let ticks = clock::elapsed(self.start, end);
         slot.record_call(ticks);
         self.frame.exit(slot, ticks);
+        // Last: with a ring, a tail call (nothing to keep across it).
+        #[cfg(feature = "trace")]
+        crate::trace::scope_exit(slot, end);
     }
 }
 
