@@ -108,7 +108,7 @@ fn export_perfetto(db: &Path, args: &cli::ExportArgs) -> Result<u8> {
     } else {
         let history = History::open_read(db)?;
         let run = history.run(&latest_run(&history, args.run.clone())?)?;
-        if history.trace_totals(run.id)?.is_none() {
+        if !history.has_trace(run.id)? {
             bail!(
                 "run {:?} has no trace (build the firmware with the `trace` feature and stream its ring, see the README)",
                 run.name

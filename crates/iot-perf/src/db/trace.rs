@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::Result;
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use iot_performance::trace::{ChunkDecoder, TraceEvent};
 
@@ -104,17 +104,6 @@ impl Recording<'_> {
     }
 }
 
-/// What a run's trace holds, counted from its rows.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
-pub struct TraceTotals {
-    /// Events stored.
-    pub events: u64,
-    /// Events the device reported lost.
-    pub lost: u64,
-    /// Trace frames that failed their checks (gaps of unknown size).
-    pub corrupt_frames: u64,
-}
-
 /// One item of a stored trace, in order.
 pub enum TraceItem<'a> {
     /// A chunk (decode it with one [`ChunkDecoder`] for the whole run).
@@ -124,29 +113,16 @@ pub enum TraceItem<'a> {
 }
 
 impl History {
-    /// The totals of run `run_id`'s trace; `None` when it has none (or the history
-    /// predates traces).
-    pub fn trace_totals(&self, run_id: i64) -> Result<Option<TraceTotals>> {
+    /// Whether run `run_id` has a trace (a history from before traces has none).
+    pub fn has_trace(&self, run_id: i64) -> Result<bool> {
         if !has_table(&self.conn)? {
-            return Ok(None);
+            return Ok(false);
         }
-        let totals = self
-            .conn
-            .query_row(
-                "SELECT COUNT(*), SUM(events), SUM(lost), SUM(chunk IS NULL) FROM trace_chunks WHERE run_id = ?1",
-                [run_id],
-                |r| {
-                    Ok((r.get::<_, i64>(0)? > 0).then(|| TraceTotals {
-                        events: r.get::<_, Option<i64>>(1).ok().flatten().unwrap_or(0) as u64,
-                        lost: r.get::<_, Option<i64>>(2).ok().flatten().unwrap_or(0) as u64,
-                        corrupt_frames: r.get::<_, Option<i64>>(3).ok().flatten().unwrap_or(0)
-                            as u64,
-                    }))
-                },
-            )
-            .optional()?
-            .flatten();
-        Ok(totals)
+        Ok(self.conn.query_row(
+            "SELECT EXISTS(SELECT 1 FROM trace_chunks WHERE run_id = ?1)",
+            [run_id],
+            |r| r.get(0),
+        )?)
     }
 
     /// Streams run `run_id`'s trace chunks in arrival order into `each`.
@@ -174,7 +150,7 @@ impl History {
     /// The first `max` events of run `run_id`'s trace in order, gaps included
     /// ([`TraceDecoder`]), and how many more it has; `None` when it has no trace.
     pub fn trace_events(&self, run_id: i64, max: usize) -> Result<Option<(Vec<TraceEvent>, u64)>> {
-        if self.trace_totals(run_id)?.is_none() {
+        if !self.has_trace(run_id)? {
             return Ok(None);
         }
         let mut decoder = TraceDecoder::new();
