@@ -425,3 +425,61 @@ fn totals(s: &mut String, busy: &BusyTime, hz: f64) {
     }
     s.push_str("</table>");
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iot_performance::trace::EventKind;
+
+    fn view(events: Vec<TraceEvent>) -> TraceView {
+        TraceView {
+            events,
+            left_out: 0,
+            ticks_per_second: 1_000_000,
+            scope_names: BTreeMap::from([(3, "read<x>".to_owned())]),
+        }
+    }
+
+    fn at(kind: Option<EventKind>, id: u32, time: u64, lost: u32) -> TraceEvent {
+        TraceEvent {
+            kind,
+            id,
+            value: 0,
+            time,
+            lost,
+        }
+    }
+
+    #[test]
+    fn lanes_slices_and_gaps_are_drawn_with_escaped_names() {
+        use EventKind::*;
+        let html = render(&view(vec![
+            at(Some(PollBegin), 1, 1_000, 0),
+            at(Some(ScopeEnter), 3, 1_100, 0),
+            at(Some(ScopeExit), 3, 1_300, 0),
+            at(Some(PollEnd), 1, 1_500, 0),
+            at(None, 0, 1_500, 4),
+            at(Some(IsrEnter), 2, 2_000, 0),
+            at(Some(IsrExit), 2, 2_100, 0),
+        ]));
+        assert!(html.contains("data-lane=\"task 1\"") && html.contains("data-lane=\"ISR 2\""));
+        assert!(html.contains("data-name=\"read&lt;x&gt;\""), "{html}");
+        // The scope is 100..300 µs after the first event, in the poll's row below.
+        assert!(
+            html.contains("data-s=\"100.000\" data-e=\"300.000\""),
+            "{html}"
+        );
+        assert!(html.contains("class=\"gap\" data-t=\"500.000\" data-lost=\"4\""));
+        assert!(
+            html.contains("<td>task 1</td><td>1</td><td>500 µs</td>"),
+            "{html}"
+        );
+    }
+
+    #[test]
+    fn a_trace_of_only_a_gap_still_renders() {
+        let html = render(&view(vec![at(None, 0, 0, 9)]));
+        assert!(html.contains("0 trace events"), "{html}");
+        assert!(html.contains("data-lost=\"9\""));
+    }
+}
