@@ -25,10 +25,7 @@ fn block_name() -> Option<&'static str> {
 /// The `toml` and `rust` blocks after the marker of `name`.
 fn blocks<'a>(readme: &'a str, name: &str) -> Result<(Vec<&'a str>, Vec<&'a str>), String> {
     let marker = format!("<!-- quick-start: {name} -->");
-    let mut lines = readme
-        .lines()
-        .skip_while(|l| l.trim() != marker)
-        .skip(1);
+    let mut lines = readme.lines().skip_while(|l| l.trim() != marker).skip(1);
     let mut fenced = |lang: &str| -> Result<Vec<&'a str>, String> {
         let open = lines
             .by_ref()
@@ -39,7 +36,10 @@ fn blocks<'a>(readme: &'a str, name: &str) -> Result<(Vec<&'a str>, Vec<&'a str>
                 "README.md: after `{marker}` expected a ```{lang} block, found `{open}`"
             ));
         }
-        Ok(lines.by_ref().take_while(|l| !l.starts_with("```")).collect())
+        Ok(lines
+            .by_ref()
+            .take_while(|l| !l.starts_with("```"))
+            .collect())
     };
     let toml = fenced("toml")?;
     let rust = fenced("rust")?;
