@@ -214,7 +214,7 @@ fn seed_lines(target: &str) -> &'static [&'static str] {
 /// `cargo xtask esp32c3`).
 fn platform_features(target: &str) -> &'static [&'static str] {
     if target.starts_with("thumb") {
-        &["cortex-m,embassy,alloc"]
+        &["cortex-m,embassy,alloc,mpu-fault-handler"]
     } else {
         &["riscv,embassy,alloc"]
     }
