@@ -69,6 +69,13 @@ pub const QEMU_SUITES: &[Firmware] = &[
         target: "riscv32imc-unknown-none-elf",
         machine: "virt",
     },
+    // The Cortex-M MemManage fault handler (feature `mpu-fault-handler`): fault, record,
+    // reset, and the record read after the reboot.
+    Firmware {
+        example: "qemu-mpu-fault",
+        target: "thumbv7m-none-eabi",
+        machine: "mps2-an385",
+    },
     // The spec's "Main Application Integration" and "Task-based Monitoring" code.
     Firmware {
         example: "qemu-seed",

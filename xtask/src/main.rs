@@ -1,6 +1,7 @@
 //! Project tasks plain cargo cannot express: `cargo xtask <task>`.
 //!
-//! - `check-targets`: builds the `no_std` library for every supported firmware target,
+//! - `check-targets`: builds the `no_std` library for every supported firmware target
+//!   (and the spec's snippets and the README's firmware quick start as written),
 //!   without default features and with `alloc`, installing missing rustup targets.
 //! - `qemu`: builds the firmware under `examples/` and runs it on QEMU (see [`qemu`]).
 //! - `size`: the library's flash and RAM footprint on thumbv7em and riscv32imc (see [`size`]).
@@ -143,8 +144,18 @@ fn check_targets() -> Result<(), String> {
         run(&mut cmd)?;
         built += 1;
     }
+    // The README's firmware quick-start blocks, extracted from README.md by the example's
+    // build.rs and built as written, with the README's dependency lines.
+    for target in [
+        "thumbv7em-none-eabihf",
+        "riscv32imac-unknown-none-elf",
+        "riscv32imc-unknown-none-elf",
+    ] {
+        run(firmware::cargo_in("quick-start").args(["build", "--quiet", "--target", target]))?;
+        built += 1;
+    }
     println!(
-        "check-targets: {built} builds passed ({} targets x {} feature sets, each target's platform backend, the spec's dependency lines with default features, and the spec's snippets on Cortex-M and ESP32-C3)",
+        "check-targets: {built} builds passed ({} targets x {} feature sets, each target's platform backend, the spec's dependency lines with default features, the spec's snippets on Cortex-M and ESP32-C3, and the README's firmware quick start for Cortex-M, RISC-V and ESP32-C3)",
         TARGETS.len(),
         FEATURE_SETS.len() + 1
     );
@@ -205,7 +216,7 @@ fn seed_lines(target: &str) -> &'static [&'static str] {
 /// `cargo xtask esp32c3`).
 fn platform_features(target: &str) -> &'static [&'static str] {
     if target.starts_with("thumb") {
-        &["cortex-m,embassy,alloc"]
+        &["cortex-m,embassy,alloc,mpu-fault-handler"]
     } else {
         &["riscv,embassy,alloc"]
     }

@@ -151,6 +151,9 @@ pub use monitor::{
     HandleBound, MetricStats, MetricsCollection, MetricsCollector, MonitorCell, MonitorConfig,
     PerformanceMonitor, RunningStats, SystemMonitor, SystemSample,
 };
+/// Wi-Fi traffic figures (the ESP32-C3 backend's `wifi_performance_tracking`), nameable on
+/// every platform: [`PerformanceMonitor::wifi_stats`], [`insights::InsightInput::wifi`].
+pub use platform::esp32c3::{WifiStats, WifiTracker};
 pub use platform::{
     DefaultMemoryPlatform, DefaultPlatform, MemoryProvider, NoDefaultPlatform, OnFirstUse,
     PlatformMetrics, SystemInfoProvider, TimingProvider,

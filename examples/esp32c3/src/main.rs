@@ -10,6 +10,7 @@ extern crate alloc;
 
 use esp_println::println;
 use iot_performance::esp32c3::{Esp32C3Config, Esp32C3Metrics, WIFI};
+use iot_performance::insights::{InsightInput, analyze};
 use iot_performance::{PerformanceMonitor, profile_block};
 
 esp_bootloader_esp_idf::esp_app_desc!();
@@ -58,6 +59,7 @@ fn main() -> ! {
         core::hint::black_box(read_and_send(round));
         if round % 100 == 0 {
             if let Ok(s) = embassy_futures::block_on(monitor.snapshot()) {
+                // cpu: busy cycles of the window (the spin below keeps it near 100 %).
                 println!(
                     "heap {} B, fragmentation {:?}, cpu {:.1} %, uptime {} ms, temperature {:?} °C",
                     s.memory.heap_used,
@@ -67,14 +69,24 @@ fn main() -> ! {
                     s.system.temperature
                 );
             }
-            let provider = monitor.provider();
-            if let (Ok(cycles), Ok(wifi)) = (provider.cpu_cycles(), provider.wifi_stats()) {
+            // Wi-Fi figures beside the snapshot, and the insight rules over both.
+            if let (Ok(s), Some(wifi)) = (
+                embassy_futures::block_on(monitor.current_metrics()),
+                monitor.wifi_stats(),
+            ) {
                 println!(
-                    "cycles {cycles}, wifi tx {} B / {} packets, mean latency {:?} us",
+                    "wifi tx {} B / {} packets, mean latency {:?} us",
                     wifi.tx_bytes,
                     wifi.tx_packets,
                     wifi.mean_latency_us()
                 );
+                let input = InsightInput::from_snapshot(&s).with_wifi(Some(wifi));
+                for insight in &analyze(&input, &Default::default()).items {
+                    println!("{insight}");
+                }
+            }
+            if let Ok(cycles) = monitor.provider().cpu_cycles() {
+                println!("busy cycles {cycles}");
             }
             if let Some(scope) = iot_performance::timing::scope("sensor.read_and_send") {
                 println!(

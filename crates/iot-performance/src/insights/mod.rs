@@ -23,11 +23,13 @@
 //! }
 //! ```
 
+mod network;
 mod rules;
 
 use core::fmt;
 
 use crate::PerformanceSnapshot;
+use crate::WifiStats;
 use crate::analysis::{MetricComparison, Trend, Unit};
 use crate::memory::stack::{StackRegion, high_water_mark};
 use crate::memory::{LeakEvidence, MemoryAnalysis};
@@ -35,6 +37,7 @@ use crate::regression::Regression;
 use crate::ticks_to_us;
 use crate::timing::ScopeStats;
 
+pub use network::SMALL_PACKETS_MIN_COUNT;
 pub use rules::analyze;
 
 /// Heap figures.
@@ -156,6 +159,9 @@ pub struct InsightInput<'a> {
     pub dropped_frames: Option<u64>,
     /// Frames that arrived corrupt on the capture link (CRC or decoding failed).
     pub corrupt_frames: Option<u64>,
+    /// Wi-Fi traffic totals ([`crate::PerformanceMonitor::wifi_stats`], or the tracker
+    /// itself): round-trip latency and packet sizes.
+    pub wifi: Option<WifiStats>,
 }
 
 impl InsightInput<'_> {
@@ -196,6 +202,22 @@ impl<'a> InsightInput<'a> {
             ..self
         }
     }
+
+    /// Adds Wi-Fi traffic totals (`None` leaves the Wi-Fi rules silent):
+    ///
+    /// ```
+    /// use iot_performance::insights::{InsightInput, Rule, analyze};
+    /// use iot_performance::WifiTracker;
+    ///
+    /// let wifi = WifiTracker::new();
+    /// wifi.record_latency_us(1_800_000); // a 1.8 s round trip
+    /// let input = InsightInput::default().with_wifi(Some(wifi.stats()));
+    /// let insights = analyze(&input, &Default::default());
+    /// assert_eq!(insights.items[0].rule, Rule::SlowNetwork);
+    /// ```
+    pub fn with_wifi(self, wifi: Option<WifiStats>) -> Self {
+        Self { wifi, ..self }
+    }
 }
 
 /// Which rule produced an insight.
@@ -229,6 +251,10 @@ pub enum Rule {
     DroppedFrames,
     /// Frames arrived corrupt on the capture link.
     CorruptFrames,
+    /// Wi-Fi round trips take long.
+    SlowNetwork,
+    /// Wi-Fi traffic goes out in many small packets.
+    SmallRadioPackets,
 }
 
 impl Rule {
@@ -247,6 +273,8 @@ impl Rule {
             Rule::OversizedStaticData => "static data takes much of the RAM",
             Rule::DroppedFrames => "the device dropped frames because its sink was full",
             Rule::CorruptFrames => "corrupt frames arrived from the link",
+            Rule::SlowNetwork => "network round trips are slow",
+            Rule::SmallRadioPackets => "the radio sends many small packets",
         }
     }
 }
@@ -357,11 +385,17 @@ pub struct InsightThresholds {
     pub jitter_ratio: f64,
     /// Share of RAM taken by static data for a warning.
     pub static_fraction: f64,
+    /// Mean Wi-Fi round trip, µs, for a warning (critical at 4×).
+    pub network_latency_us: u64,
+    /// Mean size of a sent packet, bytes, below which packets count as small (judged
+    /// from [`crate::insights::SMALL_PACKETS_MIN_COUNT`] packets on).
+    pub small_packet_bytes: u64,
 }
 
 impl Default for InsightThresholds {
     /// Fragmentation 0.5, leak 64 B/h, stack 85 %, dominant 50 %, ISR 50 µs or 10 %,
-    /// CPU 90 %, jitter 3×, static 50 % of RAM.
+    /// CPU 90 %, jitter 3×, static 50 % of RAM, Wi-Fi round trip 250 ms, small packets
+    /// under 64 B.
     fn default() -> Self {
         Self {
             fragmentation: 0.5,
@@ -373,6 +407,8 @@ impl Default for InsightThresholds {
             cpu_percent: 90.0,
             jitter_ratio: 3.0,
             static_fraction: 0.5,
+            network_latency_us: 250_000,
+            small_packet_bytes: 64,
         }
     }
 }

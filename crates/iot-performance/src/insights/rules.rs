@@ -47,12 +47,14 @@ pub fn analyze(input: &InsightInput<'_>, t: &InsightThresholds) -> Insights {
     static_data(input, t).map(&mut add);
     dropped_frames(input).map(&mut add);
     corrupt_frames(input).map(&mut add);
+    super::network::slow_network(input, t).map(&mut add);
+    super::network::small_packets(input, t).map(&mut add);
     out.items
         .sort_unstable_by_key(|i| (core::cmp::Reverse(i.severity), i.rule as u8));
     out
 }
 
-fn insight(
+pub(super) fn insight(
     rule: Rule,
     severity: InsightSeverity,
     subject: Option<&'static str>,
@@ -73,7 +75,7 @@ fn insight(
     }
 }
 
-fn level(value: f64, warn: f64, critical: f64) -> Option<InsightSeverity> {
+pub(super) fn level(value: f64, warn: f64, critical: f64) -> Option<InsightSeverity> {
     if value >= critical {
         Some(InsightSeverity::Critical)
     } else if value >= warn {

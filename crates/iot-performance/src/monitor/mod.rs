@@ -423,6 +423,31 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     pub fn sample_counts(&self) -> (u32, u32) {
         self.cell.with_state(|s| (s.samples, s.failed_samples))
     }
+
+    /// The backend's Wi-Fi traffic totals now (bytes, packets, round-trip latency), beside
+    /// [`PerformanceMonitor::current_metrics`]: `Some` for an ESP32-C3 backend created with
+    /// `wifi_performance_tracking: true` (figures fed into `esp32c3::WIFI`), `None` for a
+    /// backend without Wi-Fi tracking. Give them to the insight rules with
+    /// [`crate::insights::InsightInput::with_wifi`].
+    ///
+    /// ```
+    /// use iot_performance::mock::MockMetrics;
+    /// use iot_performance::{PerformanceMonitor, WifiTracker};
+    ///
+    /// # futures_executor::block_on(async {
+    /// let mock = MockMetrics::new_with_defaults();
+    /// let monitor = PerformanceMonitor::with_provider(&mock).await?;
+    /// assert_eq!(monitor.wifi_stats(), None);
+    /// let wifi = WifiTracker::new();
+    /// wifi.record_tx(512);
+    /// mock.set_wifi_stats(Some(wifi.stats()));
+    /// assert_eq!(monitor.wifi_stats().map(|w| w.tx_bytes), Some(512));
+    /// # Ok::<(), iot_performance::Error>(())
+    /// # }).unwrap();
+    /// ```
+    pub fn wifi_stats(&self) -> Option<crate::WifiStats> {
+        self.cell.provider.wifi_traffic()
+    }
 }
 
 #[cfg(feature = "alloc")]

@@ -98,6 +98,7 @@ struct MockState {
     system: SystemMetrics,
     memory_error: Option<Error>,
     system_error: Option<Error>,
+    wifi: Option<crate::WifiStats>,
     /// Advances also move the profiler's clock (see `drive_profiler_clock`).
     drives_profiler: bool,
     noise: Option<Noise>,
@@ -146,6 +147,7 @@ impl MockMetrics {
                 system: config.system,
                 memory_error: None,
                 system_error: None,
+                wifi: None,
                 noise: None,
                 drives_profiler: false,
             })),
@@ -221,6 +223,12 @@ impl MockMetrics {
     /// Makes system readings fail with `error` (or succeed again with `None`).
     pub fn set_system_error(&self, error: Option<Error>) {
         self.with_state(|s| s.system_error = error);
+    }
+
+    /// Wi-Fi traffic totals the mock reports ([`SystemInfoProvider::wifi_traffic`]);
+    /// `None` (the default) for a device without Wi-Fi tracking.
+    pub fn set_wifi_stats(&self, stats: Option<crate::WifiStats>) {
+        self.with_state(|s| s.wifi = stats);
     }
 
     /// Adds seeded, uniformly distributed noise of ±`percent` % to every heap-used, stack-used
@@ -332,6 +340,10 @@ impl SystemInfoProvider for MockMetrics {
                 })
             }
         })
+    }
+
+    fn wifi_traffic(&self) -> Option<crate::WifiStats> {
+        self.with_state(|s| s.wifi)
     }
 }
 

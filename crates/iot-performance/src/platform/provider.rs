@@ -8,7 +8,7 @@
 use core::future::Future;
 
 use crate::clock::ticks_to_us;
-use crate::{MemoryMetrics, Result, SystemMetrics};
+use crate::{MemoryMetrics, Result, SystemMetrics, WifiStats};
 
 /// A monotonic clock in ticks of known frequency, and a way to wait on it.
 pub trait TimingProvider {
@@ -39,6 +39,13 @@ pub trait SystemInfoProvider {
     /// Reads the system figures now. `cpu_utilization` covers the time since the previous
     /// call (the first call covers the time since the provider was created).
     fn system_metrics(&self) -> Result<SystemMetrics>;
+
+    /// Wi-Fi traffic totals (bytes, packets, round-trip latency) when the backend tracks
+    /// them (the ESP32-C3 backend with `wifi_performance_tracking`, or a mock given
+    /// figures); `None` for a backend without Wi-Fi tracking, the default.
+    fn wifi_traffic(&self) -> Option<WifiStats> {
+        None
+    }
 }
 
 /// Everything a [`crate::PerformanceMonitor`] needs from a platform.
@@ -68,5 +75,8 @@ impl<T: MemoryProvider + ?Sized> MemoryProvider for &T {
 impl<T: SystemInfoProvider + ?Sized> SystemInfoProvider for &T {
     fn system_metrics(&self) -> Result<SystemMetrics> {
         (**self).system_metrics()
+    }
+    fn wifi_traffic(&self) -> Option<WifiStats> {
+        (**self).wifi_traffic()
     }
 }

@@ -17,7 +17,10 @@ pub struct CortexMConfig {
     pub systick_frequency: u32,
     /// Use the DWT cycle counter when the core has one that advances.
     pub dwt_cycle_counter: bool,
-    /// Read the MPU's configuration ([`CortexMMetrics::mpu_status`]).
+    /// Read the MPU's configuration and the MemManage faults recorded
+    /// ([`CortexMMetrics::mpu_status`]); with feature `mpu-fault-handler`, also route
+    /// MemManage faults to the library's handler, which records and resets (see
+    /// [`super::MpuStatus`] and the policy in the `cortex_m` module docs).
     pub mpu_monitoring: bool,
 }
 
@@ -56,6 +59,9 @@ impl Default for CortexMConfig {
 pub struct CortexMMetrics {
     config: CortexMConfig,
     source: ClockSource,
+    /// The library's MemManage handler takes faults (`mpu_monitoring` with feature
+    /// `mpu-fault-handler`).
+    fault_handler: bool,
     core: FirmwareCore,
 }
 
@@ -107,11 +113,13 @@ impl CortexMMetrics {
             ClockSource::SysTick
         };
         clock::install(source, core_clock_hz);
+        let fault_handler = config.mpu_monitoring && mpu::arm_fault_handler();
         let static_memory = crate::memory::static_memory()?;
         let core = FirmwareCore::start(StackRegion::main_stack(), static_memory)?;
         Ok(Self {
             config,
             source,
+            fault_handler,
             core,
         })
     }
@@ -126,7 +134,8 @@ impl CortexMMetrics {
         self.source
     }
 
-    /// The MPU's regions and the MemManage faults recorded so far.
+    /// The MPU's regions and the MemManage faults recorded since power-on (across the
+    /// fault handler's resets).
     ///
     /// # Errors
     /// [`Error::Unsupported`] unless the backend was created with `mpu_monitoring: true`.
@@ -136,7 +145,7 @@ impl CortexMMetrics {
                 metric: "MPU status (enable `mpu_monitoring`)",
             });
         }
-        Ok(mpu::read())
+        Ok(mpu::read(self.fault_handler))
     }
 
     /// The core has no temperature sensor.

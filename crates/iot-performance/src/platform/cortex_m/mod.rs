@@ -12,6 +12,29 @@
 //! | tasks, context switches | Embassy hooks (feature `embassy`); otherwise 1 and 0 |
 //! | interrupts | [`crate::interrupts`] |
 //! | temperature | `None`: the core has no sensor |
+//! | MPU (`mpu_monitoring`) | regions from the MPU registers; MemManage faults counted by the library's handler (feature `mpu-fault-handler`: record, then reset) or by [`record_memmanage_fault`] from yours — see [`MpuStatus`] |
+//!
+//! ## The fault handler and its policy
+//! With feature `mpu-fault-handler` the library defines the `MemoryManagement` exception
+//! handler (cortex-m-rt's vector entry), and [`CortexMMetrics::new`] with
+//! `mpu_monitoring: true` enables the MemManage exception (`SHCSR.MEMFAULTENA`), so a
+//! fault lands there instead of escalating to HardFault. The application writes no
+//! handler. A MemManage fault means code touched memory the MPU forbids (a stack running
+//! into a guard region, a wild pointer): returning would run the faulting instruction
+//! again, so the handler
+//!
+//! 1. records the fault — count, fault address (`MMFAR`, when valid) and status
+//!    (`MMFSR`) — in a record kept in `.uninit` RAM, which a reset does not clear;
+//! 2. resets the device (`SCB::sys_reset`).
+//!
+//! After the reboot, [`CortexMMetrics::mpu_status`] reports the faults recorded
+//! across resets (until power is lost), and the application decides what to report.
+//! An application that defines its own `MemoryManagement` handler leaves the feature off
+//! (both definitions would fail the link as a duplicate symbol) and calls
+//! [`record_memmanage_fault`] from it, keeping its own policy.
+//!
+//! ARMv6-M cores have no MemManage exception: there the count stays at what
+//! [`record_memmanage_fault`] was told.
 //!
 //! SysTick must already run at `systick_frequency` (your time driver or RTOS sets it up)
 //! and its handler must call [`on_systick`] first thing: see [`CortexMMetrics`] for a

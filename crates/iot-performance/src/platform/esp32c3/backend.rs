@@ -5,10 +5,11 @@ use core::cell::RefCell;
 use critical_section::Mutex;
 use esp_hal::tsens::TemperatureSensor;
 
+use super::busy::BusyCycles;
 use super::{WifiStats, WifiTracker};
 use crate::memory::stack::StackRegion;
 use crate::platform::firmware::{FirmwareCore, firmware_providers, idle_while};
-use crate::{Error, Result};
+use crate::{Error, Result, SystemMetrics};
 
 /// The tracker the application's network code feeds when `wifi_performance_tracking` is on.
 pub static WIFI: WifiTracker = WifiTracker::new();
@@ -17,12 +18,20 @@ pub static WIFI: WifiTracker = WifiTracker::new();
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Esp32C3Config {
-    /// Count CPU cycles with the core's performance counter.
+    /// Count CPU cycles with the core's performance counter: `cpu_utilization` is then the
+    /// share of cycles the core ran (the counter stops in `WFI`) in every sampling window
+    /// shorter than one counter period (26.8 s at 160 MHz) — a number without Embassy or
+    /// [`wait_for_interrupt`] — and [`Esp32C3Metrics::cpu_cycles`] reads it. Off, CPU load
+    /// comes from idle time reported by the Embassy hooks or [`wait_for_interrupt`], and is
+    /// `NaN` when nothing reports it. The clock stays the SYSTIMER either way.
     pub enable_hardware_counters: bool,
     /// Read the on-chip temperature sensor: [`Esp32C3Metrics::new`] starts it (or use
     /// [`Esp32C3Metrics::with_temperature_sensor`] to give one you configured).
     pub temperature_monitoring: bool,
-    /// Report the traffic fed into [`WIFI`].
+    /// Report the traffic fed into [`WIFI`]: through
+    /// [`crate::PerformanceMonitor::wifi_stats`] (the provider's
+    /// [`crate::SystemInfoProvider::wifi_traffic`]) and the Wi-Fi insight rules
+    /// ([`crate::insights::InsightInput::with_wifi`]). Off, those say `None`.
     pub wifi_performance_tracking: bool,
 }
 
@@ -42,6 +51,8 @@ pub struct Esp32C3Config {
 pub struct Esp32C3Metrics {
     config: Esp32C3Config,
     sensor: Mutex<RefCell<Option<TemperatureSensor<'static>>>>,
+    /// CPU load from the cycle counter (`enable_hardware_counters`).
+    busy: Option<BusyCycles>,
     core: FirmwareCore,
 }
 
@@ -91,7 +102,8 @@ pub fn cycle_counter() -> u32 {
 }
 
 impl Esp32C3Metrics {
-    /// Registers the clock, starts the performance counter when asked to, starts the
+    /// Registers the clock, starts the performance counter (and its CPU-load window) when
+    /// asked to, starts the
     /// temperature sensor when asked to, reads `esp_alloc::HEAP` for heap figures and
     /// paints the main stack.
     ///
@@ -106,9 +118,11 @@ impl Esp32C3Metrics {
     /// give it yourself with [`Esp32C3Metrics::with_temperature_sensor`]).
     pub async fn new(config: Esp32C3Config) -> Result<Self> {
         crate::clock::set_clock(now_ticks, TICKS_PER_SECOND);
-        if config.enable_hardware_counters {
+        let busy = config.enable_hardware_counters.then(|| {
             start_cycle_counter();
-        }
+            let cpu_hz = u64::from(esp_hal::clock::cpu_clock().as_hz());
+            BusyCycles::new(crate::clock::now(), cycle_counter(), cpu_hz)
+        });
         let sensor = if config.temperature_monitoring {
             Some(start_temperature_sensor()?)
         } else {
@@ -120,6 +134,7 @@ impl Esp32C3Metrics {
         Ok(Self {
             config,
             sensor: Mutex::new(RefCell::new(sensor)),
+            busy,
             core,
         })
     }
@@ -155,6 +170,25 @@ impl Esp32C3Metrics {
             });
         }
         Ok(WIFI.stats())
+    }
+
+    /// The system reading: CPU load from the cycle counter when it can say it (see
+    /// [`Esp32C3Config::enable_hardware_counters`]), else from idle time.
+    fn system_reading(&self) -> SystemMetrics {
+        let now = crate::clock::now();
+        let mut reading = self.core.system_metrics(self.temperature());
+        let from_cycles = self.busy.as_ref().and_then(|busy| {
+            busy.utilization(now, crate::clock::ticks_per_second(), cycle_counter())
+        });
+        if let Some(cpu) = from_cycles {
+            reading.cpu_utilization = cpu;
+        }
+        reading
+    }
+
+    /// What `wifi_performance_tracking` reports to the monitor.
+    fn wifi_reading(&self) -> Option<WifiStats> {
+        self.config.wifi_performance_tracking.then(|| WIFI.stats())
     }
 
     fn temperature(&self) -> Option<f32> {
@@ -207,4 +241,4 @@ fn link_layout() -> (StackRegion, usize) {
     (stack, data + bss)
 }
 
-firmware_providers!(Esp32C3Metrics);
+firmware_providers!(Esp32C3Metrics, system: system_reading, wifi: wifi_reading);

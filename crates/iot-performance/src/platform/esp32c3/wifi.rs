@@ -1,5 +1,10 @@
 //! Wi-Fi traffic figures reported by the application's network code. Plain counters, no
 //! registers: tested on the host.
+//!
+//! The figures reach the user through the backend's provider
+//! ([`crate::SystemInfoProvider::wifi_traffic`]), hence
+//! [`crate::PerformanceMonitor::wifi_stats`], and through the insight rules
+//! ([`crate::insights::InsightInput::wifi`]).
 
 use core::cell::Cell;
 
@@ -7,6 +12,7 @@ use critical_section::Mutex;
 
 /// Totals of the traffic the application reported.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct WifiStats {
     /// Bytes sent.
@@ -29,6 +35,11 @@ impl WifiStats {
     /// Mean round-trip latency in µs, `None` before the first sample.
     pub fn mean_latency_us(&self) -> Option<u64> {
         (self.latency_samples > 0).then(|| self.latency_total_us / u64::from(self.latency_samples))
+    }
+
+    /// Mean size of a sent packet in bytes, `None` before the first one.
+    pub fn mean_tx_packet_bytes(&self) -> Option<u64> {
+        (self.tx_packets > 0).then(|| self.tx_bytes / u64::from(self.tx_packets))
     }
 }
 
@@ -118,5 +129,7 @@ mod tests {
         assert_eq!((stats.rx_bytes, stats.rx_packets), (64, 1));
         assert_eq!(stats.mean_latency_us(), Some(5000));
         assert_eq!(stats.latency_max_us, 6000);
+        assert_eq!(stats.mean_tx_packet_bytes(), Some(750));
+        assert_eq!(WifiStats::default().mean_tx_packet_bytes(), None);
     }
 }

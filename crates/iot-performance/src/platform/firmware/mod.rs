@@ -100,9 +100,33 @@ pub(crate) fn idle_while(wait: impl FnOnce()) {
 
 /// Implements the three provider traits, and the heap and stack methods every firmware
 /// backend offers, for a backend with a `core: FirmwareCore` field and a
-/// `fn temperature(&self) -> Option<f32>` method.
+/// `fn temperature(&self) -> Option<f32>` method. A backend that reads more itself names
+/// its system reading and Wi-Fi figures: `firmware_providers!(B, system: m, wifi: w)` with
+/// `fn m(&self) -> SystemMetrics` and `fn w(&self) -> Option<WifiStats>`.
 macro_rules! firmware_providers {
     ($backend:ty) => {
+        $crate::platform::firmware::firmware_providers!(@common $backend);
+
+        impl $crate::SystemInfoProvider for $backend {
+            fn system_metrics(&self) -> $crate::Result<$crate::SystemMetrics> {
+                Ok(self.core.system_metrics(self.temperature()))
+            }
+        }
+    };
+    ($backend:ty, system: $system:ident, wifi: $wifi:ident) => {
+        $crate::platform::firmware::firmware_providers!(@common $backend);
+
+        impl $crate::SystemInfoProvider for $backend {
+            fn system_metrics(&self) -> $crate::Result<$crate::SystemMetrics> {
+                Ok(self.$system())
+            }
+
+            fn wifi_traffic(&self) -> Option<$crate::WifiStats> {
+                self.$wifi()
+            }
+        }
+    };
+    (@common $backend:ty) => {
         impl $backend {
             /// Reads heap figures and fragmentation from `heap` (e.g. `&HEAP`, an
             /// `embedded-alloc` `LlffHeap`/`TlsfHeap` with feature `embedded-alloc`, an
@@ -151,12 +175,6 @@ macro_rules! firmware_providers {
         impl $crate::MemoryProvider for $backend {
             fn memory_metrics(&self) -> $crate::Result<$crate::MemoryMetrics> {
                 Ok(self.core.memory_metrics())
-            }
-        }
-
-        impl $crate::SystemInfoProvider for $backend {
-            fn system_metrics(&self) -> $crate::Result<$crate::SystemMetrics> {
-                Ok(self.core.system_metrics(self.temperature()))
             }
         }
     };
