@@ -52,6 +52,7 @@ pub fn remove_run(db: &Path, name: &str) -> Result<Removed> {
             params![id],
         )?;
     }
+    crate::db::delete_run_rows(&tx, id)?;
     tx.execute("DELETE FROM runs WHERE id = ?1", params![id])?;
     tx.commit()?;
     Ok(Removed { run, baselines })

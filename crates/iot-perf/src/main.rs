@@ -24,6 +24,8 @@ mod sources;
 mod svg;
 mod svg_compare;
 mod svg_range;
+mod tasks;
+mod tasks_render;
 mod text;
 mod units;
 
@@ -179,8 +181,14 @@ fn run(cli: Cli) -> Result<u8> {
             let source = args.source().map_err(anyhow::Error::msg)?;
             let summary = sources::record(&mut history, &name, &source)?;
             println!(
-                "recorded run {}: {} snapshots, {} scope rows, {} other records; {} corrupt frames skipped",
-                summary.run, summary.snapshots, summary.scopes, summary.other, summary.corrupt
+                "recorded run {}: {} snapshots, {} scope rows, {} task rows, {} interrupt rows, {} other records; {} corrupt frames skipped",
+                summary.run,
+                summary.snapshots,
+                summary.scopes,
+                summary.tasks,
+                summary.interrupts,
+                summary.other,
+                summary.corrupt
             );
             Ok(0)
         }

@@ -97,7 +97,7 @@ fn the_host_walkthrough_runs_as_printed_twice() {
         assert!(out.contains("run \"second-look\" removed"), "{out}");
         let json: serde_json::Value =
             serde_json::from_str(&take_report("report-first-look.json")).unwrap();
-        assert_eq!(json["schema_version"], 3);
+        assert_eq!(json["schema_version"], 4);
         assert!(take_report("report-first-look.html").contains("<svg id=\"chart-heap\""));
         assert!(take_report("report-second-look.html").contains("id=\"verdict\""));
     }

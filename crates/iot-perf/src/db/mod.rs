@@ -12,6 +12,7 @@ mod damage;
 mod open;
 mod record;
 mod schema;
+mod tasks;
 
 use std::path::{Path, PathBuf};
 
@@ -22,6 +23,7 @@ use iot_performance::wire::SnapshotRecord;
 
 pub use check::check;
 pub use record::RunName;
+pub use tasks::delete_run_rows;
 
 use crate::model::{LoadedRun, Run, ScopeRow};
 
@@ -110,6 +112,7 @@ impl History {
         Ok(LoadedRun {
             snapshots: self.snapshots(run.id)?,
             scopes: self.scopes(run.id)?,
+            tasks: tasks::load(&self.conn, run.id)?,
             run,
         })
     }

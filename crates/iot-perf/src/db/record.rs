@@ -10,6 +10,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use iot_performance::wire::SnapshotRecord;
 
 use super::open::{explain, retry_busy};
+use super::tasks;
 use super::{History, int, now_ms};
 use crate::model::{OwnedRecord, ScopeRow, SessionRow};
 
@@ -55,7 +56,12 @@ impl History {
             bail!("a run named {name:?} already exists; pick another --run name");
         }
         let path = self.path.clone();
-        retry_busy(|| self.conn.execute_batch(STAGE)).map_err(|e| explain(&path, e))?;
+        retry_busy(|| {
+            self.conn
+                .execute_batch(STAGE)
+                .and_then(|()| tasks::stage(&self.conn))
+        })
+        .map_err(|e| explain(&path, e))?;
         Ok(Recording {
             history: self,
             name,
@@ -82,6 +88,8 @@ impl Recording<'_> {
                 OwnedRecord::Dropped(n) => {
                     self.dropped_on_device = self.dropped_on_device.max(*n);
                 }
+                OwnedRecord::Task(t) => tasks::insert_task(&tx, seq, t)?,
+                OwnedRecord::Interrupt(i) => tasks::insert_interrupt(&tx, seq, i)?,
             }
         }
         tx.commit()?;
@@ -125,6 +133,7 @@ impl Recording<'_> {
                 "INSERT INTO main.snapshots SELECT * FROM temp.stage_snapshots ORDER BY seq;
                  INSERT INTO main.scopes SELECT * FROM temp.stage_scopes ORDER BY seq;",
             )?;
+            tasks::store(&tx, id)?;
             tx.commit()?;
             Ok(Ok(name))
         })
@@ -132,6 +141,7 @@ impl Recording<'_> {
         let _ = conn.execute_batch(
             "DROP TABLE IF EXISTS temp.stage_snapshots; DROP TABLE IF EXISTS temp.stage_scopes;",
         );
+        let _ = tasks::unstage(conn);
         match stored {
             Ok(name) => Ok(name),
             Err(name) => bail!(
