@@ -1,6 +1,6 @@
 //! Removing a run from the history (`iot-perf runs remove NAME`), kept apart from `db.rs`:
-//! one transaction on its own connection deletes the run's snapshots, scope rows and the
-//! baselines that point at it, then the run itself.
+//! one transaction on its own connection deletes the run's snapshots, scope rows, task and
+//! interrupt rows and the baselines that point at it, then the run itself.
 
 use std::path::Path;
 

@@ -29,6 +29,20 @@ fn block(name: &str) -> String {
     body[..body.find("```").unwrap()].to_owned()
 }
 
+/// The `text` block after `<!-- walkthrough-output: name -->`: output the README shows.
+fn shown_output(name: &str) -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let marker = format!("<!-- walkthrough-output: {name} -->");
+    let after = &readme[readme
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{marker} missing"))..];
+    let body = &after[after
+        .find("```text\n")
+        .expect("a text block follows the marker")
+        + 8..];
+    body[..body.find("```").unwrap()].to_owned()
+}
+
 /// Runs `script` as printed; returns stdout and stderr.
 fn run(script: &str, db: &Path, target_dir: &Path) -> String {
     let bin = Path::new(env!("CARGO_BIN_EXE_iot-perf"));
@@ -129,5 +143,18 @@ fn the_qemu_gate_walkthrough_runs_as_printed_twice_and_catches_the_slower_filter
             "the verdict heads the report"
         );
         assert!(!html.contains("Not reported"), "memory and CPU measured");
+        assert!(
+            html.contains("<table id=\"task-table\">") && html.contains("<td>SysTick</td>"),
+            "per-task and per-interrupt tables"
+        );
+        // The task and interrupt rows the README shows are the ones it prints.
+        let shown = shown_output("qemu");
+        assert!(shown.lines().filter(|l| !l.is_empty()).count() >= 5);
+        for line in shown.lines().filter(|l| !l.is_empty()) {
+            assert!(
+                out.lines().any(|printed| printed == line),
+                "round {round}: the README shows {line:?}, the walk-through printed:\n{out}"
+            );
+        }
     }
 }

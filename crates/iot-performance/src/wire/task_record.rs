@@ -1,6 +1,7 @@
 //! Per-task and per-handler rows (wire version 2): one row of the Embassy task table
-//! ([`crate::embassy::tasks`]) or of one [`IsrStats`], cumulative since start, as the
-//! library holds them, with the time it was read and the tick frequency of its durations.
+//! (`embassy::tasks()`, feature `embassy`) or of one [`IsrStats`], cumulative since start,
+//! as the library holds them, with the time it was read and the tick frequency of its
+//! durations.
 
 use serde::{Deserialize, Serialize};
 
@@ -9,8 +10,8 @@ use crate::interrupts::{IsrSnapshot, IsrStats};
 /// One Embassy task with a borrowed name, as sent and decoded.
 pub type TaskRecord<'a> = TaskEntry<&'a str>;
 
-/// One Embassy task's figures ([`TaskStats`](crate::embassy::TaskStats)), cumulative
-/// since it was spawned; the name is `N` (`&str` on the wire).
+/// One Embassy task's figures (`embassy::TaskStats`), cumulative since it was spawned;
+/// the name is `N` (`&str` on the wire).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskEntry<N> {
     /// Provider clock when the row was read, in microseconds.
