@@ -66,47 +66,37 @@ pub fn interrupt_cells(i: &InterruptSummary) -> [String; 6] {
     ]
 }
 
+/// One line of the text task table (the headings or a row).
+fn task_line(cells: [&str; 8]) -> String {
+    let [name, polls, busy, share, poll, wakeups, ready, max] = cells;
+    format!(
+        "  {name:<20} {polls:>8} {busy:>10} {share:>7} {poll:>10} {wakeups:>8} {ready:>11} {max:>10}\n"
+    )
+}
+
+/// One line of the text interrupt handler table (the headings or a row).
+fn interrupt_line(cells: [&str; 6]) -> String {
+    let [name, entries, total, share, mean, max] = cells;
+    format!("  {name:<20} {entries:>10} {total:>10} {share:>7} {mean:>10} {max:>10}\n")
+}
+
 /// Both tables as text (nothing when the device sent neither).
 pub fn text(r: &RunReport) -> String {
     let mut s = String::new();
     if !r.tasks.is_empty() {
-        let _ = writeln!(
-            s,
-            "\n  {:<20} {:>8} {:>10} {:>7} {:>10} {:>8} {:>11} {:>10}",
-            TASK_HEADINGS[0],
-            TASK_HEADINGS[1],
-            TASK_HEADINGS[2],
-            TASK_HEADINGS[3],
-            TASK_HEADINGS[4],
-            TASK_HEADINGS[5],
-            TASK_HEADINGS[6],
-            TASK_HEADINGS[7]
-        );
+        s.push('\n');
+        s.push_str(&task_line(TASK_HEADINGS));
         for t in &r.tasks {
-            let [name, polls, busy, share, poll, wakeups, ready, max] = task_cells(t);
-            let _ = writeln!(
-                s,
-                "  {name:<20} {polls:>8} {busy:>10} {share:>7} {poll:>10} {wakeups:>8} {ready:>11} {max:>10}"
-            );
+            s.push_str(&task_line(task_cells(t).each_ref().map(String::as_str)));
         }
     }
     if !r.interrupts.is_empty() {
-        let _ = writeln!(
-            s,
-            "\n  {:<20} {:>10} {:>10} {:>7} {:>10} {:>10}",
-            INTERRUPT_HEADINGS[0],
-            INTERRUPT_HEADINGS[1],
-            INTERRUPT_HEADINGS[2],
-            INTERRUPT_HEADINGS[3],
-            INTERRUPT_HEADINGS[4],
-            INTERRUPT_HEADINGS[5]
-        );
+        s.push('\n');
+        s.push_str(&interrupt_line(INTERRUPT_HEADINGS));
         for i in &r.interrupts {
-            let [name, entries, total, share, mean, max] = interrupt_cells(i);
-            let _ = writeln!(
-                s,
-                "  {name:<20} {entries:>10} {total:>10} {share:>7} {mean:>10} {max:>10}"
-            );
+            s.push_str(&interrupt_line(
+                interrupt_cells(i).each_ref().map(String::as_str),
+            ));
         }
     }
     s

@@ -15,32 +15,28 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The `lang` block right after `marker` in the README.
+fn fenced(marker: &str, lang: &str) -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let after = &readme[readme
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} missing"))..];
+    let fence = format!("```{lang}\n");
+    let body = &after[after
+        .find(&fence)
+        .unwrap_or_else(|| panic!("a {lang} block follows {marker}"))
+        + fence.len()..];
+    body[..body.find("```").unwrap()].to_owned()
+}
+
 /// The `sh` block after `<!-- walkthrough: name -->`.
 fn block(name: &str) -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let marker = format!("<!-- walkthrough: {name} -->");
-    let after = &readme[readme
-        .find(&marker)
-        .unwrap_or_else(|| panic!("{marker} missing"))..];
-    let body = &after[after
-        .find("```sh\n")
-        .expect("an sh block follows the marker")
-        + 6..];
-    body[..body.find("```").unwrap()].to_owned()
+    fenced(&format!("<!-- walkthrough: {name} -->"), "sh")
 }
 
 /// The `text` block after `<!-- walkthrough-output: name -->`: output the README shows.
 fn shown_output(name: &str) -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let marker = format!("<!-- walkthrough-output: {name} -->");
-    let after = &readme[readme
-        .find(&marker)
-        .unwrap_or_else(|| panic!("{marker} missing"))..];
-    let body = &after[after
-        .find("```text\n")
-        .expect("a text block follows the marker")
-        + 8..];
-    body[..body.find("```").unwrap()].to_owned()
+    fenced(&format!("<!-- walkthrough-output: {name} -->"), "text")
 }
 
 /// Runs `script` as printed; returns stdout and stderr.
