@@ -107,6 +107,23 @@ impl<S: ByteSink> Reporter<S> {
     ///
     /// The library keeps no list of handlers (an `IsrStats` costs its handler nothing
     /// beyond its own counters), so the firmware names the ones to report.
+    ///
+    /// ```
+    /// use iot_performance::interrupts::IsrStats;
+    /// use iot_performance::wire::{Reporter, SliceSink};
+    ///
+    /// static SYSTICK: IsrStats = IsrStats::new("SysTick");
+    /// static UART0: IsrStats = IsrStats::new("UART0");
+    ///
+    /// fn systick_handler() {
+    ///     let _timing = SYSTICK.enter();
+    /// }
+    /// systick_handler();
+    ///
+    /// let mut payload = [0u8; 256];
+    /// let mut reporter = Reporter::new(SliceSink::new(&mut payload));
+    /// assert_eq!(reporter.interrupt_table(1_000, [&SYSTICK, &UART0]), 2);
+    /// ```
     pub fn interrupt_table<'h>(
         &mut self,
         timestamp_us: u64,
