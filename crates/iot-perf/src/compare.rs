@@ -119,6 +119,7 @@ mod tests {
                 })
                 .collect(),
             scopes: Vec::new(),
+            tasks: Default::default(),
         }
     }
 

@@ -1,6 +1,6 @@
 //! Removing a run from the history (`iot-perf runs remove NAME`), kept apart from `db.rs`:
-//! one transaction on its own connection deletes the run's snapshots, scope rows and the
-//! baselines that point at it, then the run itself.
+//! one transaction on its own connection deletes the run's snapshots, scope rows, task and
+//! interrupt rows and the baselines that point at it, then the run itself.
 
 use std::path::Path;
 
@@ -53,6 +53,7 @@ pub fn remove_run(db: &Path, name: &str) -> Result<Removed> {
         )?;
     }
     crate::db::remove_trace(&tx, id)?;
+    crate::db::delete_run_rows(&tx, id)?;
     tx.execute("DELETE FROM runs WHERE id = ?1", params![id])?;
     tx.commit()?;
     Ok(Removed { run, baselines })

@@ -77,6 +77,7 @@ pub fn render_with(r: &RunReport, extra: &str) -> String {
     memory(&mut s, r);
     cpu(&mut s, r);
     tasks(&mut s, r);
+    crate::tasks_render::html(&mut s, r);
     s.push_str("</body></html>\n");
     s
 }
@@ -294,8 +295,8 @@ fn cpu(s: &mut String, r: &RunReport) {
     s.push_str(&line_chart("chart-cpu", "CPU utilization", "%", &cpu_lines));
 }
 
-/// Tasks, interrupts and task switches from the snapshots (per-task and per-handler tables
-/// stay on the device: the wire carries their totals).
+/// Tasks, interrupts and task switches from the snapshots (the per-task and per-handler
+/// tables follow, from `tasks_render`).
 fn tasks(s: &mut String, r: &RunReport) {
     s.push_str("<h2>Tasks and interrupts</h2>");
     let sys = &r.system;

@@ -23,6 +23,10 @@ pub struct IngestSummary {
     pub snapshots: u64,
     /// Scope rows stored.
     pub scopes: u64,
+    /// Task rows stored.
+    pub tasks: u64,
+    /// Interrupt handler rows stored.
+    pub interrupts: u64,
     /// Other records (session, drop reports).
     pub other: u64,
     /// Frames skipped as corrupt.
@@ -59,6 +63,8 @@ pub fn ingest(
                 match &record {
                     OwnedRecord::Snapshot(_) => summary.snapshots += 1,
                     OwnedRecord::Scope(_) => summary.scopes += 1,
+                    OwnedRecord::Task(_) => summary.tasks += 1,
+                    OwnedRecord::Interrupt(_) => summary.interrupts += 1,
                     _ => summary.other += 1,
                 }
                 batch.push(record);

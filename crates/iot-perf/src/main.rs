@@ -25,6 +25,8 @@ mod sources;
 mod svg;
 mod svg_compare;
 mod svg_range;
+mod tasks;
+mod tasks_render;
 mod text;
 mod timeline;
 mod units;
@@ -209,8 +211,14 @@ fn run(cli: Cli) -> Result<u8> {
             let source = args.source().map_err(anyhow::Error::msg)?;
             let summary = sources::record(&mut history, &name, &source)?;
             println!(
-                "recorded run {}: {} snapshots, {} scope rows, {} other records; {} corrupt frames skipped",
-                summary.run, summary.snapshots, summary.scopes, summary.other, summary.corrupt
+                "recorded run {}: {} snapshots, {} scope rows, {} task rows, {} interrupt rows, {} other records; {} corrupt frames skipped",
+                summary.run,
+                summary.snapshots,
+                summary.scopes,
+                summary.tasks,
+                summary.interrupts,
+                summary.other,
+                summary.corrupt
             );
             if summary.trace_events > 0 || summary.trace_gaps > 0 {
                 println!(

@@ -4,6 +4,8 @@
 
 use iot_performance::wire::{Record, ScopeEntry, SessionEntry, SnapshotRecord};
 
+pub use crate::tasks::{InterruptRow, TaskRow, TaskTables};
+
 /// A scope row with an owned name; `ticks_to_us` and `mean_us` come with the wire type.
 pub type ScopeRow = ScopeEntry<String>;
 
@@ -21,6 +23,10 @@ pub enum OwnedRecord {
     Scope(ScopeRow),
     /// The device's running total of dropped frames.
     Dropped(u32),
+    /// One row of the device's Embassy task table.
+    Task(TaskRow),
+    /// One interrupt handler's figures.
+    Interrupt(InterruptRow),
 }
 
 impl From<Record<'_>> for OwnedRecord {
@@ -30,6 +36,8 @@ impl From<Record<'_>> for OwnedRecord {
             Record::Snapshot(s) => Self::Snapshot(s),
             Record::Scope(s) => Self::Scope(s.map_name(str::to_owned)),
             Record::Dropped(d) => Self::Dropped(d.frames),
+            Record::Task(t) => Self::Task(t.map_name(str::to_owned)),
+            Record::Interrupt(i) => Self::Interrupt(i.map_name(str::to_owned)),
         }
     }
 }
@@ -65,4 +73,6 @@ pub struct LoadedRun {
     pub snapshots: Vec<SnapshotRecord>,
     /// Its scope rows, in arrival order.
     pub scopes: Vec<ScopeRow>,
+    /// Its task and interrupt handler rows.
+    pub tasks: TaskTables,
 }

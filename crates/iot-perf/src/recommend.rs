@@ -131,6 +131,7 @@ mod tests {
             },
             snapshots,
             scopes: vec![scope("fusion", 9_000), scope("radio", 1_000)],
+            tasks: Default::default(),
         }
     }
 

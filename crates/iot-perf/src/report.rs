@@ -12,13 +12,14 @@ use crate::analysis::{ScopeSummary, leak_evidence, leak_floors, scope_series, sn
 use crate::compare::{compare_runs, label, unit};
 use crate::model::{LoadedRun, Run};
 use crate::recommend::recommend;
+use crate::tasks::{InterruptSummary, TaskSummary, interrupt_summaries, task_summaries};
 use iot_performance::wire::SnapshotRecord;
 
 /// Version of the JSON report's layout; bumped on any incompatible change (2: verdicts,
 /// leak evidence and recommendations are the library's, changes are in percent; 3: every
 /// statistic and series names its unit, the gate's settings are all in percent, and the
-/// baseline's series come with a comparison).
-pub const SCHEMA_VERSION: u32 = 3;
+/// baseline's series come with a comparison; 4: per-task and per-interrupt-handler tables).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Minimum, mean, maximum and last value of a series, in `unit`.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -234,6 +235,10 @@ pub struct RunReport {
     pub system: SystemSummary,
     /// Scopes, most time first.
     pub scopes: Vec<ScopeSummary>,
+    /// Embassy tasks as last reported, most busy first.
+    pub tasks: Vec<TaskSummary>,
+    /// Interrupt handlers as last reported, most time first.
+    pub interrupts: Vec<InterruptSummary>,
     /// The library's leak rule over the heap (`leak_suspected` says whether it fired).
     pub leak: Option<LeakEvidence>,
     /// Comparison against a baseline.
@@ -308,6 +313,8 @@ pub fn build(
         run: data.run.clone(),
         system,
         scopes: scope_data.summaries,
+        tasks: task_summaries(&data.tasks.tasks),
+        interrupts: interrupt_summaries(&data.tasks.interrupts),
         leak,
         comparison,
         recommendations,

@@ -152,6 +152,7 @@ pub fn text(r: &RunReport) -> String {
             );
         }
     }
+    s.push_str(&crate::tasks_render::text(r));
     if let Some(c) = &r.comparison {
         s.push('\n');
         s.push_str(&comparison_text(c));

@@ -87,7 +87,7 @@ fn fixture_capture_decodes_end_to_end_into_a_json_report() {
         .assert()
         .success();
     let json: serde_json::Value = serde_json::from_str(&stdout(&a)).expect("valid JSON");
-    assert_eq!(json["schema_version"], 3);
+    assert_eq!(json["schema_version"], 4);
     assert_eq!(json["run"]["device"], "qemu-mps2-an385");
     assert_eq!(json["system"]["samples"], 10);
     assert_eq!(json["scopes"].as_array().map(Vec::len), Some(3));
@@ -114,7 +114,8 @@ fn qemu_example_capture_decodes_end_to_end() {
     let env = Env::new();
     let a = env.record("qemu", Path::new(QEMU_FIXTURE)).success();
     assert!(
-        stdout(&a).contains("40 scope rows, 1 other records; 0 corrupt"),
+        stdout(&a)
+            .contains("40 scope rows, 0 task rows, 0 interrupt rows, 1 other records; 0 corrupt"),
         "{}",
         stdout(&a)
     );

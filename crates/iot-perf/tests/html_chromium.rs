@@ -23,6 +23,11 @@ const QEMU_SNAPSHOT_FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/v1-qemu-mps2-an385-snapshots.bin"
 );
+/// Wire version 2: the QEMU example with its Embassy task and SysTick handler rows.
+const QEMU_TASKS_FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/v2-qemu-mps2-an385-tasks.bin"
+);
 const WIDTHS: [u32; 2] = [760, 1280];
 
 fn chromium() -> &'static str {
@@ -283,7 +288,12 @@ fn the_qemu_example_with_snapshots_fills_the_memory_and_cpu_sections() {
     h.record("qemu", Path::new(QEMU_SNAPSHOT_FIXTURE));
     let html = h.html("qemu", None);
     let dom = check_page(browser, &html, "qemu-snapshots", 5);
-    assert!(!dom.contains("Not reported"), "memory and CPU are measured");
+    assert!(
+        !dom.contains("Not reported: this capture has no snapshots"),
+        "memory and CPU are measured"
+    );
+    // A version-1 capture has no per-task rows, and says so.
+    assert!(dom.contains("Not reported: this capture has no task rows"));
     for id in ["chart-heap", "chart-cpu"] {
         assert!(dom.contains(&format!("id=\"{id}\"")), "{id} missing");
     }
@@ -402,4 +412,50 @@ fn a_traced_run_gets_a_timeline_with_lanes_slices_gaps_and_zoom() {
         &zoomed,
     );
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+
+/// The rows of the `<table id="{id}">` in `dom`, each as its cells' text.
+fn table_rows(dom: &str, id: &str) -> Vec<Vec<String>> {
+    let table = &dom[dom
+        .find(&format!("<table id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("table {id} missing"))..];
+    let table = &table[..table.find("</table>").unwrap()];
+    table
+        .split("<tr>")
+        .skip(1)
+        .map(|row| {
+            row.split("<td>")
+                .skip(1)
+                .map(|cell| cell[..cell.find("</td>").unwrap()].to_owned())
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_qemu_example_with_tasks_shows_a_row_per_task_and_per_handler() {
+    let browser = chromium();
+    let h = History::new();
+    h.record("qemu", Path::new(QEMU_TASKS_FIXTURE));
+    let html = h.html("qemu", None);
+    // mean per call, time per interval, call-time range, heap, CPU
+    let dom = check_page(browser, &html, "qemu-tasks", 5);
+    assert!(!dom.contains("Not reported"), "every section is measured");
+    let tasks = table_rows(&dom, "task-table");
+    let header = &dom[dom.find("<table id=\"task-table\">").unwrap()..];
+    assert!(
+        header.starts_with("<table id=\"task-table\"><tbody><tr><th>task</th><th>polls</th><th>busy</th><th>busy %</th>"),
+        "{header:.300}"
+    );
+    let names: Vec<&str> = tasks[1..].iter().map(|r| r[0].as_str()).collect();
+    assert_eq!(names, ["sensor", "main"], "most busy first");
+    let sensor = &tasks[1];
+    assert_eq!(sensor.len(), 8);
+    assert_eq!(sensor[1], "200", "one poll per reading");
+    for (cell, unit) in [(2, "s"), (3, "%"), (4, "s"), (6, "s"), (7, "s")] {
+        assert!(sensor[cell].ends_with(unit), "{cell}: {sensor:?}");
+    }
+    let isrs = table_rows(&dom, "isr-table");
+    assert_eq!(isrs.len(), 2, "a header and SysTick: {isrs:?}");
+    assert_eq!(isrs[1][0], "SysTick");
+    assert!(isrs[1][2].ends_with(" µs"), "{isrs:?}");
 }

@@ -20,6 +20,11 @@ const QEMU_SNAPSHOTS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/v1-qemu-mps2-an385-snapshots.bin"
 );
+/// Wire version 2: the QEMU example with its Embassy task and SysTick handler rows.
+const QEMU_TASKS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/v2-qemu-mps2-an385-tasks.bin"
+);
 
 fn type_ok(v: &Value, t: &str) -> bool {
     match t {
@@ -196,7 +201,20 @@ fn real_reports_validate_against_the_committed_schema() {
             ],
             &[("q", QEMU), ("s", QEMU_SNAPSHOTS)],
         ),
+        report(
+            &["report", "--run", "t", "--format", "json"],
+            &[("t", QEMU_TASKS)],
+        ),
     ];
+    assert_eq!(
+        cases[3]["tasks"].as_array().map(Vec::len),
+        Some(2),
+        "covers task rows"
+    );
+    assert_eq!(
+        cases[3]["interrupts"][0]["name"], "SysTick",
+        "covers handler rows"
+    );
     assert!(
         cases[0]["leak"]["leak_suspected"].as_bool().unwrap(),
         "covers leak evidence"
@@ -232,6 +250,19 @@ fn real_reports_validate_against_the_committed_schema() {
             "/comparison/gate/confidence: not allowed",
             "/series/heap_used/x_unit: not the constant",
             "/system/heap_used: missing \"unit\"",
+        ]
+    );
+    let mut broken = cases[3].clone();
+    broken["tasks"][0]["busy_ms"] = 1.0.into();
+    broken["interrupts"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("max_us");
+    assert_eq!(
+        validate(&broken),
+        [
+            "/interrupts/0: missing \"max_us\"",
+            "/tasks/0/busy_ms: not allowed",
         ]
     );
 }

@@ -15,18 +15,28 @@ fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
 
+/// The `lang` block right after `marker` in the README.
+fn fenced(marker: &str, lang: &str) -> String {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let after = &readme[readme
+        .find(marker)
+        .unwrap_or_else(|| panic!("{marker} missing"))..];
+    let fence = format!("```{lang}\n");
+    let body = &after[after
+        .find(&fence)
+        .unwrap_or_else(|| panic!("a {lang} block follows {marker}"))
+        + fence.len()..];
+    body[..body.find("```").unwrap()].to_owned()
+}
+
 /// The `sh` block after `<!-- walkthrough: name -->`.
 fn block(name: &str) -> String {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
-    let marker = format!("<!-- walkthrough: {name} -->");
-    let after = &readme[readme
-        .find(&marker)
-        .unwrap_or_else(|| panic!("{marker} missing"))..];
-    let body = &after[after
-        .find("```sh\n")
-        .expect("an sh block follows the marker")
-        + 6..];
-    body[..body.find("```").unwrap()].to_owned()
+    fenced(&format!("<!-- walkthrough: {name} -->"), "sh")
+}
+
+/// The `text` block after `<!-- walkthrough-output: name -->`: output the README shows.
+fn shown_output(name: &str) -> String {
+    fenced(&format!("<!-- walkthrough-output: {name} -->"), "text")
 }
 
 /// Runs `script` as printed; returns stdout and stderr.
@@ -97,7 +107,7 @@ fn the_host_walkthrough_runs_as_printed_twice() {
         assert!(out.contains("run \"second-look\" removed"), "{out}");
         let json: serde_json::Value =
             serde_json::from_str(&take_report("report-first-look.json")).unwrap();
-        assert_eq!(json["schema_version"], 3);
+        assert_eq!(json["schema_version"], 4);
         assert!(take_report("report-first-look.html").contains("<svg id=\"chart-heap\""));
         assert!(take_report("report-second-look.html").contains("id=\"verdict\""));
     }
@@ -129,5 +139,18 @@ fn the_qemu_gate_walkthrough_runs_as_printed_twice_and_catches_the_slower_filter
             "the verdict heads the report"
         );
         assert!(!html.contains("Not reported"), "memory and CPU measured");
+        assert!(
+            html.contains("<table id=\"task-table\">") && html.contains("<td>SysTick</td>"),
+            "per-task and per-interrupt tables"
+        );
+        // The task and interrupt rows the README shows are the ones it prints.
+        let shown = shown_output("qemu");
+        assert!(shown.lines().filter(|l| !l.is_empty()).count() >= 5);
+        for line in shown.lines().filter(|l| !l.is_empty()) {
+            assert!(
+                out.lines().any(|printed| printed == line),
+                "round {round}: the README shows {line:?}, the walk-through printed:\n{out}"
+            );
+        }
     }
 }

@@ -39,7 +39,7 @@ fn boot_banner_and_log_lines_between_frames_lose_no_record() {
     let out = String::from_utf8_lossy(&a.get_output().stdout).into_owned();
     let err = String::from_utf8_lossy(&a.get_output().stderr).into_owned();
     assert!(
-        out.contains("10 snapshots, 30 scope rows, 1 other records; 42 corrupt"),
+        out.contains("10 snapshots, 30 scope rows, 0 task rows, 0 interrupt rows, 1 other records; 42 corrupt"),
         "41 noise bursts before frames and the log line after the last: {out}"
     );
     assert!(

@@ -90,7 +90,7 @@ fn json_names_the_unit_of_every_statistic_series_and_gate_setting() {
         "90",
     ]))
     .unwrap();
-    assert_eq!(json["schema_version"], 3);
+    assert_eq!(json["schema_version"], 4);
     assert_eq!(json["system"]["heap_used"]["unit"], "B");
     assert_eq!(json["system"]["stack_used"]["unit"], "B");
     assert_eq!(json["system"]["cpu_utilization"]["unit"], "%");

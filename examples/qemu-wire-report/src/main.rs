@@ -1,14 +1,16 @@
-//! A sensor loop on an emulated Cortex-M3, profiled with `profile_block!` and reported as
-//! iot-performance wire frames over semihosting: the device half of
-//! `iot-perf record --exec qemu-system-arm ... -kernel <this ELF>`.
+//! A sensor loop on an emulated Cortex-M3, run as Embassy tasks, profiled with
+//! `profile_block!` and reported as iot-performance wire frames over semihosting: the device
+//! half of `iot-perf record --exec qemu-system-arm ... -kernel <this ELF>`.
 //!
 //! `cargo run --release` prints binary frames on stdout, so pipe it into `iot-perf record -`
 //! (or let `iot-perf record --exec` run QEMU). Under `-icount shift=0,sleep=off` every run
 //! reports the same tick counts; the `slow-filter` feature builds the "regressed" firmware.
 //!
-//! The loop reads the sensor once per millisecond (SysTick) and sleeps in `wfi` between
-//! readings; with every scope table it sends a snapshot (stack, static memory, CPU load,
-//! interrupts), so a capture fills the report's memory and CPU sections.
+//! The `sensor` task reads the sensor once per millisecond (it waits for the SysTick
+//! interrupt, whose handler is timed by an `IsrStats`) and asks for a report every
+//! twentieth reading; the `main` task then sends the scope table, the Embassy task table,
+//! the interrupt handler table and a snapshot (stack, static memory, CPU load, interrupts,
+//! tasks, task switches), so a capture fills every section of the report.
 
 #![no_std]
 #![no_main]
@@ -16,13 +18,15 @@
 use core::sync::atomic::{AtomicU32, Ordering};
 
 use cortex_m::peripheral::syst::SystClkSource;
-use cortex_m_rt::{entry, exception};
-use iot_performance::profile_block;
-use iot_performance::timing;
+use cortex_m_rt::exception;
+use embassy_executor::Spawner;
+use iot_performance::interrupts::IsrStats;
 use iot_performance::wire::{FnSink, Reporter};
+use iot_performance::{embassy, profile_block, timing};
 use semihosting::io::Write as _;
 
 mod snapshot;
+mod wake;
 
 /// mps2-an385 core clock.
 const CORE_CLOCK_HZ: u64 = 25_000_000;
@@ -32,10 +36,19 @@ const CYCLES: u32 = 200;
 const REPORT_EVERY: u32 = 20;
 
 static WRAPS: AtomicU32 = AtomicU32::new(0);
+/// Count and duration of the SysTick handler.
+static SYSTICK_ISR: IsrStats = IsrStats::new("SysTick");
+/// One per millisecond tick; the sensor task waits on it.
+static TICK: wake::Event = wake::Event::new();
+/// One per due report; the main task waits on it.
+static REPORT: wake::Event = wake::Event::new();
 
 #[exception]
 fn SysTick() {
+    // The wrap count first, so that the clock the timer below reads is already right.
     WRAPS.fetch_add(1, Ordering::Relaxed);
+    let _timing = SYSTICK_ISR.enter();
+    TICK.signal();
 }
 
 /// Core cycles since start: SysTick's 24-bit down-counter extended by its wrap count.
@@ -108,8 +121,8 @@ fn publish(buffer: &mut [u8; 48], n: u32, value: i32) -> usize {
     len
 }
 
-#[entry]
-fn main() -> ! {
+#[embassy_executor::main]
+async fn main(spawner: Spawner) {
     let Some(mut peripherals) = cortex_m::Peripherals::take() else {
         semihosting::process::exit(100);
     };
@@ -119,19 +132,44 @@ fn main() -> ! {
     peripherals.SYST.enable_interrupt();
     peripherals.SYST.enable_counter();
     timing::set_clock(cycles, CORE_CLOCK_HZ);
+    embassy::set_current_task_name("main");
 
     let Ok(mut stdout) = semihosting::io::stdout() else {
         semihosting::process::exit(101);
     };
     let mut reporter = Reporter::new(FnSink(|frame: &[u8]| stdout.write_all(frame).is_ok()));
     reporter.session("qemu-mps2-an385", "qemu-wire-report 0.0.0", CORE_CLOCK_HZ);
+    let Ok(token) = sensor() else {
+        semihosting::process::exit(102);
+    };
+    spawner.spawn(token);
 
+    let mut window = snapshot::Window::start(cycles());
+    for report in 0..CYCLES / REPORT_EVERY {
+        REPORT.after(report).await;
+        let now_us = cycles() * 1_000_000 / CORE_CLOCK_HZ;
+        {
+            // The reporter's own cost shows up in the next table: encoding and sending
+            // every row (COBS, CRC-32, postcard) through semihosting.
+            let _scope = profile_block!("report_scope_table");
+            reporter.scope_table(now_us);
+        }
+        reporter.task_table(now_us);
+        reporter.interrupt_table(now_us, [&SYSTICK_ISR]);
+        reporter.snapshot_record(&window.snapshot(now_us, cycles()));
+    }
+    let dropped = reporter.dropped();
+    semihosting::process::exit(if dropped == 0 { 0 } else { 1 });
+}
+
+/// Reads, filters and publishes once per millisecond; asks for a report every
+/// [`REPORT_EVERY`] readings.
+#[embassy_executor::task]
+async fn sensor() {
+    embassy::set_current_task_name("sensor");
     let mut window = [0i32; 32];
     let mut payload = [0u8; 48];
-    let mut load = snapshot::Window::default();
-    let mut window_start = cycles();
     for n in 0..CYCLES {
-        let work_start = cycles();
         let reading = {
             let _scope = profile_block!("read_sensor");
             read_sensor(n)
@@ -145,30 +183,9 @@ fn main() -> ! {
             core::hint::black_box(publish(&mut payload, n, value));
         }
         if (n + 1) % REPORT_EVERY == 0 {
-            let now_us = cycles() * 1_000_000 / CORE_CLOCK_HZ;
-            // The reporter's own cost shows up in the next table: encoding and sending
-            // every row (COBS, CRC-32, postcard) through semihosting.
-            let _scope = profile_block!("report_scope_table");
-            reporter.scope_table(now_us);
-            let now = cycles();
-            load.busy += now.saturating_sub(work_start);
-            load.total = now.saturating_sub(window_start);
-            reporter.snapshot_record(&snapshot::snapshot(
-                now_us,
-                load,
-                WRAPS.load(Ordering::Relaxed),
-            ));
-            load = snapshot::Window::default();
-            window_start = cycles();
-        } else {
-            load.busy += cycles().saturating_sub(work_start);
+            REPORT.signal();
         }
         // Sleep until the next millisecond tick.
-        let tick = WRAPS.load(Ordering::Acquire);
-        while WRAPS.load(Ordering::Acquire) == tick {
-            cortex_m::asm::wfi();
-        }
+        TICK.after(TICK.count()).await;
     }
-    let dropped = reporter.dropped();
-    semihosting::process::exit(if dropped == 0 { 0 } else { 1 });
 }

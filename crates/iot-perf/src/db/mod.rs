@@ -13,6 +13,7 @@ mod open;
 mod record;
 mod schema;
 mod trace;
+mod tasks;
 
 use std::path::{Path, PathBuf};
 
@@ -24,6 +25,7 @@ use iot_performance::wire::SnapshotRecord;
 pub use check::check;
 pub use record::{Recording, RunName};
 pub use trace::{TraceDecoder, TraceItem, remove_run as remove_trace};
+pub use tasks::delete_run_rows;
 
 use crate::model::{LoadedRun, Run, ScopeRow};
 
@@ -112,6 +114,7 @@ impl History {
         Ok(LoadedRun {
             snapshots: self.snapshots(run.id)?,
             scopes: self.scopes(run.id)?,
+            tasks: tasks::load(&self.conn, run.id)?,
             run,
         })
     }

@@ -10,6 +10,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use iot_performance::wire::SnapshotRecord;
 
 use super::open::{explain, retry_busy};
+use super::tasks;
 use super::{History, int, now_ms};
 use crate::model::{OwnedRecord, ScopeRow, SessionRow};
 
@@ -57,7 +58,8 @@ impl History {
         let path = self.path.clone();
         retry_busy(|| {
             self.conn.execute_batch(STAGE)?;
-            self.conn.execute_batch(super::trace::STAGE)
+            self.conn.execute_batch(super::trace::STAGE)?;
+            tasks::stage(&self.conn)
         })
         .map_err(|e| explain(&path, e))?;
         Ok(Recording {
@@ -91,6 +93,8 @@ impl Recording<'_> {
                 OwnedRecord::Dropped(n) => {
                     self.dropped_on_device = self.dropped_on_device.max(*n);
                 }
+                OwnedRecord::Task(t) => tasks::insert_task(&tx, seq, t)?,
+                OwnedRecord::Interrupt(i) => tasks::insert_interrupt(&tx, seq, i)?,
             }
         }
         tx.commit()?;
@@ -135,6 +139,7 @@ impl Recording<'_> {
                  INSERT INTO main.scopes SELECT * FROM temp.stage_scopes ORDER BY seq;",
             )?;
             super::trace::store_staged(&tx, id)?;
+            tasks::store(&tx, id)?;
             tx.commit()?;
             Ok(Ok(name))
         })
@@ -143,6 +148,7 @@ impl Recording<'_> {
             "DROP TABLE IF EXISTS temp.stage_snapshots; DROP TABLE IF EXISTS temp.stage_scopes;",
         );
         let _ = conn.execute_batch(super::trace::UNSTAGE);
+        let _ = tasks::unstage(conn);
         match stored {
             Ok(name) => Ok(name),
             Err(name) => bail!(

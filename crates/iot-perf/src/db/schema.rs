@@ -9,7 +9,8 @@ pub const APPLICATION_ID: i32 = 0x494F_5450;
 /// The schema this build writes and the newest it reads.
 pub const SCHEMA_VERSION: i32 = 2;
 
-/// The tables of schema 1 (and of the unversioned histories written before it).
+/// The tables of schema 1 (and of the unversioned histories written before it); schema 2
+/// adds the task tables (`tasks::SCHEMA`).
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
@@ -124,6 +125,7 @@ fn run_columns(conn: &Connection) -> rusqlite::Result<Vec<String>> {
 pub fn install(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(super::trace::SCHEMA)?;
+    conn.execute_batch(super::tasks::SCHEMA)?;
     conn.execute_batch(&format!(
         "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
     ))

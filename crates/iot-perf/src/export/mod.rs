@@ -270,6 +270,7 @@ mod tests {
                     ticks_per_second: 1_000_000,
                 })
                 .collect(),
+            tasks: Default::default(),
         }
     }
 

@@ -2,7 +2,9 @@
 
 #![allow(dead_code)]
 
-use iot_performance::wire::{Reporter, ScopeRecord, SnapshotRecord, StdSink};
+use iot_performance::wire::{
+    InterruptRecord, Reporter, ScopeRecord, SnapshotRecord, StdSink, TaskRecord,
+};
 
 /// Ticks per second of the synthetic device (a 25 MHz Cortex-M3, like QEMU's mps2-an385).
 pub const TPS: u64 = 25_000_000;
@@ -60,6 +62,45 @@ pub fn capture(seed: u64, reports: u32, slow: f64, leak: u64) -> Vec<u8> {
                 busy_ticks: None,
                 wall_ticks: None,
                 polls: None,
+                ticks_per_second: TPS,
+            }));
+        }
+    }
+    reporter.into_inner().0
+}
+
+/// [`capture`]`(seed, reports, 1.0, 0)` followed by the rows of wire version 2: per
+/// interval, two Embassy tasks (one unnamed) and two interrupt handlers.
+pub fn capture_with_tasks(seed: u64, reports: u32) -> Vec<u8> {
+    let mut reporter = Reporter::new(StdSink(capture(seed, reports, 1.0, 0)));
+    for i in 1..=reports {
+        let t = u64::from(i) * 100_000;
+        let n = u64::from(i);
+        for (id, name, polls, busy_per_poll) in [
+            (0x2000_0100, Some("sensor"), 100, 5_000),
+            (0x2000_0200, None, 10, 40_000),
+        ] {
+            assert!(reporter.task(&TaskRecord {
+                timestamp_us: t,
+                id,
+                name,
+                polls: polls * i,
+                busy_ticks: u64::from(polls) * n * busy_per_poll,
+                wakeups: polls * i - 1,
+                ready_latency_total_ticks: (u64::from(polls) * n - 1) * 250,
+                ready_latency_max_ticks: 1_000,
+                ended: false,
+                ticks_per_second: TPS,
+            }));
+        }
+        for (name, count, per_entry) in [("SysTick", 100, 250), ("UART0", 7, 2_000)] {
+            assert!(reporter.interrupt(&InterruptRecord {
+                timestamp_us: t,
+                name,
+                count: count * i,
+                timed: count * i,
+                total_ticks: u64::from(count) * n * per_entry,
+                max_ticks: (per_entry * 2) as u32,
                 ticks_per_second: TPS,
             }));
         }

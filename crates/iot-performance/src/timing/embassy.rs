@@ -152,3 +152,42 @@ fn _embassy_trace_task_ready_begin(_executor_id: u32, task_id: u32) {
         crate::trace::task_event(crate::trace::EventKind::TaskReady, t.index(task_id), now);
     });
 }
+
+#[cfg(all(test, feature = "wire"))]
+mod wire_tests {
+    use crate::wire::{FnSink, Record, Reporter, SliceSink, decode_frame};
+
+    #[test]
+    fn the_reporter_sends_one_row_per_task_and_counts_what_a_full_sink_drops() {
+        const ID: u32 = 0x5EED_0001;
+        super::_embassy_trace_task_new(0, ID);
+        super::_embassy_trace_task_ready_begin(0, ID);
+        super::_embassy_trace_task_exec_begin(0, ID);
+        assert!(super::set_current_task_name("wire_task_table_test"));
+        super::_embassy_trace_task_exec_end(0, ID);
+        let followed = super::tasks().count();
+
+        let mut buf = [0u8; 1024];
+        let mut reporter = Reporter::new(SliceSink::new(&mut buf));
+        assert_eq!(reporter.task_table(11), followed);
+        let mut bytes = reporter.sink().as_bytes().to_vec();
+        let row = bytes
+            .split_mut(|&b| b == 0)
+            .filter(|f| !f.is_empty())
+            .filter_map(|f| match decode_frame(f) {
+                Ok(Record::Task(t)) if t.id == ID => Some((
+                    t.name == Some("wire_task_table_test"),
+                    t.polls,
+                    t.wakeups,
+                    t.timestamp_us,
+                )),
+                _ => None,
+            })
+            .next();
+        assert_eq!(row, Some((true, 1, 1, 11)));
+
+        let mut full = Reporter::new(FnSink(|_: &[u8]| false));
+        assert_eq!(full.task_table(11), 0);
+        assert_eq!(full.dropped() as usize, followed);
+    }
+}

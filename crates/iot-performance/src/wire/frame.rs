@@ -156,6 +156,36 @@ mod tests {
     }
 
     #[test]
+    fn widest_task_and_interrupt_rows_fit_and_round_trip() {
+        let name = "n".repeat(crate::wire::MAX_NAME_LEN);
+        let task = Record::Task(crate::wire::TaskRecord {
+            timestamp_us: u64::MAX,
+            id: u32::MAX,
+            name: Some(&name),
+            polls: u32::MAX,
+            busy_ticks: u64::MAX,
+            wakeups: u32::MAX,
+            ready_latency_total_ticks: u64::MAX,
+            ready_latency_max_ticks: u32::MAX,
+            ended: true,
+            ticks_per_second: u64::MAX,
+        });
+        let isr = Record::Interrupt(crate::wire::InterruptRecord {
+            timestamp_us: u64::MAX,
+            name: &name,
+            count: u32::MAX,
+            timed: u32::MAX,
+            total_ticks: u64::MAX,
+            max_ticks: u32::MAX,
+            ticks_per_second: u64::MAX,
+        });
+        for record in [task, isr] {
+            let (mut out, n) = frame_of(&record);
+            assert_eq!(decode_frame(&mut out[..n - 1]), Ok(record));
+        }
+    }
+
+    #[test]
     fn snapshot_is_compact() {
         let record = Record::Snapshot(SnapshotRecord {
             timestamp_us: 1_000_000,

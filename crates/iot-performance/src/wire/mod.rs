@@ -59,6 +59,7 @@
 //! | version | records |
 //! |---|---|
 //! | 1 | `Session`, `Snapshot`, `Scope`, `Dropped` |
+//! | 2 | version 1's records, then `Task` (a row of the Embassy task table) and `Interrupt` (an [`IsrStats`](crate::interrupts::IsrStats)'s figures) |
 //!
 //! Every released version has a fixture capture under `crates/iot-perf/tests/fixtures/`
 //! and a decode test. A change to any record is a new version.
@@ -67,6 +68,7 @@ mod frame;
 mod record;
 mod reporter;
 mod sink;
+mod task_record;
 #[cfg(feature = "trace")]
 mod trace;
 
@@ -81,6 +83,7 @@ pub use sink::IoSink;
 #[cfg(host_std)]
 pub use sink::StdSink;
 pub use sink::{ByteSink, FnSink, SinkFull, SliceSink};
+pub use task_record::{InterruptEntry, InterruptRecord, TaskEntry, TaskRecord};
 #[cfg(feature = "trace")]
 pub use trace::{
     MAX_TRACE_CHUNK_LEN, MAX_TRACE_FRAME_LEN, TRACE_MAGIC, TRACE_VERSION, TraceStreamer,
@@ -91,7 +94,7 @@ pub use trace::{
 pub const MAGIC: [u8; 2] = *b"IP";
 
 /// The format version this build writes (and the newest one it reads).
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 
 /// Oldest format version the decoder still reads.
 pub const OLDEST_SUPPORTED_VERSION: u8 = 1;

@@ -8,6 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::task_record::{InterruptRecord, TaskRecord};
 use crate::PerformanceSnapshot;
 
 /// Longest scope, device or firmware name sent; longer names are cut at a character boundary.
@@ -26,6 +27,12 @@ pub enum Record<'a> {
     Scope(ScopeRecord<'a>),
     /// Frames the reporter had to drop because its sink was full, since it started.
     Dropped(DroppedRecord),
+    /// One row of the Embassy task table (since version 2).
+    #[serde(borrow)]
+    Task(TaskRecord<'a>),
+    /// One interrupt handler's figures (since version 2).
+    #[serde(borrow)]
+    Interrupt(InterruptRecord<'a>),
 }
 
 /// Identifies the device and its firmware, as decoded from a frame.
@@ -159,10 +166,7 @@ impl<N> ScopeEntry<N> {
 
     /// Ticks to microseconds at this row's frequency (0 when the frequency is unknown).
     pub fn ticks_to_us(&self, ticks: u64) -> f64 {
-        if self.ticks_per_second == 0 {
-            return 0.0;
-        }
-        ticks as f64 * 1e6 / self.ticks_per_second as f64
+        ticks_to_us(ticks, self.ticks_per_second)
     }
 
     /// Mean call duration in µs, `None` without calls.
@@ -196,6 +200,14 @@ impl ScopeRecord<'static> {
 pub struct DroppedRecord {
     /// Frames dropped (sink full or record too large).
     pub frames: u32,
+}
+
+/// `ticks` at `ticks_per_second` in microseconds (0 when the frequency is unknown).
+pub(crate) fn ticks_to_us(ticks: u64, ticks_per_second: u64) -> f64 {
+    if ticks_per_second == 0 {
+        return 0.0;
+    }
+    ticks as f64 * 1e6 / ticks_per_second as f64
 }
 
 /// `name` cut to at most [`MAX_NAME_LEN`] bytes, at a character boundary.

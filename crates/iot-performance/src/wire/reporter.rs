@@ -2,10 +2,11 @@
 
 use super::record::clip_name;
 use super::{
-    ByteSink, DroppedRecord, MAX_FRAME_LEN, Record, ScopeRecord, SessionRecord, SnapshotRecord,
-    encode_frame,
+    ByteSink, DroppedRecord, InterruptRecord, MAX_FRAME_LEN, Record, ScopeRecord, SessionRecord,
+    SnapshotRecord, TaskRecord, encode_frame,
 };
 use crate::PerformanceSnapshot;
+use crate::interrupts::IsrStats;
 
 /// Sends snapshots and scope rows as frames to a [`ByteSink`], never blocking or failing.
 ///
@@ -72,6 +73,66 @@ impl<S: ByteSink> Reporter<S> {
         self.scopes(
             crate::timing::scopes().map(|stats| ScopeRecord::from_stats(&stats, timestamp_us)),
         )
+    }
+
+    /// Sends one task row; `false` when it was dropped.
+    pub fn task(&mut self, row: &TaskRecord<'_>) -> bool {
+        let row = TaskRecord {
+            name: row.name.map(clip_name),
+            ..row.clone()
+        };
+        self.send(&Record::Task(row))
+    }
+
+    /// Sends the Embassy task table ([`crate::embassy::tasks`]), one row per followed
+    /// task, stamped with `timestamp_us`; returns how many rows got through.
+    #[cfg(feature = "embassy")]
+    pub fn task_table(&mut self, timestamp_us: u64) -> usize {
+        crate::embassy::tasks()
+            .filter(|stats| self.task(&TaskRecord::from_stats(stats, timestamp_us)))
+            .count()
+    }
+
+    /// Sends one interrupt handler's row; `false` when it was dropped.
+    pub fn interrupt(&mut self, row: &InterruptRecord<'_>) -> bool {
+        let row = InterruptRecord {
+            name: clip_name(row.name),
+            ..row.clone()
+        };
+        self.send(&Record::Interrupt(row))
+    }
+
+    /// Sends one row per handler of `handlers` (the [`IsrStats`] statics the firmware
+    /// times its handlers with), stamped with `timestamp_us`; returns how many got through.
+    ///
+    /// The library keeps no list of handlers (an `IsrStats` costs its handler nothing
+    /// beyond its own counters), so the firmware names the ones to report.
+    ///
+    /// ```
+    /// use iot_performance::interrupts::IsrStats;
+    /// use iot_performance::wire::{Reporter, SliceSink};
+    ///
+    /// static SYSTICK: IsrStats = IsrStats::new("SysTick");
+    /// static UART0: IsrStats = IsrStats::new("UART0");
+    ///
+    /// fn systick_handler() {
+    ///     let _timing = SYSTICK.enter();
+    /// }
+    /// systick_handler();
+    ///
+    /// let mut payload = [0u8; 256];
+    /// let mut reporter = Reporter::new(SliceSink::new(&mut payload));
+    /// assert_eq!(reporter.interrupt_table(1_000, [&SYSTICK, &UART0]), 2);
+    /// ```
+    pub fn interrupt_table<'h>(
+        &mut self,
+        timestamp_us: u64,
+        handlers: impl IntoIterator<Item = &'h IsrStats>,
+    ) -> usize {
+        handlers
+            .into_iter()
+            .filter(|stats| self.interrupt(&InterruptRecord::from_stats(stats, timestamp_us)))
+            .count()
     }
 
     /// Frames sent since the reporter was created.
@@ -202,6 +263,67 @@ mod tests {
             })
             .next();
         assert_eq!(found, Some((1, 77)));
+    }
+
+    #[test]
+    fn interrupt_table_sends_one_row_per_handler_and_counts_drops() {
+        static UART: IsrStats = IsrStats::new("UART0");
+        static TIMER: IsrStats =
+            IsrStats::new("a_handler_name_longer_than_the_wire_allows_for_any_name_at_all_x");
+        for _ in 0..3 {
+            let _t = UART.enter();
+        }
+        let _t = TIMER.enter();
+        drop(_t);
+        let mut buf = [0u8; 512];
+        let mut reporter = Reporter::new(SliceSink::new(&mut buf));
+        assert_eq!(reporter.interrupt_table(9, [&UART, &TIMER]), 2);
+        let mut bytes = reporter.sink().as_bytes().to_vec();
+        let rows: Vec<(String, u32, u64)> = bytes
+            .split_mut(|&b| b == 0)
+            .filter(|f| !f.is_empty())
+            .map(|f| match decode_frame(f) {
+                Ok(Record::Interrupt(i)) => (i.name.to_owned(), i.count, i.timestamp_us),
+                other => panic!("unexpected {other:?}"),
+            })
+            .collect();
+        assert_eq!(rows[0], ("UART0".to_owned(), 3, 9));
+        assert_eq!(rows[1].1, 1);
+        assert!(rows[1].0.len() <= crate::wire::MAX_NAME_LEN);
+
+        let mut full = Reporter::new(FnSink(|_: &[u8]| false));
+        assert_eq!(full.interrupt_table(9, [&UART, &TIMER]), 0);
+        assert_eq!(full.dropped(), 2);
+    }
+
+    #[test]
+    fn task_rows_go_through_or_are_counted_as_dropped() {
+        let task = TaskRecord {
+            timestamp_us: 3,
+            id: 0x2000_0100,
+            name: Some("sensor"),
+            polls: 4,
+            busy_ticks: 100,
+            wakeups: 3,
+            ready_latency_total_ticks: 30,
+            ready_latency_max_ticks: 20,
+            ended: false,
+            ticks_per_second: 1_000,
+        };
+        let mut buf = [0u8; 128];
+        let mut reporter = Reporter::new(SliceSink::new(&mut buf));
+        assert!(reporter.task(&task));
+        let mut bytes = reporter.sink().as_bytes().to_vec();
+        let end = bytes.iter().position(|&b| b == 0).unwrap();
+        assert_eq!(
+            decode_frame(&mut bytes[..end]),
+            Ok(Record::Task(task.clone()))
+        );
+
+        let mut full = Reporter::new(FnSink(|_: &[u8]| false));
+        assert!(!full.task(&task));
+        assert!(!full.task(&TaskRecord { name: None, ..task }));
+        assert_eq!((full.sent(), full.dropped()), (0, 2));
     }
 
     #[test]
