@@ -412,6 +412,7 @@ fn a_traced_run_gets_a_timeline_with_lanes_slices_gaps_and_zoom() {
         &zoomed,
     );
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+}
 
 /// The rows of the `<table id="{id}">` in `dom`, each as its cells' text.
 fn table_rows(dom: &str, id: &str) -> Vec<Vec<String>> {
