@@ -12,8 +12,8 @@ mod influx;
 mod openmetrics;
 pub mod perfetto;
 
-pub use influx::influx;
-pub use openmetrics::openmetrics;
+pub use influx::{influx, points as influx_points};
+pub use openmetrics::{openmetrics, openmetrics_runs};
 
 use iot_performance::wire::SnapshotRecord;
 

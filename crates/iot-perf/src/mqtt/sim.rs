@@ -1,0 +1,172 @@
+//! The fleet simulator behind `cargo xtask fleet-sim` (hidden subcommands
+//! `fleet-sim-devices` and `fleet-sim-check`): many devices publishing wire frames
+//! through the broker, and the count of what reached the history and the engine.
+//!
+//! Devices are multiplexed over a few MQTT connections (each device still has its own
+//! topic and run): 10 000 TCP connections would measure the kernel, not the ingest.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use iot_performance::wire::{Reporter, ScopeRecord, SnapshotRecord, StdSink};
+
+use super::publish::{PublishStats, Publisher};
+use super::{Kind, Topic};
+use crate::db::History;
+
+/// Firmware versions the simulated fleet runs (device `i` runs `FIRMWARES[i % 2]`).
+pub const FIRMWARES: [&str; 2] = ["1.2.0", "1.3.0"];
+/// Scopes every simulated device reports.
+const SCOPES: [&str; 2] = ["sensor_read", "radio_tx"];
+
+/// The frames of simulated device `device`'s message `round`: the session (round 0
+/// only), one snapshot and the scope table, stamped `round` seconds after boot.
+pub fn message(device: u32, round: u32) -> Vec<u8> {
+    let mut r = Reporter::new(StdSink(Vec::with_capacity(256)));
+    let firmware = FIRMWARES[device as usize % FIRMWARES.len()];
+    if round == 0 {
+        r.session(&format!("dev-{device:05}"), firmware, 1_000_000);
+    }
+    let t = u64::from(round) * 1_000_000;
+    // Spread of the fleet: heap and CPU vary by device, 1.3.0 is a little slower.
+    let jitter = u64::from(device % 97);
+    r.snapshot_record(&SnapshotRecord {
+        timestamp_us: t,
+        heap_used: 20_000 + jitter * 64 + u64::from(round) * 8,
+        heap_free: 40_000 - jitter * 64,
+        heap_total: 60_000,
+        stack_used: 2_048 + jitter,
+        stack_free: 6_144 - jitter,
+        static_memory: 9_392,
+        fragmentation: Some(0.1),
+        cpu_utilization: 10.0 + (device % 40) as f32,
+        uptime_ms: t / 1_000,
+        task_count: 4,
+        interrupt_count: u64::from(round) * 1_000,
+        context_switches: u64::from(round) * 500,
+        temperature: Some(41.5),
+    });
+    let slower = if firmware == FIRMWARES[1] { 115 } else { 100 };
+    for (i, name) in SCOPES.iter().enumerate() {
+        let calls = u64::from(round + 1) * 10;
+        let mean = (200 + 100 * i as u64 + jitter) * slower / 100;
+        r.scope(&ScopeRecord {
+            timestamp_us: t,
+            name,
+            calls,
+            total_ticks: calls * mean,
+            min_ticks: mean / 2,
+            max_ticks: mean * 3,
+            self_ticks: None,
+            busy_ticks: None,
+            wall_ticks: None,
+            polls: None,
+            ticks_per_second: 1_000_000,
+        });
+    }
+    r.into_inner().0
+}
+
+/// Publishes `rounds` messages for each of `devices` devices over `connections`
+/// connections, round by round; returns the publishers' summed counts and the seconds.
+pub fn publish_fleet(
+    url: &str,
+    fleet: &str,
+    devices: u32,
+    rounds: u32,
+    connections: u32,
+) -> Result<(PublishStats, f64)> {
+    let connections = connections.clamp(1, devices.max(1));
+    let publishers: Vec<Publisher> = (0..connections)
+        .map(|c| Publisher::connect(url, &format!("iot-perf-sim-{fleet}-{c}"), 10_000))
+        .collect::<Result<_>>()?;
+    let topics: Vec<String> = (0..devices)
+        .map(|d| Topic::format(fleet, &format!("dev-{d:05}"), Kind::Frames))
+        .collect();
+    let start = Instant::now();
+    std::thread::scope(|s| {
+        for (c, publisher) in publishers.iter().enumerate() {
+            let topics = &topics;
+            s.spawn(move || {
+                for round in 0..rounds {
+                    for d in (c as u32..devices).step_by(connections as usize) {
+                        let payload = message(d, round);
+                        publisher.publish_waiting(
+                            &topics[d as usize],
+                            payload,
+                            Duration::from_secs(60),
+                        );
+                    }
+                }
+            });
+        }
+    });
+    let mut total = PublishStats::default();
+    for p in publishers {
+        let s = p.finish(Duration::from_secs(60));
+        total.queued += s.queued;
+        total.acked += s.acked;
+        total.dropped += s.dropped;
+        total.disconnects += s.disconnects;
+    }
+    Ok((total, start.elapsed().as_secs_f64()))
+}
+
+/// What reached the history and the engine.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Reached {
+    /// Device runs of the fleet in the history.
+    pub devices: u64,
+    /// Distinct (device, time) snapshots in the history (a redelivered message counts once).
+    pub snapshots: u64,
+    /// Snapshot rows in the history, duplicates included.
+    pub snapshot_rows: u64,
+    /// Snapshot points of the fleet in the engine, if asked.
+    pub engine_points: Option<u64>,
+}
+
+/// Counts what of fleet `fleet` reached the history and (with `engine`, the engine's base
+/// URL) VictoriaMetrics.
+pub fn check(history: &std::path::Path, fleet: &str, engine: Option<&str>) -> Result<Reached> {
+    let history = History::open_read(history)?;
+    let (devices, snapshots, snapshot_rows) = history.fleet_counts(&format!("mqtt/{fleet}/"))?;
+    let engine_points = engine.map(|url| engine_points(url, fleet)).transpose()?;
+    Ok(Reached {
+        devices,
+        snapshots,
+        snapshot_rows,
+        engine_points,
+    })
+}
+
+/// Snapshot points of `fleet` in VictoriaMetrics at `base` (after a flush).
+pub fn engine_points(base: &str, fleet: &str) -> Result<u64> {
+    let base = base.trim_end_matches('/');
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .timeout_global(Some(Duration::from_secs(30)))
+        .build()
+        .into();
+    agent
+        .get(&format!("{base}/internal/force_flush"))
+        .call()
+        .context("flushing the engine")?;
+    let query = format!("sum(count_over_time(iot_system_heap_used{{fleet=\"{fleet}\"}}[1d]))");
+    let body = agent
+        .get(&format!("{base}/api/v1/query"))
+        .query("query", &query)
+        .call()
+        .context("querying the engine")?
+        .body_mut()
+        .read_to_string()?;
+    let v: serde_json::Value = serde_json::from_str(&body)?;
+    let Some(result) = v["data"]["result"].as_array() else {
+        bail!("unexpected answer from the engine: {body}");
+    };
+    let Some(first) = result.first() else {
+        return Ok(0);
+    };
+    let Some(count) = first["value"][1].as_str() else {
+        bail!("unexpected answer from the engine: {body}");
+    };
+    Ok(count.parse::<f64>()? as u64)
+}
