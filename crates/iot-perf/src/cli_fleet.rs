@@ -74,6 +74,10 @@ pub struct PublishArgs {
     /// Frames per MQTT message.
     #[arg(long, default_value_t = 16)]
     pub frames_per_message: usize,
+    /// Publish the input's bytes unchanged (cut at frame delimiters) instead of the
+    /// frames that decode; the ingest then counts what is corrupt.
+    #[arg(long)]
+    pub raw: bool,
     /// Seconds to wait at the end for the broker to acknowledge everything.
     #[arg(long, default_value_t = 30.0)]
     pub wait: f64,
@@ -113,6 +117,9 @@ pub struct SimDevicesArgs {
     /// MQTT connections the devices are multiplexed over.
     #[arg(long, default_value_t = 8)]
     pub connections: u32,
+    /// At most this many messages a second overall (default: as fast as the broker takes).
+    #[arg(long)]
+    pub rate: Option<f64>,
 }
 
 /// `fleet-sim-check` (hidden, used by `cargo xtask fleet-sim`).
@@ -178,24 +185,19 @@ pub fn publish(args: &PublishArgs) -> Result<u8> {
         .clone()
         .unwrap_or_else(|| format!("iot-perf-gw-{}-{}", args.fleet, args.device));
     let publisher = mqtt::publish::Publisher::connect(&args.mqtt, &client_id, args.buffer)?;
-    let corrupt = if args.input.as_os_str() == "-" {
-        mqtt::publish::publish_stream(
-            &publisher,
-            &args.fleet,
-            &args.device,
-            std::io::stdin().lock(),
-            args.frames_per_message,
-        )?
+    let input: Box<dyn std::io::Read> = if args.input.as_os_str() == "-" {
+        Box::new(std::io::stdin().lock())
     } else {
         let file = std::fs::File::open(&args.input)
             .with_context(|| format!("opening {}", args.input.display()))?;
-        mqtt::publish::publish_stream(
-            &publisher,
-            &args.fleet,
-            &args.device,
-            std::io::BufReader::new(file),
-            args.frames_per_message,
-        )?
+        Box::new(std::io::BufReader::new(file))
+    };
+    let (fleet, device, n) = (&args.fleet, &args.device, args.frames_per_message);
+    let corrupt = if args.raw {
+        mqtt::publish::publish_raw(&publisher, fleet, device, input, n)?;
+        0
+    } else {
+        mqtt::publish::publish_stream(&publisher, fleet, device, input, n)?
     };
     let s = publisher.finish(Duration::from_secs_f64(args.wait.max(0.0)));
     println!(
@@ -213,6 +215,7 @@ pub fn sim_devices(args: &SimDevicesArgs) -> Result<u8> {
         args.devices,
         args.rounds,
         args.connections,
+        args.rate,
     )?;
     println!(
         "devices={}\nqueued={}\nacked={}\ndropped={}\nseconds={seconds:.3}",

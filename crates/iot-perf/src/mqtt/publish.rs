@@ -188,8 +188,38 @@ pub fn encode(record: &OwnedRecord, out: &mut Vec<u8>) -> Result<()> {
     Ok(())
 }
 
+/// `iot-perf publish --raw`: the bytes of `input` unchanged, cut after every
+/// `per_message`-th `0x00` delimiter (the ingest decodes and counts what is corrupt).
+pub fn publish_raw(
+    publisher: &Publisher,
+    fleet: &str,
+    device: &str,
+    mut input: impl Read,
+    per_message: usize,
+) -> Result<()> {
+    let topic = Topic::format(fleet, device, Kind::Frames);
+    let mut bytes = Vec::new();
+    input.read_to_end(&mut bytes)?;
+    let mut payload = Vec::new();
+    let mut frames = 0;
+    for &b in &bytes {
+        payload.push(b);
+        if b == 0 {
+            frames += 1;
+            if frames >= per_message.max(1) {
+                publisher.publish(&topic, std::mem::take(&mut payload));
+                frames = 0;
+            }
+        }
+    }
+    if !payload.is_empty() {
+        publisher.publish(&topic, payload);
+    }
+    Ok(())
+}
+
 /// `iot-perf publish`: frames from `input` to `iotperf/v1/{fleet}/{device}/frames`,
-/// `per_message` frames a message; returns the counts and the corrupt frames skipped.
+/// re-encoded, `per_message` frames a message; returns the corrupt frames skipped.
 pub fn publish_stream(
     publisher: &Publisher,
     fleet: &str,

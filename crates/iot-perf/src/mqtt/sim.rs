@@ -68,13 +68,15 @@ pub fn message(device: u32, round: u32) -> Vec<u8> {
 }
 
 /// Publishes `rounds` messages for each of `devices` devices over `connections`
-/// connections, round by round; returns the publishers' summed counts and the seconds.
+/// connections, round by round, at most `rate` messages a second overall when given;
+/// returns the publishers' summed counts and the seconds.
 pub fn publish_fleet(
     url: &str,
     fleet: &str,
     devices: u32,
     rounds: u32,
     connections: u32,
+    rate: Option<f64>,
 ) -> Result<(PublishStats, f64)> {
     let connections = connections.clamp(1, devices.max(1));
     let publishers: Vec<Publisher> = (0..connections)
@@ -88,8 +90,15 @@ pub fn publish_fleet(
         for (c, publisher) in publishers.iter().enumerate() {
             let topics = &topics;
             s.spawn(move || {
+                let per_connection = rate.map(|r| r / f64::from(connections));
+                let mut sent = 0u64;
                 for round in 0..rounds {
                     for d in (c as u32..devices).step_by(connections as usize) {
+                        if let Some(r) = per_connection {
+                            let due = start + Duration::from_secs_f64(sent as f64 / r);
+                            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+                        }
+                        sent += 1;
                         let payload = message(d, round);
                         publisher.publish_waiting(
                             &topics[d as usize],
@@ -102,8 +111,9 @@ pub fn publish_fleet(
         }
     });
     let mut total = PublishStats::default();
+    let deadline = Instant::now() + Duration::from_secs(60);
     for p in publishers {
-        let s = p.finish(Duration::from_secs(60));
+        let s = p.finish(deadline.saturating_duration_since(Instant::now()));
         total.queued += s.queued;
         total.acked += s.acked;
         total.dropped += s.dropped;
