@@ -2,6 +2,8 @@
 //! stores into the history and forwards to VictoriaMetrics, `iot-perf serve` exposes the
 //! result; queried back from the history, the engine and /metrics.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 mod fleet_services;
 
 use std::time::Duration;

@@ -4,6 +4,8 @@
 //! backlog holds it, counted, until the engine is back). Delivery is at least once, so
 //! the checks count distinct (device, time) snapshots.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // tests fail loudly
+
 mod fleet_services;
 
 use std::path::Path;
