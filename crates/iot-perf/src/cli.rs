@@ -55,6 +55,9 @@ pub enum Command {
     /// Check the history for damage (SQLite's full integrity check, read-only):
     /// exit 0 intact, 4 damaged.
     Check,
+    /// Fleet heartbeats: import them, compare cohorts (exit 3 on a regression).
+    #[command(subcommand)]
+    Fleet(crate::fleet::FleetCommand),
 }
 
 /// `demo` options.

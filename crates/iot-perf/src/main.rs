@@ -11,6 +11,7 @@ mod db;
 mod db_remove;
 mod demo;
 mod export;
+mod fleet;
 mod frames;
 mod html;
 mod html_compare;
@@ -157,6 +158,9 @@ fn run(cli: Cli) -> Result<u8> {
     if let Command::Check = &cli.command {
         return check(&cli.db);
     }
+    if let Command::Fleet(command) = &cli.command {
+        return fleet::run(&cli.db, command);
+    }
     if let Command::Export(args) = &cli.command
         && let ExportFormat::Perfetto = args.format
     {
@@ -173,7 +177,7 @@ fn run(cli: Cli) -> Result<u8> {
         History::open_read(&cli.db)?
     };
     match cli.command {
-        Command::Demo(_) | Command::Check => unreachable!("handled above"),
+        Command::Demo(_) | Command::Check | Command::Fleet(_) => unreachable!("handled above"),
         Command::Record(args) => {
             let name = args.run.clone().map_or(RunName::Next, RunName::Given);
             let source = args.source().map_err(anyhow::Error::msg)?;

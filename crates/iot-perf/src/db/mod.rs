@@ -9,6 +9,7 @@
 
 mod check;
 mod damage;
+pub mod fleet;
 mod open;
 mod record;
 mod schema;
@@ -42,7 +43,7 @@ pub struct History {
     path: PathBuf,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
