@@ -22,7 +22,7 @@ CREATE TABLE IF NOT EXISTS heartbeats (
     heap_peak INTEGER, stack_peak INTEGER, cpu_mean_percent REAL, cpu_max_percent REAL,
     wifi_tx_bytes INTEGER, wifi_rx_bytes INTEGER, wifi_tx_packets INTEGER, wifi_rx_packets INTEGER,
     wifi_mean_latency_us INTEGER, wifi_max_latency_us INTEGER,
-    scopes_omitted INTEGER NOT NULL,
+    scopes_omitted INTEGER NOT NULL, messages_dropped INTEGER NOT NULL,
     UNIQUE (device, reset_count, sequence, uptime_ms)
 );
 CREATE TABLE IF NOT EXISTS heartbeat_scopes (
@@ -116,8 +116,8 @@ fn insert(
             sequence, uptime_ms, interval_ms, reset_count, reset_reason, ticks_per_second,
             heap_peak, stack_peak, cpu_mean_percent, cpu_max_percent,
             wifi_tx_bytes, wifi_rx_bytes, wifi_tx_packets, wifi_rx_packets, wifi_mean_latency_us, wifi_max_latency_us,
-            scopes_omitted)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+            scopes_omitted, messages_dropped)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
         params![
             received_at_unix_ms,
             id.device,
@@ -141,6 +141,7 @@ fn insert(
             wifi.and_then(|w| w.mean_latency_us),
             wifi.map(|w| w.max_latency_us),
             hb.scopes_omitted,
+            hb.messages_dropped,
         ],
     )?;
     if added == 0 {

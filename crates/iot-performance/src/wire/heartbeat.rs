@@ -268,6 +268,9 @@ pub struct Heartbeat<'a> {
     pub scopes: heapless::Vec<ScopeHeartbeat<'a>, MAX_HEARTBEAT_SCOPES>,
     /// Scopes the device has but did not fit.
     pub scopes_omitted: u16,
+    /// Messages the device's offline queue dropped since boot (its
+    /// [`super::mqtt::MqttPublisher::dropped`]).
+    pub messages_dropped: u32,
 }
 
 impl<'a> Heartbeat<'a> {
@@ -291,6 +294,7 @@ impl<'a> Heartbeat<'a> {
             wifi: None,
             scopes: heapless::Vec::new(),
             scopes_omitted: 0,
+            messages_dropped: 0,
         }
     }
 

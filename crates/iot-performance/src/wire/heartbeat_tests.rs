@@ -115,6 +115,7 @@ fn the_widest_heartbeat_fits_max_frame_len() {
             .unwrap();
     }
     hb.scopes_omitted = u16::MAX;
+    hb.messages_dropped = u32::MAX;
     let frame = encode(&hb);
     assert!(frame.len() <= MAX_HEARTBEAT_FRAME_LEN, "{}", frame.len());
     let mut body = frame[..frame.len() - 1].to_vec();

@@ -68,6 +68,7 @@
 
 mod frame;
 mod heartbeat;
+pub mod mqtt;
 mod record;
 mod reporter;
 #[cfg(feature = "alloc")]
