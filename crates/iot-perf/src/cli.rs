@@ -68,6 +68,9 @@ pub enum Command {
     /// What of a simulated fleet reached the history and the engine.
     #[command(hide = true)]
     FleetSimCheck(crate::cli_fleet::SimCheckArgs),
+    /// Fleet heartbeats: import them, compare cohorts (exit 3 on a regression).
+    #[command(subcommand)]
+    Fleet(crate::fleet::FleetCommand),
 }
 
 /// `demo` options.

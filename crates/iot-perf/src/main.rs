@@ -12,6 +12,7 @@ mod db;
 mod db_remove;
 mod demo;
 mod export;
+mod fleet;
 mod forward;
 mod frames;
 mod html;
@@ -161,6 +162,9 @@ fn run(cli: Cli) -> Result<u8> {
     if let Command::Check = &cli.command {
         return check(&cli.db);
     }
+    if let Command::Fleet(command) = &cli.command {
+        return fleet::run(&cli.db, command);
+    }
     match &cli.command {
         Command::Ingest(args) => return cli_fleet::ingest(args, &cli.db),
         Command::Publish(args) => return cli_fleet::publish(args),
@@ -191,6 +195,7 @@ fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Demo(_)
         | Command::Check
+        | Command::Fleet(_)
         | Command::Ingest(_)
         | Command::Publish(_)
         | Command::Serve(_)

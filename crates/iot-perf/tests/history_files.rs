@@ -10,7 +10,7 @@ use common::{FIXTURE, iot_perf};
 
 /// iot-perf's SQLite `application_id` ("IOTP") and schema version.
 const APPLICATION_ID: i32 = 0x494F_5450;
-const SCHEMA_VERSION: i32 = 1;
+const SCHEMA_VERSION: i32 = 2;
 
 /// A history written by main before histories were versioned: runs `a` and `b` of the
 /// fixture capture, baseline `base` on `a`.
@@ -289,7 +289,7 @@ fn an_unversioned_history_from_main_is_read_then_upgraded_on_the_next_write() {
     let out = run(&db, &["record", "--run", "c", FIXTURE]);
     assert!(out.status.success(), "{}", err(&out));
     assert!(
-        err(&out).contains("had schema 0 (an older iot-perf); upgraded it to schema 1"),
+        err(&out).contains("had schema 0 (an older iot-perf); upgraded it to schema 2"),
         "{}",
         err(&out)
     );

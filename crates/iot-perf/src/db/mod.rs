@@ -10,6 +10,7 @@
 mod append;
 mod check;
 mod damage;
+pub mod fleet;
 mod latest;
 mod open;
 mod record;
@@ -45,7 +46,7 @@ pub struct History {
     path: PathBuf,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))

@@ -7,7 +7,9 @@ use rusqlite::Connection;
 pub const APPLICATION_ID: i32 = 0x494F_5450;
 
 /// The schema this build writes and the newest it reads.
-pub const SCHEMA_VERSION: i32 = 1;
+/// Schema 2 is schema 1 plus the tables of the features that came after it (heartbeats:
+/// [`super::fleet::FLEET_SCHEMA`]); an older history gets them on its next write.
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The tables of schema 1 (and of the unversioned histories written before it).
 pub const SCHEMA: &str = "
@@ -123,6 +125,7 @@ fn run_columns(conn: &Connection) -> rusqlite::Result<Vec<String>> {
 /// Run inside a write transaction, after [`classify`] said `Empty` or `Older`.
 pub fn install(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(SCHEMA)?;
+    conn.execute_batch(super::fleet::FLEET_SCHEMA)?;
     conn.execute_batch(&format!(
         "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
     ))
