@@ -160,13 +160,16 @@ pub fn ingest(args: &IngestArgs, db: &Path) -> Result<u8> {
         )
     });
     println!(
-        "ingest: {} messages ({} stored, {} bad) in {} transactions, {} snapshots, {} scope rows, {:.0} msg/s, peak RSS {} KiB, {} disconnects{forward}",
+        "ingest: {} messages ({} stored, {} bad, {} trace skipped) in {} batches, {} snapshots, {} scope rows, {} heartbeats ({} redelivered), {:.0} msg/s, peak RSS {} KiB, {} disconnects{forward}",
         r.messages,
         r.stored_messages,
         r.bad_messages,
+        r.skipped_messages,
         r.batches,
         r.snapshots,
         r.scopes,
+        r.heartbeats,
+        r.duplicate_heartbeats,
         r.messages_per_second,
         r.peak_rss_kib,
         r.disconnects
@@ -228,11 +231,11 @@ pub fn sim_devices(args: &SimDevicesArgs) -> Result<u8> {
 pub fn sim_check(args: &SimCheckArgs, db: &Path) -> Result<u8> {
     let r = mqtt::sim::check(db, &args.fleet, args.engine.as_deref())?;
     println!(
-        "devices={}\nsnapshots={}\nsnapshot_rows={}",
-        r.devices, r.snapshots, r.snapshot_rows
+        "devices={}\nsnapshots={}\nsnapshot_rows={}\nheartbeats={}",
+        r.devices, r.snapshots, r.snapshot_rows, r.heartbeats
     );
-    if let Some(points) = r.engine_points {
-        println!("engine_points={points}");
+    if let (Some(points), Some(heartbeats)) = (r.engine_points, r.engine_heartbeats) {
+        println!("engine_points={points}\nengine_heartbeats={heartbeats}");
     }
     Ok(0)
 }

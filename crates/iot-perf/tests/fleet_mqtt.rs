@@ -24,7 +24,8 @@ fn devices_through_the_broker_reach_the_history_the_engine_and_metrics() {
     let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1-capture.bin");
     // Simulated devices, one gateway publishing a real capture, one message that is not
     // frames.
-    let expected = u64::from(DEVICES * ROUNDS);
+    // Per device: ROUNDS record messages and one heartbeat.
+    let expected = u64::from(DEVICES * (ROUNDS + 1));
     let ingest = Background::start(&[
         "ingest",
         "--mqtt",
@@ -87,6 +88,9 @@ fn devices_through_the_broker_reach_the_history_the_engine_and_metrics() {
     assert_eq!(r["devices"], f64::from(DEVICES), "{r:?}");
     assert_eq!(r["snapshots"], f64::from(DEVICES * ROUNDS), "{r:?}");
     assert_eq!(r["engine_points"], f64::from(DEVICES * ROUNDS), "{r:?}");
+    assert_eq!(r["heartbeats"], f64::from(DEVICES), "{r:?}");
+    assert_eq!(r["engine_heartbeats"], f64::from(DEVICES), "{r:?}");
+    assert_eq!(s["heartbeats"], u64::from(DEVICES), "{s}");
     let db = history.display().to_string();
     let report = iot_perf(&["--db", &db, "report", "--run", "mqtt/e2e/dev-00007"]);
     assert!(report.contains("sensor_read"), "{report}");

@@ -6,9 +6,13 @@
 //! in the history; a crash, a killed process or a broker restart before that leaves the
 //! message with the broker (persistent session), which delivers it again. Messages are
 //! stored in batches (up to `batch` messages, or what arrived within [`BATCH_WINDOW`]),
-//! one transaction per batch. A payload that holds no valid frame, or a topic outside the
-//! scheme, is counted as bad and acknowledged (it would never get better). Each device's
-//! messages go to one run, `mqtt/{fleet}/{device}`, appended to ([`History::append`]).
+//! one write transaction for the batch's record frames and one for its heartbeats. A
+//! payload that holds no valid frame, or a topic outside the scheme, is counted as bad and
+//! acknowledged (it would never get better); trace messages are counted and skipped.
+//! Record frames (one or more a message) go to one run per device,
+//! `mqtt/{fleet}/{device}`, appended to ([`History::append`]); heartbeats go to the
+//! history's heartbeat tables ([`History::store_heartbeats`], a redelivered heartbeat is
+//! stored once).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,9 +23,13 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use rumqttc::{Client, Event, Packet, Publish, QoS};
 
-use super::{Kind, Topic};
-use crate::db::{Append, Appended, History};
-use crate::export::influx_points;
+use iot_performance::wire::Heartbeat;
+use iot_performance::wire::decode_heartbeat;
+use iot_performance::wire::mqtt::{TopicKind, parse_topic};
+
+use super::run_name;
+use crate::db::{Append, Appended, History, now_ms};
+use crate::export::{heartbeat_points, influx_points};
 use crate::forward::{ForwardStats, Forwarder};
 use crate::frames::{FrameReader, Item};
 use crate::model::{OwnedRecord, ScopeRow};
@@ -67,6 +75,12 @@ pub struct IngestReport {
     pub stored_messages: u64,
     /// Messages counted as bad (foreign topic, no valid frame) and acknowledged.
     pub bad_messages: u64,
+    /// Trace messages, acknowledged and not stored (record traces with `record`).
+    pub skipped_messages: u64,
+    /// Heartbeats stored.
+    pub heartbeats: u64,
+    /// Heartbeats already in the history (a QoS 1 redelivery), not stored again.
+    pub duplicate_heartbeats: u64,
     /// Snapshots stored.
     pub snapshots: u64,
     /// Scope rows stored.
@@ -144,7 +158,7 @@ fn connection_loop(
     }
 }
 
-/// One received message, decoded.
+/// The record frames of one received message, decoded.
 struct Decoded {
     run: String,
     source: String,
@@ -155,12 +169,40 @@ struct Decoded {
     received_ns: i64,
 }
 
-/// Decodes a message; `Err` says why it is bad.
-fn decode(p: &Publish, received_ns: i64) -> Result<Decoded, String> {
-    let topic = Topic::parse(&p.topic)
+/// A heartbeat message: its frame (without the delimiter), to decode in place.
+struct HeartbeatFrame {
+    frame: Vec<u8>,
+    fleet: String,
+    device: String,
+    topic: String,
+}
+
+/// What a message holds.
+enum Message {
+    Records(Decoded),
+    Heartbeat(HeartbeatFrame),
+    Skipped,
+}
+
+/// Sorts a message by its topic and decodes its record frames; `Err` says why it is bad.
+fn decode(p: &Publish, received_ns: i64) -> Result<Message, String> {
+    let topic = parse_topic(&p.topic)
         .ok_or_else(|| format!("topic {:?} is not iotperf/v1/FLEET/DEVICE/KIND", p.topic))?;
     match topic.kind {
-        Kind::Frames => {
+        TopicKind::Trace => Ok(Message::Skipped),
+        TopicKind::Heartbeat => {
+            let mut frame = p.payload.to_vec();
+            while frame.last() == Some(&0) {
+                frame.pop();
+            }
+            Ok(Message::Heartbeat(HeartbeatFrame {
+                frame,
+                fleet: topic.fleet.to_owned(),
+                device: topic.device.to_owned(),
+                topic: p.topic.clone(),
+            }))
+        }
+        TopicKind::Record => {
             let mut records = Vec::new();
             let mut corrupt = 0;
             for item in FrameReader::new(&p.payload[..]) {
@@ -176,15 +218,15 @@ fn decode(p: &Publish, received_ns: i64) -> Result<Decoded, String> {
                     p.payload.len()
                 ));
             }
-            Ok(Decoded {
-                run: topic.run_name(),
+            Ok(Message::Records(Decoded {
+                run: run_name(topic.fleet, topic.device),
                 source: format!("mqtt {}", p.topic),
                 device: topic.device.to_owned(),
                 fleet: topic.fleet.to_owned(),
                 records,
                 corrupt,
                 received_ns,
-            })
+            }))
         }
     }
 }
@@ -328,7 +370,18 @@ fn ingest_loop(
     Ok(report)
 }
 
-/// Stores a batch in one transaction, then acknowledges it, then forwards it.
+/// Counts a bad message, saying why for the first few.
+fn bad(report: &mut IngestReport, why: &str) {
+    report.bad_messages += 1;
+    if report.bad_messages <= REPORTED {
+        eprintln!("warning: bad message: {why}");
+    } else if report.bad_messages == REPORTED + 1 {
+        eprintln!("warning: more bad messages: counting them silently");
+    }
+}
+
+/// Stores a batch (its records in one transaction, its heartbeats in another), then
+/// acknowledges it, then forwards it.
 fn store(
     report: &mut IngestReport,
     history: &mut History,
@@ -338,17 +391,26 @@ fn store(
 ) -> Result<()> {
     let received_ns = now_ns();
     let mut decoded = Vec::with_capacity(pending.len());
+    let mut heartbeat_frames = Vec::new();
     for p in pending.iter() {
         match decode(p, received_ns) {
-            Ok(d) => decoded.push(d),
-            Err(why) => {
-                report.bad_messages += 1;
-                if report.bad_messages <= REPORTED {
-                    eprintln!("warning: bad message: {why}");
-                } else if report.bad_messages == REPORTED + 1 {
-                    eprintln!("warning: more bad messages: counting them silently");
-                }
-            }
+            Ok(Message::Records(d)) => decoded.push(d),
+            Ok(Message::Heartbeat(h)) => heartbeat_frames.push(h),
+            Ok(Message::Skipped) => report.skipped_messages += 1,
+            Err(why) => bad(report, &why),
+        }
+    }
+    let mut heartbeats: Vec<(Heartbeat<'_>, &str, &str)> = Vec::new();
+    for h in &mut heartbeat_frames {
+        let HeartbeatFrame {
+            frame,
+            fleet,
+            device,
+            topic,
+        } = h;
+        match decode_heartbeat(frame) {
+            Ok(hb) => heartbeats.push((hb, fleet, device)),
+            Err(e) => bad(report, &format!("{topic}: heartbeat frame: {e}")),
         }
     }
     let appends: Vec<Append<'_>> = decoded
@@ -366,13 +428,19 @@ fn store(
     } else {
         history.append(&appends)?
     };
+    if !heartbeats.is_empty() {
+        let at_ms = now_ms();
+        let added = history.store_heartbeats(heartbeats.iter().map(|(hb, _, _)| (hb, at_ms)))?;
+        report.heartbeats += added as u64;
+        report.duplicate_heartbeats += (heartbeats.len() - added) as u64;
+    }
     report.batches += 1;
     for p in pending.drain(..) {
         client.ack(&p).context("acknowledging a stored message")?;
         report.messages += 1;
     }
+    report.stored_messages += (stored.len() + heartbeats.len()) as u64;
     for (d, s) in decoded.iter().zip(&stored) {
-        report.stored_messages += 1;
         report.corrupt_frames += d.corrupt;
         for r in &d.records {
             match r {
@@ -383,6 +451,15 @@ fn store(
         }
         if let Some(f) = forwarder {
             f.push(lines(d, s)?);
+        }
+    }
+    if let Some(f) = forwarder {
+        for (hb, fleet, device) in &heartbeats {
+            f.push(heartbeat_points(
+                &[("fleet", fleet), ("device", device)],
+                hb,
+                received_ns,
+            )?);
         }
     }
     Ok(())

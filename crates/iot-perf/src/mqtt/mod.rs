@@ -1,9 +1,10 @@
-//! MQTT: the fleet's topic scheme, the Linux gateway's publisher and `iot-perf ingest`.
+//! MQTT on the host: `iot-perf ingest` and the Linux gateway's publisher.
 //!
-//! Topics are `iotperf/v1/{fleet}/{device}/{kind}` ([`Topic`]); `kind` says what the
-//! payload holds (`frames`: wire frames as a device link carries them). Everything goes
-//! at QoS 1 (at least once): a message may arrive twice after a reconnect, never
-//! acknowledged and lost. See docs/FLEET.md.
+//! The topic scheme is the library's ([`iot_performance::wire::mqtt`]):
+//! `iotperf/v1/{fleet}/{device}/{kind}`, kind `record` (record frames: session, snapshot,
+//! scope rows), `heartbeat` or `trace`. Everything goes at QoS 1 (at least once): a
+//! message may arrive twice after a reconnect, never acknowledged and lost. See
+//! docs/FLEET.md.
 
 pub mod ingest;
 pub mod publish;
@@ -11,70 +12,19 @@ pub mod sim;
 
 use std::time::Duration;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result, anyhow, bail};
+use iot_performance::wire::mqtt::{TopicKind, topic};
 
-/// First two levels of every topic: the scheme and its version.
-pub const TOPIC_PREFIX: &str = "iotperf/v1";
-
-/// What a message's payload holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// Wire frames (`wire::Reporter` output, each ending with its `0x00` delimiter).
-    Frames,
+/// The topic of `fleet`'s `device` for `kind`, as a `String`.
+pub fn topic_string(fleet: &str, device: &str, kind: TopicKind) -> Result<String> {
+    topic(fleet, device, kind)
+        .map(|t| t.as_str().to_owned())
+        .map_err(|e| anyhow!("fleet {fleet:?}, device {device:?}: {e}"))
 }
 
-impl Kind {
-    /// The topic level naming this kind.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Frames => "frames",
-        }
-    }
-
-    fn parse(s: &str) -> Option<Self> {
-        match s {
-            "frames" => Some(Self::Frames),
-            _ => None,
-        }
-    }
-}
-
-/// A parsed topic `iotperf/v1/{fleet}/{device}/{kind}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Topic<'a> {
-    /// Fleet (a product, a customer, a site).
-    pub fleet: &'a str,
-    /// Device id, unique within the fleet.
-    pub device: &'a str,
-    /// Payload kind.
-    pub kind: Kind,
-}
-
-impl<'a> Topic<'a> {
-    /// Parses a topic; `None` when it is not of this scheme (or names an unknown kind).
-    pub fn parse(topic: &'a str) -> Option<Self> {
-        let rest = topic.strip_prefix(TOPIC_PREFIX)?.strip_prefix('/')?;
-        let mut levels = rest.split('/');
-        let (fleet, device, kind) = (levels.next()?, levels.next()?, levels.next()?);
-        if levels.next().is_some() || fleet.is_empty() || device.is_empty() {
-            return None;
-        }
-        Some(Self {
-            fleet,
-            device,
-            kind: Kind::parse(kind)?,
-        })
-    }
-
-    /// The topic string.
-    pub fn format(fleet: &str, device: &str, kind: Kind) -> String {
-        format!("{TOPIC_PREFIX}/{fleet}/{device}/{}", kind.as_str())
-    }
-
-    /// The history run that collects this device's messages.
-    pub fn run_name(&self) -> String {
-        format!("mqtt/{}/{}", self.fleet, self.device)
-    }
+/// The history run that collects a device's record frames: `mqtt/{fleet}/{device}`.
+pub fn run_name(fleet: &str, device: &str) -> String {
+    format!("mqtt/{fleet}/{device}")
 }
 
 /// Host and port of `mqtt://HOST:PORT` (port 1883 when left out).
@@ -113,26 +63,6 @@ pub fn options(url: &str, client_id: &str) -> Result<rumqttc::MqttOptions> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn topics_round_trip_and_foreign_topics_are_refused() {
-        let t = Topic::format("cold-chain", "dev-0042", Kind::Frames);
-        assert_eq!(t, "iotperf/v1/cold-chain/dev-0042/frames");
-        let parsed = Topic::parse(&t).unwrap();
-        assert_eq!(parsed.fleet, "cold-chain");
-        assert_eq!(parsed.device, "dev-0042");
-        assert_eq!(parsed.kind, Kind::Frames);
-        assert_eq!(parsed.run_name(), "mqtt/cold-chain/dev-0042");
-        for bad in [
-            "iotperf/v2/f/d/frames",
-            "iotperf/v1/f/d",
-            "iotperf/v1/f/d/frames/x",
-            "iotperf/v1//d/frames",
-            "iotperf/v1/f/d/unknown",
-        ] {
-            assert_eq!(Topic::parse(bad), None, "{bad}");
-        }
-    }
 
     #[test]
     fn broker_urls() {

@@ -16,7 +16,9 @@ use anyhow::{Result, bail};
 use iot_performance::wire::{DroppedRecord, MAX_FRAME_LEN, Record, encode_frame};
 use rumqttc::{Client, Event, Packet, QoS};
 
-use super::{Kind, Topic};
+use iot_performance::wire::mqtt::TopicKind;
+
+use super::topic_string;
 use crate::frames::{FrameReader, Item};
 use crate::model::OwnedRecord;
 
@@ -197,7 +199,7 @@ pub fn publish_raw(
     mut input: impl Read,
     per_message: usize,
 ) -> Result<()> {
-    let topic = Topic::format(fleet, device, Kind::Frames);
+    let topic = topic_string(fleet, device, TopicKind::Record)?;
     let mut bytes = Vec::new();
     input.read_to_end(&mut bytes)?;
     let mut payload = Vec::new();
@@ -218,7 +220,7 @@ pub fn publish_raw(
     Ok(())
 }
 
-/// `iot-perf publish`: frames from `input` to `iotperf/v1/{fleet}/{device}/frames`,
+/// `iot-perf publish`: frames from `input` to `iotperf/v1/{fleet}/{device}/record`,
 /// re-encoded, `per_message` frames a message; returns the corrupt frames skipped.
 pub fn publish_stream(
     publisher: &Publisher,
@@ -227,7 +229,7 @@ pub fn publish_stream(
     input: impl Read,
     per_message: usize,
 ) -> Result<u64> {
-    let topic = Topic::format(fleet, device, Kind::Frames);
+    let topic = topic_string(fleet, device, TopicKind::Record)?;
     let mut payload = Vec::new();
     let mut frames = 0;
     let mut corrupt = 0;

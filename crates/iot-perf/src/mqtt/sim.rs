@@ -8,10 +8,15 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use iot_performance::wire::{Reporter, ScopeRecord, SnapshotRecord, StdSink};
+use iot_performance::wire::{
+    MAX_HEARTBEAT_FRAME_LEN, Reporter, ScopeRecord, SimulatedDevice, SnapshotRecord, StdSink,
+    encode_heartbeat,
+};
 
 use super::publish::{PublishStats, Publisher};
-use super::{Kind, Topic};
+use iot_performance::wire::mqtt::TopicKind;
+
+use super::topic_string;
 use crate::db::History;
 
 /// Firmware versions the simulated fleet runs (device `i` runs `FIRMWARES[i % 2]`).
@@ -67,8 +72,33 @@ pub fn message(device: u32, round: u32) -> Vec<u8> {
     r.into_inner().0
 }
 
+/// The heartbeat frame of simulated device `device` (its first interval): the same
+/// scopes, log-normal latencies, `1.3.0` 15 % slower on `sensor_read`.
+pub fn heartbeat(device: u32) -> Result<Vec<u8>> {
+    let firmware = FIRMWARES[device as usize % FIRMWARES.len()];
+    let slower = if firmware == FIRMWARES[1] { 1.15 } else { 1.0 };
+    let mut sim = SimulatedDevice::new(
+        &format!("dev-{device:05}"),
+        firmware,
+        if device % 3 == 0 { "revA" } else { "revB" },
+        "sim",
+        u64::from(device),
+    )
+    .with_scope(SCOPES[0], 250.0 * slower, 0.25)
+    .with_scope(SCOPES[1], 400.0, 0.3);
+    sim.scopes
+        .iter_mut()
+        .for_each(|s| s.calls_per_interval = 100);
+    let hb = sim.next_heartbeat();
+    let mut buf = [0u8; MAX_HEARTBEAT_FRAME_LEN];
+    let len = encode_heartbeat(&hb, &mut buf)
+        .map_err(|e| anyhow::anyhow!("encoding a heartbeat: {e}"))?;
+    Ok(buf[..len].to_vec())
+}
+
 /// Publishes `rounds` messages for each of `devices` devices over `connections`
-/// connections, round by round, at most `rate` messages a second overall when given;
+/// connections, round by round, then one heartbeat per device, at most `rate` messages a
+/// second overall when given;
 /// returns the publishers' summed counts and the seconds.
 pub fn publish_fleet(
     url: &str,
@@ -83,28 +113,36 @@ pub fn publish_fleet(
         .map(|c| Publisher::connect(url, &format!("iot-perf-sim-{fleet}-{c}"), 10_000))
         .collect::<Result<_>>()?;
     let topics: Vec<String> = (0..devices)
-        .map(|d| Topic::format(fleet, &format!("dev-{d:05}"), Kind::Frames))
-        .collect();
+        .map(|d| topic_string(fleet, &format!("dev-{d:05}"), TopicKind::Record))
+        .collect::<Result<_>>()?;
+    let heartbeat_topics: Vec<String> = (0..devices)
+        .map(|d| topic_string(fleet, &format!("dev-{d:05}"), TopicKind::Heartbeat))
+        .collect::<Result<_>>()?;
+    let heartbeats: Vec<Vec<u8>> = (0..devices).map(heartbeat).collect::<Result<_>>()?;
     let start = Instant::now();
     std::thread::scope(|s| {
         for (c, publisher) in publishers.iter().enumerate() {
-            let topics = &topics;
+            let (topics, heartbeat_topics, heartbeats) = (&topics, &heartbeat_topics, &heartbeats);
             s.spawn(move || {
                 let per_connection = rate.map(|r| r / f64::from(connections));
                 let mut sent = 0u64;
-                for round in 0..rounds {
+                // Rounds of record messages, then the heartbeats (round `rounds`).
+                for round in 0..=rounds {
                     for d in (c as u32..devices).step_by(connections as usize) {
                         if let Some(r) = per_connection {
                             let due = start + Duration::from_secs_f64(sent as f64 / r);
                             std::thread::sleep(due.saturating_duration_since(Instant::now()));
                         }
                         sent += 1;
-                        let payload = message(d, round);
-                        publisher.publish_waiting(
-                            &topics[d as usize],
-                            payload,
-                            Duration::from_secs(60),
-                        );
+                        let (topic, payload) = if round < rounds {
+                            (&topics[d as usize], message(d, round))
+                        } else {
+                            (
+                                &heartbeat_topics[d as usize],
+                                heartbeats[d as usize].clone(),
+                            )
+                        };
+                        publisher.publish_waiting(topic, payload, Duration::from_secs(60));
                     }
                 }
             });
@@ -131,8 +169,12 @@ pub struct Reached {
     pub snapshots: u64,
     /// Snapshot rows in the history, duplicates included.
     pub snapshot_rows: u64,
+    /// Heartbeats in the history (every fleet; a redelivery counts once).
+    pub heartbeats: u64,
     /// Snapshot points of the fleet in the engine, if asked.
     pub engine_points: Option<u64>,
+    /// Heartbeat points of the fleet in the engine, if asked.
+    pub engine_heartbeats: Option<u64>,
 }
 
 /// Counts what of fleet `fleet` reached the history and (with `engine`, the engine's base
@@ -140,17 +182,24 @@ pub struct Reached {
 pub fn check(history: &std::path::Path, fleet: &str, engine: Option<&str>) -> Result<Reached> {
     let history = History::open_read(history)?;
     let (devices, snapshots, snapshot_rows) = history.fleet_counts(&format!("mqtt/{fleet}/"))?;
-    let engine_points = engine.map(|url| engine_points(url, fleet)).transpose()?;
+    let heartbeats = history.heartbeat_count()?;
+    let count = |metric: &str| {
+        engine
+            .map(|url| engine_count(url, metric, fleet))
+            .transpose()
+    };
     Ok(Reached {
         devices,
         snapshots,
         snapshot_rows,
-        engine_points,
+        heartbeats,
+        engine_points: count("iot_system_heap_used")?,
+        engine_heartbeats: count("iot_heartbeat_uptime_ms")?,
     })
 }
 
-/// Snapshot points of `fleet` in VictoriaMetrics at `base` (after a flush).
-pub fn engine_points(base: &str, fleet: &str) -> Result<u64> {
+/// Points of `metric` for `fleet` in VictoriaMetrics at `base` (after a flush).
+pub fn engine_count(base: &str, metric: &str, fleet: &str) -> Result<u64> {
     let base = base.trim_end_matches('/');
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .timeout_global(Some(Duration::from_secs(30)))
@@ -160,7 +209,7 @@ pub fn engine_points(base: &str, fleet: &str) -> Result<u64> {
         .get(&format!("{base}/internal/force_flush"))
         .call()
         .context("flushing the engine")?;
-    let query = format!("sum(count_over_time(iot_system_heap_used{{fleet=\"{fleet}\"}}[1d]))");
+    let query = format!("sum(count_over_time({metric}{{fleet=\"{fleet}\"}}[1d]))");
     let body = agent
         .get(&format!("{base}/api/v1/query"))
         .query("query", &query)
