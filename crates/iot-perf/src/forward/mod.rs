@@ -193,3 +193,6 @@ fn work(s: &Shared, url: &str) {
         }
     }
 }
+
+#[cfg(test)]
+mod dashboard_tests;

@@ -17,7 +17,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result};
@@ -130,10 +130,11 @@ fn now_ns() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_nanos()).unwrap_or(i64::MAX))
 }
 
-/// Drives the MQTT connection, passing what arrives to `tx`; reconnects by iterating on.
+/// Drives the MQTT connection, passing what arrives to `tx` (never waiting) and sending
+/// queued acknowledgements; reconnects by iterating on.
 fn connection_loop(
     mut connection: rumqttc::Connection,
-    tx: &SyncSender<FromBroker>,
+    tx: &Sender<FromBroker>,
     stop: &AtomicBool,
 ) {
     for event in connection.iter() {
@@ -272,7 +273,10 @@ pub fn run(o: &IngestOptions) -> Result<IngestReport> {
     options.set_manual_acks(true);
     let batch = o.batch.max(1);
     let (client, connection) = Client::new(options, 4 * batch + 64);
-    let (tx, rx) = sync_channel(4 * batch);
+    // Unbounded, so the connection thread never waits for us and keeps sending our acks
+    // (a bounded one deadlocks: it waits for room while we wait to queue an ack). What
+    // waits here is bounded by the broker's in-flight limit: messages not yet acknowledged.
+    let (tx, rx) = channel();
     let stop = Arc::new(AtomicBool::new(false));
     let conn_thread = {
         let stop = stop.clone();

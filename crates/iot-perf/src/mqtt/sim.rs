@@ -80,7 +80,11 @@ pub fn heartbeat(device: u32) -> Result<Vec<u8>> {
     let mut sim = SimulatedDevice::new(
         &format!("dev-{device:05}"),
         firmware,
-        if device.is_multiple_of(3) { "revA" } else { "revB" },
+        if device.is_multiple_of(3) {
+            "revA"
+        } else {
+            "revB"
+        },
         "sim",
         u64::from(device),
     )
