@@ -91,6 +91,37 @@ fn devices_through_the_broker_reach_the_history_the_engine_and_metrics() {
     assert_eq!(r["heartbeats"], f64::from(DEVICES), "{r:?}");
     assert_eq!(r["engine_heartbeats"], f64::from(DEVICES), "{r:?}");
     assert_eq!(s["heartbeats"], u64::from(DEVICES), "{s}");
+    // Every metric the Grafana dashboard queries is in the engine now.
+    let (status, body) = http_get(engine.port, "/api/v1/label/__name__/values");
+    assert!(status.contains("200"), "{status}");
+    let names: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let names: Vec<&str> = names["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|n| n.as_str())
+        .collect();
+    let dashboard = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/grafana/iot-performance-fleet.json"
+    ))
+    .unwrap();
+    let dashboard: serde_json::Value = serde_json::from_str(&dashboard).unwrap();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for target in panel["targets"].as_array().unwrap() {
+            let expr = target["expr"].as_str().unwrap();
+            for metric in expr
+                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .filter(|w| w.starts_with("iot_"))
+            {
+                assert!(
+                    names.contains(&metric),
+                    "{metric} ({expr}) not in the engine: {names:?}"
+                );
+            }
+        }
+    }
+
     let db = history.display().to_string();
     let report = iot_perf(&["--db", &db, "report", "--run", "mqtt/e2e/dev-00007"]);
     assert!(report.contains("sensor_read"), "{report}");
