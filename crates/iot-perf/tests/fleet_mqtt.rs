@@ -202,3 +202,64 @@ fn devices_through_the_broker_reach_the_history_the_engine_and_metrics() {
     drop(engine);
     drop(broker);
 }
+
+#[test]
+fn two_ingest_processes_in_a_shared_subscription_split_the_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = mosquitto(dir.path());
+    let mqtt = format!("mqtt://127.0.0.1:{}", broker.port);
+    let history = dir.path().join("fleet.sqlite");
+    let db = history.display().to_string();
+    let ingest = |id: &str| {
+        let summary = dir.path().join(format!("{id}.json"));
+        let process = Background::start(&[
+            "ingest",
+            "--mqtt",
+            &mqtt,
+            "--share",
+            "ingest",
+            "--client-id",
+            id,
+            "--history",
+            &db,
+            "--batch",
+            "50",
+            "--idle-exit",
+            "3",
+            "--summary-json",
+            &summary.display().to_string(),
+        ]);
+        (process, summary)
+    };
+    let (a, a_summary) = ingest("ingest-a");
+    let (b, b_summary) = ingest("ingest-b");
+    std::thread::sleep(Duration::from_millis(700));
+    let sim = iot_perf(&[
+        "fleet-sim-devices",
+        "--mqtt",
+        &mqtt,
+        "--fleet",
+        "shared",
+        "--devices",
+        "100",
+        "--rounds",
+        "5",
+        "--connections",
+        "2",
+        "--rate",
+        "2000",
+    ]);
+    assert!(sim.contains("acked=600"), "{sim}");
+    a.finish(Duration::from_secs(60));
+    b.finish(Duration::from_secs(60));
+    let (a, b) = (summary(&a_summary), summary(&b_summary));
+    let (na, nb) = (
+        a["stored_messages"].as_u64().unwrap(),
+        b["stored_messages"].as_u64().unwrap(),
+    );
+    assert_eq!(na + nb, 600, "each message to one of them: {a}\n{b}");
+    assert!(na > 0 && nb > 0, "both took a share: {na} and {nb}");
+    let r = reached(&history, "shared", None);
+    assert_eq!(r["snapshots"], 500.0, "{r:?}");
+    assert_eq!(r["heartbeats"], 100.0, "{r:?}");
+}
