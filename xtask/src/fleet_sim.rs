@@ -174,14 +174,30 @@ pub fn run(args: &[String]) -> Result<(), String> {
     .map(str::to_owned)
     .to_vec();
     eprintln!("+ iot-perf {}", ingest_args.join(" "));
-    let mut ingest = Command::new(&bin)
+    let mut child = Command::new(&bin)
         .args(&ingest_args)
         .stdin(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
-        .map(Guard)
         .map_err(|e| format!("starting iot-perf ingest: {e}"))?;
-    // Its subscription is made once connected.
-    std::thread::sleep(Duration::from_secs(1));
+    // Its stderr echoed; publishing starts once it says it is subscribed.
+    let stderr = child.stderr.take().ok_or("no stderr")?;
+    let mut ingest = Guard(child);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            eprintln!("{line}");
+            if line.starts_with("ingest: subscribed") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(30))
+        .map_err(|_| "the ingest did not subscribe within 30 s".to_owned())?;
 
     let sim = iot_perf(
         &bin,

@@ -8,7 +8,9 @@ mod fleet_services;
 
 use std::time::Duration;
 
-use fleet_services::{Background, free_port, http_get, iot_perf, mosquitto, reached, summary};
+use fleet_services::{
+    Background, free_port, http_get, iot_perf, mosquitto, reached, start_ingest, summary,
+};
 
 const DEVICES: u32 = 50;
 const ROUNDS: u32 = 4;
@@ -26,7 +28,7 @@ fn devices_through_the_broker_reach_the_history_the_engine_and_metrics() {
     // frames.
     // Per device: ROUNDS record messages and one heartbeat.
     let expected = u64::from(DEVICES * (ROUNDS + 1));
-    let ingest = Background::start(&[
+    let ingest = start_ingest(&[
         "ingest",
         "--mqtt",
         &mqtt,
@@ -41,9 +43,6 @@ fn devices_through_the_broker_reach_the_history_the_engine_and_metrics() {
         "--summary-json",
         &summary_path.display().to_string(),
     ]);
-    // The subscription is made once connected: give it a moment before publishing, else
-    // the first messages would have no subscriber (the persistent session keeps later ones).
-    std::thread::sleep(Duration::from_millis(700));
     let sim = iot_perf(&[
         "fleet-sim-devices",
         "--mqtt",
@@ -212,7 +211,7 @@ fn two_ingest_processes_in_a_shared_subscription_split_the_messages() {
     let db = history.display().to_string();
     let ingest = |id: &str| {
         let summary = dir.path().join(format!("{id}.json"));
-        let process = Background::start(&[
+        let process = start_ingest(&[
             "ingest",
             "--mqtt",
             &mqtt,
@@ -233,7 +232,6 @@ fn two_ingest_processes_in_a_shared_subscription_split_the_messages() {
     };
     let (a, a_summary) = ingest("ingest-a");
     let (b, b_summary) = ingest("ingest-b");
-    std::thread::sleep(Duration::from_millis(700));
     let sim = iot_perf(&[
         "fleet-sim-devices",
         "--mqtt",

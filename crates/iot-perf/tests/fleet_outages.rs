@@ -11,7 +11,9 @@ mod fleet_services;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use fleet_services::{Background, counts, mosquitto, reached, summary, victoria_metrics};
+use fleet_services::{
+    Background, counts, mosquitto, reached, start_ingest, summary, victoria_metrics,
+};
 
 const DEVICES: u32 = 100;
 const ROUNDS: u32 = 30;
@@ -42,9 +44,7 @@ fn ingest(dir: &Path, broker_port: u16, engine_port: Option<u16>) -> Background 
         ]);
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
-    let b = Background::start(&args);
-    std::thread::sleep(Duration::from_millis(700));
-    b
+    start_ingest(&args)
 }
 
 /// Starts the simulated devices publishing in the background.

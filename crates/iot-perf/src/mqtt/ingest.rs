@@ -107,6 +107,7 @@ pub struct IngestReport {
 enum FromBroker {
     Publish(Publish),
     Connected { session_present: bool },
+    Subscribed,
     Disconnected(String),
 }
 
@@ -143,6 +144,7 @@ fn connection_loop(
             Ok(Event::Incoming(Packet::ConnAck(c))) => tx.send(FromBroker::Connected {
                 session_present: c.session_present,
             }),
+            Ok(Event::Incoming(Packet::SubAck(_))) => tx.send(FromBroker::Subscribed),
             Ok(_) => Ok(()),
             Err(e) => {
                 if stop.load(Ordering::Acquire) {
@@ -335,11 +337,16 @@ fn ingest_loop(
             match m {
                 FromBroker::Publish(p) => pending.push(p),
                 FromBroker::Connected { session_present } => {
-                    if !session_present {
+                    if session_present {
+                        eprintln!("ingest: subscribed to {filter} (kept in the broker's session)");
+                    } else {
                         client
                             .subscribe(filter, QoS::AtLeastOnce)
                             .context("subscribing")?;
                     }
+                }
+                FromBroker::Subscribed => {
+                    eprintln!("ingest: subscribed to {filter}");
                 }
                 FromBroker::Disconnected(why) => {
                     report.disconnects += 1;

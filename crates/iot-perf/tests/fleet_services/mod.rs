@@ -199,6 +199,35 @@ pub fn iot_perf(args: &[&str]) -> String {
 /// A background iot-perf process (killed when dropped).
 pub struct Background(pub Option<Child>);
 
+/// Starts `iot-perf ingest` with `args` and waits (up to 20 s) until it says it is
+/// subscribed, so that nothing published afterwards misses it.
+pub fn start_ingest(args: &[&str]) -> Background {
+    let mut child = Command::new(IOT_PERF)
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starting iot-perf ingest");
+    let stderr = child.stderr.take().expect("stderr");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            eprintln!("{line}");
+            if line.starts_with("ingest: subscribed") {
+                let _ = tx.send(());
+            }
+        }
+    });
+    let b = Background(Some(child));
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("the ingest did not subscribe within 20 s");
+    b
+}
+
 impl Background {
     /// Starts iot-perf with `args`, its output piped.
     pub fn start(args: &[&str]) -> Self {
