@@ -140,3 +140,70 @@ impl History {
         )?)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::SessionRow;
+    use iot_performance::wire::SnapshotRecord;
+
+    fn snapshot(t: u64) -> OwnedRecord {
+        OwnedRecord::Snapshot(SnapshotRecord {
+            timestamp_us: t,
+            heap_used: t,
+            heap_free: 1,
+            heap_total: 2,
+            stack_used: 1,
+            stack_free: 1,
+            static_memory: 1,
+            fragmentation: None,
+            cpu_utilization: 1.0,
+            uptime_ms: 1,
+            task_count: 1,
+            interrupt_count: 1,
+            context_switches: 1,
+            temperature: None,
+        })
+    }
+
+    #[test]
+    fn messages_append_to_one_run_per_device_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut h = History::open(&dir.path().join("h.sqlite")).unwrap();
+        let session = OwnedRecord::Session(SessionRow {
+            device: "node-7".into(),
+            firmware: "1.3.0".into(),
+            ticks_per_second: 1_000_000,
+        });
+        let first = [session, snapshot(1)];
+        let second = [snapshot(2), OwnedRecord::Dropped(4), snapshot(3)];
+        let other = [snapshot(9)];
+        let m = |run, records, corrupt| Append {
+            run,
+            source: "mqtt test",
+            device: "topic-device",
+            records,
+            corrupt,
+        };
+        let out = h
+            .append(&[m("mqtt/f/a", &first, 0), m("mqtt/f/b", &other, 0)])
+            .unwrap();
+        assert_eq!(out[0].device, "node-7", "the session names the device");
+        assert_eq!(out[0].firmware.as_deref(), Some("1.3.0"));
+        assert_eq!(
+            out[1].device, "topic-device",
+            "no session: the topic's name"
+        );
+        h.append(&[m("mqtt/f/a", &second, 2)]).unwrap();
+        let run = h.load("mqtt/f/a").unwrap();
+        let times: Vec<u64> = run.snapshots.iter().map(|s| s.timestamp_us).collect();
+        assert_eq!(times, [1, 2, 3]);
+        assert_eq!(run.run.corrupt_frames, 2);
+        assert_eq!(run.run.dropped_on_device, 4);
+        assert_eq!(h.runs().unwrap().len(), 2);
+        assert_eq!(h.fleet_counts("mqtt/f/").unwrap(), (2, 4, 4));
+        let latest = h.latest_states().unwrap();
+        assert_eq!(latest[0].snapshots.len(), 1);
+        assert_eq!(latest[0].snapshots[0].timestamp_us, 3, "the last snapshot");
+    }
+}

@@ -196,3 +196,62 @@ fn work(s: &Shared, url: &str) {
 
 #[cfg(test)]
 mod dashboard_tests;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_backlog_drops_and_counts_and_keeps_what_it_holds() {
+        // Nothing listens on this port: every post fails and is retried.
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap();
+        let f = Forwarder::start(&format!("http://127.0.0.1:{port}/write"), 10);
+        assert!(f.push("a x=1 1\nb x=2 2\nc x=3 3\nd x=4 4\ne x=5 5\nf x=6 6\n".into()));
+        assert!(!f.push("g x=1 1\nh x=1 1\ni x=1 1\nj x=1 1\nk x=1 1\n".into()));
+        assert!(f.push("l x=1 1\n".into()), "room for one more line");
+        let s = f.finish(Duration::from_millis(300));
+        assert_eq!(s.dropped_lines, 5);
+        assert_eq!(s.backlog_lines, 7, "still waiting, counted");
+        assert_eq!(s.backlog_peak_lines, 7);
+        assert_eq!(s.forwarded_lines, 0);
+        assert!(s.failed_posts >= 1);
+    }
+
+    #[test]
+    fn lines_reach_the_engine_in_order_in_requests_of_at_most_post_lines() {
+        let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/write", server.server_addr());
+        let f = Forwarder::start(&url, 100_000);
+        let total = POST_LINES + 10;
+        for i in 0..total {
+            f.push(format!("m x={i} {i}\n"));
+        }
+        let mut received = Vec::new();
+        let mut requests = 0;
+        while received.len() < total {
+            let mut request = server
+                .recv_timeout(Duration::from_secs(10))
+                .unwrap()
+                .unwrap();
+            let mut body = String::new();
+            request.as_reader().read_to_string(&mut body).unwrap();
+            let lines: Vec<String> = body.lines().map(str::to_owned).collect();
+            assert!(lines.len() <= POST_LINES);
+            received.extend(lines);
+            requests += 1;
+            request.respond(tiny_http::Response::empty(204)).unwrap();
+        }
+        let s = f.finish(Duration::from_secs(5));
+        assert!(requests >= 2);
+        let expected: Vec<String> = (0..total).map(|i| format!("m x={i} {i}")).collect();
+        assert_eq!(received, expected);
+        assert_eq!(s.forwarded_lines, total as u64);
+        assert_eq!(
+            (s.backlog_lines, s.dropped_lines, s.failed_posts),
+            (0, 0, 0)
+        );
+    }
+}
