@@ -6,8 +6,11 @@
 //! - `qemu`: builds the firmware under `examples/` and runs it on QEMU (see [`qemu`]).
 //! - `size`: the library's flash and RAM footprint on thumbv7em and riscv32imc (see [`size`]).
 //! - `esp32c3`: builds the ESP32-C3 example (it cannot run here).
+//! - `fleet-sim`: simulated devices through Mosquitto into `iot-perf ingest` and
+//!   VictoriaMetrics (see [`fleet_sim`]).
 
 mod firmware;
+mod fleet_sim;
 mod qemu;
 mod qemu_trace;
 mod size;
@@ -42,9 +45,10 @@ fn main() -> ExitCode {
         Some("qemu") => qemu::run(),
         Some("size") => size::run(),
         Some("esp32c3") => build_esp32c3(),
+        Some("fleet-sim") => fleet_sim::run(&env::args().skip(2).collect::<Vec<_>>()),
         _ => {
             eprintln!(
-                "usage: cargo xtask <task>\n\ntasks:\n  check-targets   build the no_std library for every firmware target\n  qemu            run the firmware checks on QEMU\n  size            library flash/RAM footprint\n  esp32c3         build the ESP32-C3 example"
+                "usage: cargo xtask <task>\n\ntasks:\n  check-targets   build the no_std library for every firmware target\n  qemu            run the firmware checks on QEMU\n  size            library flash/RAM footprint\n  esp32c3         build the ESP32-C3 example\n  fleet-sim       simulated devices through Mosquitto into iot-perf ingest (--devices N)"
             );
             return ExitCode::from(2);
         }

@@ -55,6 +55,22 @@ pub enum Command {
     /// Check the history for damage (SQLite's full integrity check, read-only):
     /// exit 0 intact, 4 damaged.
     Check,
+    /// Subscribe to an MQTT broker and store every device's messages in the history
+    /// (acknowledged only once stored), forwarding them to a time-series engine.
+    Ingest(crate::cli_fleet::IngestArgs),
+    /// Publish wire frames from a capture or stdin to an MQTT broker (a Linux gateway).
+    Publish(crate::cli_fleet::PublishArgs),
+    /// Serve the latest state of every run as OpenMetrics on /metrics.
+    Serve(crate::cli_fleet::ServeArgs),
+    /// Simulated devices for `cargo xtask fleet-sim`.
+    #[command(hide = true)]
+    FleetSimDevices(crate::cli_fleet::SimDevicesArgs),
+    /// What of a simulated fleet reached the history and the engine.
+    #[command(hide = true)]
+    FleetSimCheck(crate::cli_fleet::SimCheckArgs),
+    /// Fleet heartbeats: import them, compare cohorts (exit 3 on a regression).
+    #[command(subcommand)]
+    Fleet(crate::fleet::FleetCommand),
 }
 
 /// `demo` options.

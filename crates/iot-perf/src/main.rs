@@ -6,21 +6,26 @@
 
 mod analysis;
 mod cli;
+mod cli_fleet;
 mod compare;
 mod db;
 mod db_remove;
 mod demo;
 mod export;
+mod fleet;
+mod forward;
 mod frames;
 mod html;
 mod html_compare;
 mod html_timeline;
 mod ingest;
 mod model;
+mod mqtt;
 mod names;
 mod palette;
 mod recommend;
 mod report;
+mod serve;
 mod sources;
 mod svg;
 mod svg_compare;
@@ -189,6 +194,21 @@ fn run(cli: Cli) -> Result<u8> {
     if let Command::Check = &cli.command {
         return check(&cli.db);
     }
+    if let Command::Fleet(command) = &cli.command {
+        return fleet::run(&cli.db, command);
+    }
+    match &cli.command {
+        Command::Ingest(args) => return cli_fleet::ingest(args, &cli.db),
+        Command::Publish(args) => return cli_fleet::publish(args),
+        Command::Serve(args) => {
+            let history = args.history.as_deref().unwrap_or(&cli.db);
+            serve::serve(&args.listen, history, args.max_requests)?;
+            return Ok(0);
+        }
+        Command::FleetSimDevices(args) => return cli_fleet::sim_devices(args),
+        Command::FleetSimCheck(args) => return cli_fleet::sim_check(args, &cli.db),
+        _ => {}
+    }
     if let Command::Export(args) = &cli.command
         && let ExportFormat::Perfetto = args.format
     {
@@ -205,7 +225,14 @@ fn run(cli: Cli) -> Result<u8> {
         History::open_read(&cli.db)?
     };
     match cli.command {
-        Command::Demo(_) | Command::Check => unreachable!("handled above"),
+        Command::Demo(_)
+        | Command::Check
+        | Command::Fleet(_)
+        | Command::Ingest(_)
+        | Command::Publish(_)
+        | Command::Serve(_)
+        | Command::FleetSimDevices(_)
+        | Command::FleetSimCheck(_) => unreachable!("handled above"),
         Command::Record(args) => {
             let name = args.run.clone().map_or(RunName::Next, RunName::Given);
             let source = args.source().map_err(anyhow::Error::msg)?;

@@ -7,8 +7,11 @@
 //! ([`open`]); damage is refused on open and reported in full by `iot-perf check`
 //! ([`damage`], [`check`]).
 
+mod append;
 mod check;
 mod damage;
+pub mod fleet;
+mod latest;
 mod open;
 mod record;
 mod schema;
@@ -22,6 +25,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use iot_performance::wire::SnapshotRecord;
 
+pub use append::{Append, Appended};
 pub use check::check;
 pub use record::{Recording, RunName};
 pub use trace::{TraceDecoder, TraceItem, remove_run as remove_trace};
@@ -46,7 +50,7 @@ pub struct History {
     path: PathBuf,
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -140,24 +144,7 @@ impl History {
                     fragmentation, cpu_utilization, uptime_ms, task_count, interrupt_count, context_switches, temperature
              FROM snapshots WHERE run_id = ?1 ORDER BY seq",
         )?;
-        let rows = stmt.query_map([run_id], |r| {
-            Ok(SnapshotRecord {
-                timestamp_us: r.get::<_, i64>(0)? as u64,
-                heap_used: r.get::<_, i64>(1)? as u64,
-                heap_free: r.get::<_, i64>(2)? as u64,
-                heap_total: r.get::<_, i64>(3)? as u64,
-                stack_used: r.get::<_, i64>(4)? as u64,
-                stack_free: r.get::<_, i64>(5)? as u64,
-                static_memory: r.get::<_, i64>(6)? as u64,
-                fragmentation: r.get::<_, Option<f64>>(7)?.map(|v| v as f32),
-                cpu_utilization: r.get::<_, f64>(8)? as f32,
-                uptime_ms: r.get::<_, i64>(9)? as u64,
-                task_count: r.get::<_, i64>(10)? as u32,
-                interrupt_count: r.get::<_, i64>(11)? as u64,
-                context_switches: r.get::<_, i64>(12)? as u64,
-                temperature: r.get::<_, Option<f64>>(13)?.map(|v| v as f32),
-            })
-        })?;
+        let rows = stmt.query_map([run_id], snapshot_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -167,22 +154,7 @@ impl History {
             "SELECT timestamp_us, name, calls, total_ticks, min_ticks, max_ticks, self_ticks, busy_ticks,
                     wall_ticks, polls, ticks_per_second FROM scopes WHERE run_id = ?1 ORDER BY seq",
         )?;
-        let opt = |v: Option<i64>| v.map(|v| v as u64);
-        let rows = stmt.query_map([run_id], |r| {
-            Ok(ScopeRow {
-                timestamp_us: r.get::<_, i64>(0)? as u64,
-                name: r.get(1)?,
-                calls: r.get::<_, i64>(2)? as u64,
-                total_ticks: r.get::<_, i64>(3)? as u64,
-                min_ticks: r.get::<_, i64>(4)? as u64,
-                max_ticks: r.get::<_, i64>(5)? as u64,
-                self_ticks: opt(r.get(6)?),
-                busy_ticks: opt(r.get(7)?),
-                wall_ticks: opt(r.get(8)?),
-                polls: opt(r.get(9)?),
-                ticks_per_second: r.get::<_, i64>(10)? as u64,
-            })
-        })?;
+        let rows = stmt.query_map([run_id], scope_from_row)?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
@@ -249,5 +221,43 @@ fn run_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Run> {
         firmware: r.get(5)?,
         corrupt_frames: r.get(6)?,
         dropped_on_device: r.get(7)?,
+    })
+}
+
+/// A snapshot from a row whose first 14 columns are the snapshot's, in table order.
+fn snapshot_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<SnapshotRecord> {
+    Ok(SnapshotRecord {
+        timestamp_us: r.get::<_, i64>(0)? as u64,
+        heap_used: r.get::<_, i64>(1)? as u64,
+        heap_free: r.get::<_, i64>(2)? as u64,
+        heap_total: r.get::<_, i64>(3)? as u64,
+        stack_used: r.get::<_, i64>(4)? as u64,
+        stack_free: r.get::<_, i64>(5)? as u64,
+        static_memory: r.get::<_, i64>(6)? as u64,
+        fragmentation: r.get::<_, Option<f64>>(7)?.map(|v| v as f32),
+        cpu_utilization: r.get::<_, f64>(8)? as f32,
+        uptime_ms: r.get::<_, i64>(9)? as u64,
+        task_count: r.get::<_, i64>(10)? as u32,
+        interrupt_count: r.get::<_, i64>(11)? as u64,
+        context_switches: r.get::<_, i64>(12)? as u64,
+        temperature: r.get::<_, Option<f64>>(13)?.map(|v| v as f32),
+    })
+}
+
+/// A scope row from a row whose first 11 columns are the scope row's, in table order.
+fn scope_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScopeRow> {
+    let opt = |v: Option<i64>| v.map(|v| v as u64);
+    Ok(ScopeRow {
+        timestamp_us: r.get::<_, i64>(0)? as u64,
+        name: r.get(1)?,
+        calls: r.get::<_, i64>(2)? as u64,
+        total_ticks: r.get::<_, i64>(3)? as u64,
+        min_ticks: r.get::<_, i64>(4)? as u64,
+        max_ticks: r.get::<_, i64>(5)? as u64,
+        self_ticks: opt(r.get(6)?),
+        busy_ticks: opt(r.get(7)?),
+        wall_ticks: opt(r.get(8)?),
+        polls: opt(r.get(9)?),
+        ticks_per_second: r.get::<_, i64>(10)? as u64,
     })
 }

@@ -88,8 +88,10 @@ impl Recording<'_> {
             self.next_seq += 1;
             match record {
                 OwnedRecord::Session(s) => self.session = Some(s.clone()),
-                OwnedRecord::Snapshot(s) => insert_snapshot(&tx, seq, s)?,
-                OwnedRecord::Scope(s) => insert_scope(&tx, seq, s)?,
+                OwnedRecord::Snapshot(s) => {
+                    insert_snapshot(&tx, "temp.stage_snapshots", 0, seq, s)?
+                }
+                OwnedRecord::Scope(s) => insert_scope(&tx, "temp.stage_scopes", 0, seq, s)?,
                 OwnedRecord::Dropped(n) => {
                     self.dropped_on_device = self.dropped_on_device.max(*n);
                 }
@@ -180,10 +182,19 @@ fn next_free_name(conn: &Connection) -> rusqlite::Result<String> {
     }
 }
 
-fn insert_snapshot(conn: &Connection, seq: i64, s: &SnapshotRecord) -> Result<()> {
-    conn.execute(
-        "INSERT INTO temp.stage_snapshots VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        params![
+/// Inserts a snapshot row into `table` (the staging table, or the history's own).
+pub(super) fn insert_snapshot(
+    conn: &Connection,
+    table: &str,
+    run_id: i64,
+    seq: i64,
+    s: &SnapshotRecord,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO {table} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)"
+    ))?
+    .execute(params![
+            run_id,
             seq,
             int(s.timestamp_us),
             int(s.heap_used),
@@ -199,28 +210,35 @@ fn insert_snapshot(conn: &Connection, seq: i64, s: &SnapshotRecord) -> Result<()
             int(s.interrupt_count),
             int(s.context_switches),
             s.temperature.map(f64::from),
-        ],
-    )?;
+        ])?;
     Ok(())
 }
 
-fn insert_scope(conn: &Connection, seq: i64, s: &ScopeRow) -> Result<()> {
-    conn.execute(
-        "INSERT INTO temp.stage_scopes VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-        params![
-            seq,
-            int(s.timestamp_us),
-            s.name,
-            int(s.calls),
-            int(s.total_ticks),
-            int(s.min_ticks),
-            int(s.max_ticks),
-            s.self_ticks.map(int),
-            s.busy_ticks.map(int),
-            s.wall_ticks.map(int),
-            s.polls.map(int),
-            int(s.ticks_per_second),
-        ],
-    )?;
+/// Inserts a scope row into `table` (the staging table, or the history's own).
+pub(super) fn insert_scope(
+    conn: &Connection,
+    table: &str,
+    run_id: i64,
+    seq: i64,
+    s: &ScopeRow,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO {table} VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    ))?
+    .execute(params![
+        run_id,
+        seq,
+        int(s.timestamp_us),
+        s.name,
+        int(s.calls),
+        int(s.total_ticks),
+        int(s.min_ticks),
+        int(s.max_ticks),
+        s.self_ticks.map(int),
+        s.busy_ticks.map(int),
+        s.wall_ticks.map(int),
+        s.polls.map(int),
+        int(s.ticks_per_second),
+    ])?;
     Ok(())
 }

@@ -7,10 +7,12 @@ use rusqlite::Connection;
 pub const APPLICATION_ID: i32 = 0x494F_5450;
 
 /// The schema this build writes and the newest it reads.
+/// Schema 2 is schema 1 plus the tables that came after it: traces
+/// ([`super::trace::SCHEMA`]), tasks and interrupts ([`super::tasks::SCHEMA`]) and
+/// heartbeats ([`super::fleet::FLEET_SCHEMA`]); an older history gets them on its next write.
 pub const SCHEMA_VERSION: i32 = 2;
 
-/// The tables of schema 1 (and of the unversioned histories written before it); schema 2
-/// adds the task tables (`tasks::SCHEMA`).
+/// The tables of schema 1 (and of the unversioned histories written before it).
 pub const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS runs (
     id INTEGER PRIMARY KEY,
@@ -126,6 +128,7 @@ pub fn install(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(SCHEMA)?;
     conn.execute_batch(super::trace::SCHEMA)?;
     conn.execute_batch(super::tasks::SCHEMA)?;
+    conn.execute_batch(super::fleet::FLEET_SCHEMA)?;
     conn.execute_batch(&format!(
         "PRAGMA application_id = {APPLICATION_ID}; PRAGMA user_version = {SCHEMA_VERSION};"
     ))

@@ -5,7 +5,9 @@
 use anyhow::{Context, Result};
 
 use super::{Exported, SCOPE_METRICS, SYSTEM_METRICS, Value, device};
-use crate::model::LoadedRun;
+use iot_performance::wire::SnapshotRecord;
+
+use crate::model::{LoadedRun, ScopeRow};
 
 /// Integers as unsigned (`8192u`), measurements as floats.
 impl influxdb_line_protocol::builder::FieldValue for Value {
@@ -27,7 +29,6 @@ fn fields<R>(table: &[Exported<R>], record: &R) -> Vec<(&'static str, Value)> {
 
 /// Every snapshot and scope row of the run as InfluxDB line protocol.
 pub fn influx(data: &LoadedRun) -> Result<String> {
-    let device = device(data);
     let run = &data.run;
     let t0 = data
         .snapshots
@@ -44,10 +45,22 @@ pub fn influx(data: &LoadedRun) -> Result<String> {
                 .saturating_mul(1000),
         )
     };
+    let tags = [("device", device(data)), ("run", run.name.as_str())];
+    points(&tags, &data.snapshots, &data.scopes, at)
+}
+
+/// Snapshots (measurement `iot_system`) and scope rows (`iot_scope`, tag `scope`) as
+/// line protocol, each point tagged with `tags` and stamped `at(device time in µs)` (Unix
+/// ns; tags with an empty value are left out); the one place that writes the forwarded and exported points.
+pub fn points(
+    tags: &[(&str, &str)],
+    snapshots: &[SnapshotRecord],
+    scopes: &[ScopeRow],
+    at: impl Fn(u64) -> i64,
+) -> Result<String> {
     type Builder = influxdb_line_protocol::LineProtocolBuilder<Vec<u8>>;
     let mut b = Builder::new();
-    let mut points: Vec<_> = data
-        .snapshots
+    let mut points: Vec<_> = snapshots
         .iter()
         .map(|s| {
             (
@@ -57,7 +70,7 @@ pub fn influx(data: &LoadedRun) -> Result<String> {
                 s.timestamp_us,
             )
         })
-        .chain(data.scopes.iter().map(|r| {
+        .chain(scopes.iter().map(|r| {
             let scope = Some(r.name.as_str());
             (
                 "iot_scope",
@@ -74,10 +87,10 @@ pub fn influx(data: &LoadedRun) -> Result<String> {
         let Some(((first, value), rest)) = fields.split_first() else {
             continue;
         };
-        let tagged = b
-            .measurement(measurement)
-            .tag("device", device)
-            .tag("run", &run.name);
+        let mut tagged = b.measurement(measurement);
+        for (key, value) in tags.iter().filter(|(_, v)| !v.is_empty()) {
+            tagged = tagged.tag(key, value);
+        }
         let tagged = match scope {
             Some(name) => tagged.tag("scope", name),
             None => tagged,

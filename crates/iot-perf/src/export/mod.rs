@@ -8,12 +8,14 @@
 //!   (then measurement, then scope name), written with `influxdb-line-protocol`. Device clocks are relative, so point times are the run's
 //!   recording start (host wall clock) plus the device time since its first record.
 
+mod heartbeat_influx;
 mod influx;
 mod openmetrics;
 pub mod perfetto;
 
-pub use influx::influx;
-pub use openmetrics::openmetrics;
+pub use heartbeat_influx::heartbeat_points;
+pub use influx::{influx, points as influx_points};
+pub use openmetrics::{openmetrics, openmetrics_runs};
 
 use iot_performance::wire::SnapshotRecord;
 

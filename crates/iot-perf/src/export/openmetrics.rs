@@ -33,40 +33,68 @@ fn family(out: &mut String, name: &str, help: &str, kind: Kind, samples: &[(Stri
 
 /// The latest state of the run as OpenMetrics text.
 pub fn openmetrics(data: &LoadedRun) -> String {
-    let base = format!(
-        "device=\"{}\",run=\"{}\"",
-        label_value(device(data)),
-        label_value(&data.run.name)
-    );
+    openmetrics_runs(std::slice::from_ref(data))
+}
+
+/// The latest state of each run as one OpenMetrics exposition: each family once, with
+/// one sample per run (and scope), runs in the order given.
+pub fn openmetrics_runs(runs: &[LoadedRun]) -> String {
+    let bases: Vec<String> = runs
+        .iter()
+        .map(|data| {
+            format!(
+                "device=\"{}\",run=\"{}\"",
+                label_value(device(data)),
+                label_value(&data.run.name)
+            )
+        })
+        .collect();
     let mut out = String::new();
-    if let Some(s) = data.snapshots.last() {
-        for m in &SYSTEM_METRICS {
-            let samples: Vec<(String, f64)> = (m.read)(s)
-                .map(|v| (base.clone(), v.as_f64() / m.openmetrics_divisor))
-                .into_iter()
-                .collect();
-            family(&mut out, m.family, m.help, m.kind, &samples);
-        }
-    }
-    let mut latest: BTreeMap<&str, &ScopeRow> = BTreeMap::new();
-    for row in &data.scopes {
-        latest.insert(&row.name, row);
-    }
-    for m in &SCOPE_METRICS {
-        let samples: Vec<(String, f64)> = latest
+    for m in &SYSTEM_METRICS {
+        let samples: Vec<(String, f64)> = runs
             .iter()
-            .filter_map(|(name, row)| {
-                let labels = format!("{base},scope=\"{}\"", label_value(name));
-                (m.read)(row).map(|v| (labels, v.as_f64() / m.openmetrics_divisor))
+            .zip(&bases)
+            .filter_map(|(data, base)| {
+                let s = data.snapshots.last()?;
+                (m.read)(s).map(|v| (base.clone(), v.as_f64() / m.openmetrics_divisor))
             })
             .collect();
         family(&mut out, m.family, m.help, m.kind, &samples);
     }
-    let lost = [
-        ("corrupt", data.run.corrupt_frames),
-        ("dropped_on_device", data.run.dropped_on_device),
-    ]
-    .map(|(reason, n)| (format!("{base},reason=\"{reason}\""), n as f64));
+    let latest: Vec<BTreeMap<&str, &ScopeRow>> = runs
+        .iter()
+        .map(|data| {
+            let mut latest = BTreeMap::new();
+            for row in &data.scopes {
+                latest.insert(row.name.as_str(), row);
+            }
+            latest
+        })
+        .collect();
+    for m in &SCOPE_METRICS {
+        let samples: Vec<(String, f64)> = latest
+            .iter()
+            .zip(&bases)
+            .flat_map(|(latest, base)| {
+                latest.iter().filter_map(move |(name, row)| {
+                    let labels = format!("{base},scope=\"{}\"", label_value(name));
+                    (m.read)(row).map(|v| (labels, v.as_f64() / m.openmetrics_divisor))
+                })
+            })
+            .collect();
+        family(&mut out, m.family, m.help, m.kind, &samples);
+    }
+    let lost: Vec<(String, f64)> = runs
+        .iter()
+        .zip(&bases)
+        .flat_map(|(data, base)| {
+            [
+                ("corrupt", data.run.corrupt_frames),
+                ("dropped_on_device", data.run.dropped_on_device),
+            ]
+            .map(|(reason, n)| (format!("{base},reason=\"{reason}\""), n as f64))
+        })
+        .collect();
     family(
         &mut out,
         "iot_frames_lost",

@@ -104,8 +104,24 @@ impl BootstrapComparator {
                 (base > 0.0).then(|| resample_mean(b, rng) / base - 1.0)
             })
             .collect();
+        if let Some((interval, verdict)) = self.judge(&mut changes, metric.higher_is_worse()) {
+            out.change_interval_percent = Some(interval);
+            out.verdict = verdict;
+        }
+        out
+    }
+
+    /// The confidence interval (in percent) of resampled relative changes (`B / A − 1`)
+    /// and its verdict: regressed or improved only when the whole interval lies beyond
+    /// the noise threshold. `None` when there are no changes. Every bootstrap of the
+    /// library (means here, fleet percentiles in [`super::fleet`]) ends here.
+    pub(crate) fn judge(
+        &self,
+        changes: &mut [f64],
+        higher_is_worse: bool,
+    ) -> Option<((f64, f64), Verdict)> {
         if changes.is_empty() {
-            return out;
+            return None;
         }
         changes.sort_by(f64::total_cmp);
         let tail = (1.0 - self.confidence.clamp(0.5, 0.999)) / 2.0;
@@ -114,16 +130,15 @@ impl BootstrapComparator {
             changes[i.min(changes.len() - 1)]
         };
         let (low, high) = (at(tail), at(1.0 - tail));
-        out.change_interval_percent = Some((low * 100.0, high * 100.0));
         let noise = self.noise_threshold_percent / 100.0;
-        out.verdict = if low > noise {
-            Verdict::of_significant_change(metric.higher_is_worse(), true)
+        let verdict = if low > noise {
+            Verdict::of_significant_change(higher_is_worse, true)
         } else if high < -noise {
-            Verdict::of_significant_change(metric.higher_is_worse(), false)
+            Verdict::of_significant_change(higher_is_worse, false)
         } else {
             Verdict::NoSignificantChange
         };
-        out
+        Some(((low * 100.0, high * 100.0), verdict))
     }
 }
 

@@ -33,6 +33,8 @@
 #[cfg(feature = "alloc")]
 mod bootstrap;
 mod compare;
+#[cfg(feature = "alloc")]
+pub mod fleet;
 pub mod least_squares;
 mod metric;
 mod scope_sampler;

@@ -80,6 +80,7 @@ mod detail_fields;
 pub mod embassy;
 mod future;
 mod guard;
+pub mod histogram;
 pub(crate) mod idle;
 pub mod interrupts;
 mod registry;

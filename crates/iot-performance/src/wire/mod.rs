@@ -61,23 +61,38 @@
 //! | 1 | `Session`, `Snapshot`, `Scope`, `Dropped` |
 //! | 2 | version 1's records, then `Task` (a row of the Embassy task table) and `Interrupt` (an [`IsrStats`](crate::interrupts::IsrStats)'s figures) |
 //!
+//! Heartbeats (a fleet device's hourly summary, [`Heartbeat`]) are frames of their own
+//! kind, magic `"IH"`, versioned by [`HEARTBEAT_VERSION`].
+//!
 //! Every released version has a fixture capture under `crates/iot-perf/tests/fixtures/`
 //! and a decode test. A change to any record is a new version.
 
 mod frame;
+mod heartbeat;
+pub mod mqtt;
 mod record;
 mod reporter;
+#[cfg(feature = "alloc")]
+mod simulate;
 mod sink;
 mod task_record;
 #[cfg(feature = "trace")]
 mod trace;
 
 pub use frame::{FrameError, MAX_FRAME_LEN, MAX_RECORD_LEN, decode_frame, encode_frame};
+pub use heartbeat::{
+    CpuFigures, DeviceIdentity, HEARTBEAT_MAGIC, HEARTBEAT_VERSION, Heartbeat,
+    MAX_HEARTBEAT_FRAME_LEN, MAX_HEARTBEAT_SCOPES, MAX_HEARTBEAT_TASKS, OLDEST_HEARTBEAT_VERSION,
+    ResetInfo, ResetReason, ScopeHeartbeat, TaskShare, WifiFigures, decode_heartbeat,
+    encode_heartbeat, is_heartbeat_frame,
+};
 pub use record::{
     DroppedRecord, MAX_NAME_LEN, Record, ScopeEntry, ScopeRecord, SessionEntry, SessionRecord,
     SnapshotRecord,
 };
 pub use reporter::Reporter;
+#[cfg(feature = "alloc")]
+pub use simulate::{SimulatedDevice, SimulatedScope};
 #[cfg(feature = "embedded-io")]
 pub use sink::IoSink;
 #[cfg(host_std)]

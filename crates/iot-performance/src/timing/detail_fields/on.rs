@@ -14,7 +14,8 @@ pub(crate) const HISTOGRAM_BUCKETS: usize = 40;
 /// The bucket of a duration.
 #[inline(always)]
 pub(crate) fn bucket_of(ticks: u64) -> usize {
-    let b = (u64::BITS - ticks.leading_zeros()) as usize;
+    // Resolution 0 of the fleet histograms' bins (`timing::histogram`), capped.
+    let b = crate::timing::histogram::bin_of(ticks, 0) as usize;
     if b >= HISTOGRAM_BUCKETS {
         HISTOGRAM_BUCKETS - 1
     } else {

@@ -1,0 +1,204 @@
+//! `fleet compare`: two cohorts of devices, each scope's percentiles judged by the
+//! library's [`FleetComparator`].
+
+use std::collections::BTreeMap;
+
+use anyhow::{Result, bail};
+use iot_performance::analysis::Verdict;
+use iot_performance::analysis::fleet::{FleetComparator, MergedHistogram, PercentileComparison};
+use serde::Serialize;
+
+use crate::db::History;
+use crate::db::fleet::{HeartbeatFilter, StoredScope};
+
+/// Version of the JSON [`FleetReport`]'s layout.
+pub const FLEET_REPORT_SCHEMA: u32 = 1;
+
+/// A cohort as given on the command line: `firmware=1.3.0`, `hardware=revB`,
+/// `group=canary`, `device=node-7`, several joined by commas.
+pub fn parse_cohort(spec: &str) -> Result<HeartbeatFilter, String> {
+    let mut filter = HeartbeatFilter::default();
+    for part in spec.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let Some((key, value)) = part.split_once('=') else {
+            return Err(format!("{part:?} is not KEY=VALUE (e.g. firmware=1.3.0)"));
+        };
+        let slot = match key.trim() {
+            "firmware" => &mut filter.firmware,
+            "hardware" => &mut filter.hardware,
+            "group" => &mut filter.group,
+            "device" => &mut filter.device,
+            other => {
+                return Err(format!(
+                    "unknown cohort key {other:?}: use firmware=, hardware=, group= or device="
+                ));
+            }
+        };
+        *slot = Some(value.trim().to_owned());
+    }
+    if filter == HeartbeatFilter::default() {
+        return Err("an empty cohort: give e.g. firmware=1.3.0".into());
+    }
+    Ok(filter)
+}
+
+/// One cohort as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct CohortSummary {
+    /// The cohort as given.
+    pub spec: String,
+    /// Devices with at least one heartbeat in it.
+    pub devices: usize,
+    /// Heartbeat scope rows read.
+    pub scope_rows: usize,
+}
+
+/// One scope's percentiles, A vs B, in microseconds.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScopeComparison {
+    /// Scope name.
+    pub scope: String,
+    /// Tick frequency the devices reported this scope in.
+    pub ticks_per_second: u64,
+    /// The library's comparison per percentile (figures in ticks).
+    pub percentiles: Vec<PercentileComparison>,
+}
+
+impl ScopeComparison {
+    /// Ticks as microseconds at this scope's tick frequency.
+    pub fn us(&self, ticks: f64) -> f64 {
+        ticks * 1e6 / self.ticks_per_second.max(1) as f64
+    }
+}
+
+/// What `fleet compare` found.
+#[derive(Debug, Clone, Serialize)]
+pub struct FleetReport {
+    /// [`FLEET_REPORT_SCHEMA`].
+    pub schema_version: u32,
+    /// Cohort A (before) and B (after).
+    pub cohorts: [CohortSummary; 2],
+    /// The comparison's settings.
+    pub settings: FleetComparator,
+    /// Scopes both cohorts reported, by name.
+    pub scopes: Vec<ScopeComparison>,
+    /// Scopes only one cohort reported: not compared.
+    pub unmatched_scopes: Vec<String>,
+    /// Whether any percentile regressed.
+    pub regressed: bool,
+}
+
+/// Per (scope, tick frequency), per device, the merged histogram.
+type Grouped = BTreeMap<(String, u64), BTreeMap<String, MergedHistogram>>;
+
+fn group(rows: &[StoredScope]) -> Grouped {
+    let mut out = Grouped::new();
+    for r in rows {
+        out.entry((r.name.clone(), r.ticks_per_second))
+            .or_default()
+            .entry(r.device.clone())
+            .or_default()
+            .add(&r.histogram);
+    }
+    out
+}
+
+/// Loads both cohorts from `history` (each limited to `since..until`) and compares them.
+pub fn compare(
+    history: &History,
+    specs: [&str; 2],
+    filters: [HeartbeatFilter; 2],
+    settings: &FleetComparator,
+) -> Result<FleetReport> {
+    let [fa, fb] = filters;
+    let (rows_a, rows_b) = (
+        history.heartbeat_scopes(&fa)?,
+        history.heartbeat_scopes(&fb)?,
+    );
+    for (spec, rows) in [(specs[0], &rows_a), (specs[1], &rows_b)] {
+        if rows.is_empty() {
+            bail!(
+                "cohort {spec:?} has no heartbeat with scopes in the history{} (import some: `iot-perf fleet import FILE`)",
+                if history.heartbeat_count()? == 0 {
+                    ", which holds no heartbeats at all"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    let (ga, gb) = (group(&rows_a), group(&rows_b));
+    let devices = |rows: &[StoredScope]| {
+        let mut d: Vec<&str> = rows.iter().map(|r| r.device.as_str()).collect();
+        d.sort_unstable();
+        d.dedup();
+        d.len()
+    };
+    let mut scopes = Vec::new();
+    let mut unmatched = Vec::new();
+    for (key, a) in &ga {
+        let Some(b) = gb.get(key) else {
+            unmatched.push(key.0.clone());
+            continue;
+        };
+        let a: Vec<MergedHistogram> = a.values().cloned().collect();
+        let b: Vec<MergedHistogram> = b.values().cloned().collect();
+        scopes.push(ScopeComparison {
+            scope: key.0.clone(),
+            ticks_per_second: key.1,
+            percentiles: settings.compare(&a, &b),
+        });
+    }
+    unmatched.extend(
+        gb.keys()
+            .filter(|k| !ga.contains_key(*k))
+            .map(|k| k.0.clone()),
+    );
+    unmatched.sort();
+    unmatched.dedup();
+    let regressed = scopes
+        .iter()
+        .flat_map(|s| &s.percentiles)
+        .any(|p| p.verdict == Verdict::Regressed);
+    Ok(FleetReport {
+        schema_version: FLEET_REPORT_SCHEMA,
+        cohorts: [
+            CohortSummary {
+                spec: specs[0].to_owned(),
+                devices: devices(&rows_a),
+                scope_rows: rows_a.len(),
+            },
+            CohortSummary {
+                spec: specs[1].to_owned(),
+                devices: devices(&rows_b),
+                scope_rows: rows_b.len(),
+            },
+        ],
+        settings: settings.clone(),
+        scopes,
+        unmatched_scopes: unmatched,
+        regressed,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cohort_specs_parse_and_errors_say_what_to_write() {
+        let f = parse_cohort("firmware=1.3.0, hardware=revB").unwrap();
+        assert_eq!(f.firmware.as_deref(), Some("1.3.0"));
+        assert_eq!(f.hardware.as_deref(), Some("revB"));
+        assert_eq!(
+            parse_cohort("group=canary").unwrap().group.as_deref(),
+            Some("canary")
+        );
+        assert!(
+            parse_cohort("colour=red")
+                .unwrap_err()
+                .contains("unknown cohort key")
+        );
+        assert!(parse_cohort("firmware").unwrap_err().contains("KEY=VALUE"));
+        assert!(parse_cohort("").is_err());
+    }
+}
