@@ -76,7 +76,9 @@ fn append_one(conn: &Connection, m: &Append<'_>) -> rusqlite::Result<Appended> {
     };
     let mut seq: i64 = conn.query_row(
         "SELECT MAX(COALESCE((SELECT MAX(seq) FROM snapshots WHERE run_id = ?1), -1),
-                    COALESCE((SELECT MAX(seq) FROM scopes WHERE run_id = ?1), -1)) + 1",
+                    COALESCE((SELECT MAX(seq) FROM scopes WHERE run_id = ?1), -1),
+                    COALESCE((SELECT MAX(seq) FROM tasks WHERE run_id = ?1), -1),
+                    COALESCE((SELECT MAX(seq) FROM interrupts WHERE run_id = ?1), -1)) + 1",
         [run_id],
         |r| r.get(0),
     )?;
@@ -98,6 +100,14 @@ fn append_one(conn: &Connection, m: &Append<'_>) -> rusqlite::Result<Appended> {
                 seq += 1;
             }
             OwnedRecord::Dropped(n) => dropped = dropped.max(*n),
+            OwnedRecord::Task(t) => {
+                super::tasks::insert_task(conn, "main.tasks", run_id, seq, t)?;
+                seq += 1;
+            }
+            OwnedRecord::Interrupt(i) => {
+                super::tasks::insert_interrupt(conn, "main.interrupts", run_id, seq, i)?;
+                seq += 1;
+            }
         }
     }
     conn.execute(

@@ -20,6 +20,7 @@ impl History {
                 run,
                 snapshots: Vec::new(),
                 scopes: Vec::new(),
+                tasks: Default::default(),
             })
             .collect();
         let index: HashMap<i64, usize> = runs

@@ -15,8 +15,8 @@ mod latest;
 mod open;
 mod record;
 mod schema;
-mod trace;
 mod tasks;
+mod trace;
 
 use std::path::{Path, PathBuf};
 
@@ -28,8 +28,8 @@ use iot_performance::wire::SnapshotRecord;
 pub use append::{Append, Appended};
 pub use check::check;
 pub use record::{Recording, RunName};
-pub use trace::{TraceDecoder, TraceItem, remove_run as remove_trace};
 pub use tasks::delete_run_rows;
+pub use trace::{TraceDecoder, TraceItem, remove_run as remove_trace};
 
 use crate::model::{LoadedRun, Run, ScopeRow};
 

@@ -95,8 +95,10 @@ impl Recording<'_> {
                 OwnedRecord::Dropped(n) => {
                     self.dropped_on_device = self.dropped_on_device.max(*n);
                 }
-                OwnedRecord::Task(t) => tasks::insert_task(&tx, seq, t)?,
-                OwnedRecord::Interrupt(i) => tasks::insert_interrupt(&tx, seq, i)?,
+                OwnedRecord::Task(t) => tasks::insert_task(&tx, "temp.stage_tasks", 0, seq, t)?,
+                OwnedRecord::Interrupt(i) => {
+                    tasks::insert_interrupt(&tx, "temp.stage_interrupts", 0, seq, i)?
+                }
             }
         }
         tx.commit()?;

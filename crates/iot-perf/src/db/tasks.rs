@@ -49,10 +49,17 @@ pub fn unstage(conn: &Connection) -> rusqlite::Result<()> {
     )
 }
 
-/// Stages one task row.
-pub fn insert_task(conn: &Connection, seq: i64, t: &TaskRow) -> Result<()> {
+/// Inserts one task row of run `run_id` into `table` (the recording's staging table, or
+/// `main.tasks` when appending).
+pub fn insert_task(
+    conn: &Connection,
+    table: &str,
+    run_id: i64,
+    seq: i64,
+    t: &TaskRow,
+) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO temp.stage_tasks VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+        &format!("INSERT INTO {table} VALUES (?12, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"),
         params![
             seq,
             int(t.timestamp_us),
@@ -65,15 +72,23 @@ pub fn insert_task(conn: &Connection, seq: i64, t: &TaskRow) -> Result<()> {
             t.ready_latency_max_ticks,
             t.ended,
             int(t.ticks_per_second),
+            run_id,
         ],
     )?;
     Ok(())
 }
 
-/// Stages one interrupt handler row.
-pub fn insert_interrupt(conn: &Connection, seq: i64, i: &InterruptRow) -> Result<()> {
+/// Inserts one interrupt handler row of run `run_id` into `table` (the recording's staging
+/// table, or `main.interrupts` when appending).
+pub fn insert_interrupt(
+    conn: &Connection,
+    table: &str,
+    run_id: i64,
+    seq: i64,
+    i: &InterruptRow,
+) -> rusqlite::Result<()> {
     conn.execute(
-        "INSERT INTO temp.stage_interrupts VALUES (0, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        &format!("INSERT INTO {table} VALUES (?9, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
         params![
             seq,
             int(i.timestamp_us),
@@ -83,6 +98,7 @@ pub fn insert_interrupt(conn: &Connection, seq: i64, i: &InterruptRow) -> Result
             int(i.total_ticks),
             i.max_ticks,
             int(i.ticks_per_second),
+            run_id,
         ],
     )?;
     Ok(())

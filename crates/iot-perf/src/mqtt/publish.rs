@@ -181,6 +181,11 @@ pub fn encode(record: &OwnedRecord, out: &mut Vec<u8>) -> Result<()> {
         OwnedRecord::Snapshot(s) => Record::Snapshot(*s),
         OwnedRecord::Scope(s) => Record::Scope(s.clone().map_name(|_| s.name.as_str())),
         OwnedRecord::Dropped(n) => Record::Dropped(DroppedRecord { frames: *n }),
+        OwnedRecord::Task(t) => Record::Task(
+            t.clone()
+                .map_name(|_| t.name.as_deref().unwrap_or_default()),
+        ),
+        OwnedRecord::Interrupt(i) => Record::Interrupt(i.clone().map_name(|_| i.name.as_str())),
     };
     let mut frame = [0u8; MAX_FRAME_LEN];
     let Ok(len) = encode_frame(&record, &mut frame) else {
@@ -240,6 +245,8 @@ pub fn publish_stream(
                 frames += 1;
             }
             Item::Corrupt { .. } => corrupt += 1,
+            // Trace chunks travel on the `trace` topic kind, not between records.
+            Item::Trace(_) => {}
         }
         if frames >= per_message.max(1) {
             publisher.publish(&topic, std::mem::take(&mut payload));
