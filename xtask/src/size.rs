@@ -7,6 +7,14 @@
 //! tasks) and with tables sized for it: `IOT_PERF_MAX_SCOPES=16` for its 16 scopes,
 //! `IOT_PERF_MAX_TASKS=4` for its 4 tasks (`main` and three workload tasks).
 //!
+//! Before the tables, two lines per target that scripts read, for the sized build (16
+//! scopes / 4 tasks): `footprint recorder TARGET: F B flash, R B RAM`, the sum of the
+//! recorder's parts in the per-part table (profiler core, call sites, Embassy trace hooks,
+//! tick-interrupt timing: see [`size_parts`]), and `footprint full TARGET: F B flash,
+//! R B RAM`, everything the library adds (the "library flash" and "library RAM" columns of
+//! that build: the recorder plus backend, monitor, snapshot, compiler runtime, and the
+//! bytes no symbol carries such as alignment padding).
+//!
 //! Flash = every loaded section (`.vector_table`, `.text`, `.rodata`, `.data`' s initial
 //! values, ...); RAM = `.data` + `.bss` + `.uninit`. The stack and heap regions are not
 //! counted (riscv-rt's `.stack` spans all free RAM).
@@ -43,20 +51,35 @@ pub fn run() -> Result<(), String> {
     let llvm_nm = llvm_tool("llvm-nm")?;
     let mut rows = Vec::new();
     let mut breakdowns = Vec::new();
+    let mut footprints = Vec::new();
     for (example, target) in PROBES {
         let without = measure(&llvm_size, example, target, Library::Without, None)?;
         let symbols_without = symbols(&llvm_nm, target)?;
+        let mut sized = Footprint::default();
         for capacity in CAPACITIES {
             let with = measure(&llvm_size, example, target, Library::Default, *capacity)?;
             rows.push((target, capacity_label(*capacity), with, without));
+            sized = with;
         }
         // The last build is the one with the tables sized for the probe.
         let symbols_with = symbols(&llvm_nm, target)?;
-        breakdowns.push((target, size_parts::parts(&symbols_without, &symbols_with)));
+        let parts = size_parts::parts(&symbols_without, &symbols_with);
+        let recorder = size_parts::recorder(&parts);
+        let full = (
+            sized.flash as i64 - without.flash as i64,
+            sized.ram as i64 - without.ram as i64,
+        );
+        footprints.push(footprint_line("recorder", target, recorder));
+        footprints.push(footprint_line("full", target, full));
+        breakdowns.push((target, parts));
         let compact = measure(&llvm_size, example, target, Library::CompactScopes, COMPACT)?;
         let label = format!("{}, `compact-scopes`", capacity_label(COMPACT));
         rows.push((target, label, compact, without));
     }
+    for line in &footprints {
+        println!("{line}");
+    }
+    println!();
     println!(
         "| target | scopes / tasks | flash with | flash without | library flash | RAM with | RAM without | library RAM |"
     );
@@ -74,6 +97,11 @@ pub fn run() -> Result<(), String> {
     }
     print_breakdowns(&breakdowns);
     Ok(())
+}
+
+/// `footprint LABEL TARGET: F B flash, R B RAM`.
+fn footprint_line(label: &str, target: &str, (flash, ram): (i64, i64)) -> String {
+    format!("footprint {label} {target}: {flash} B flash, {ram} B RAM")
 }
 
 /// "64 / 8 (default)" or "scopes / tasks".
@@ -233,6 +261,14 @@ fn capture(cmd: &mut Command) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn footprint_lines_are_script_readable() {
+        assert_eq!(
+            footprint_line("recorder", "riscv32imc-unknown-none-elf", (2048, 512)),
+            "footprint recorder riscv32imc-unknown-none-elf: 2048 B flash, 512 B RAM"
+        );
+    }
 
     #[test]
     fn classifies_sections() {
