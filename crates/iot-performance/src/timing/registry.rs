@@ -5,7 +5,7 @@
 //! call through a run-time name) takes a short critical section and never allocates. Two
 //! call sites with the same name share one slot: a report is by name.
 
-use core::cell::RefCell;
+use core::cell::UnsafeCell;
 
 use critical_section::Mutex;
 // Load/store-only atomics come from `core`: every target has them natively
@@ -18,7 +18,8 @@ use super::counters::SlotCounters;
 include!(concat!(env!("OUT_DIR"), "/scope_capacity.rs"));
 
 /// Names and kinds of the registered scopes, and what did not fit. Every field starts at
-/// zero (`None` names), so the table lands in `.bss` and costs no flash.
+/// zero (`None` names), so the table lands in `.bss` and costs no flash. Reached only
+/// through [`with_table`]; indexing is checked with `get`, so no access links a panic.
 struct Table {
     names: [Option<&'static str>; SCOPE_CAPACITY],
     is_async: [bool; SCOPE_CAPACITY],
@@ -27,13 +28,38 @@ struct Table {
     dropped_calls: u64,
 }
 
-static TABLE: Mutex<RefCell<Table>> = Mutex::new(RefCell::new(Table {
+static TABLE: Mutex<UnsafeCell<Table>> = Mutex::new(UnsafeCell::new(Table {
     names: [None; SCOPE_CAPACITY],
     is_async: [false; SCOPE_CAPACITY],
     len: 0,
     dropped_sites: 0,
     dropped_calls: 0,
 }));
+
+/// Runs `f` on the table inside a critical section. An `UnsafeCell` rather than a
+/// `RefCell`: no borrow flag to test and no panic path to link.
+fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
+    critical_section::with(|cs| {
+        // SAFETY: the cell is only reached here, inside a critical section, and no `f`
+        // passed by this module calls back into `with_table`: no two references to the
+        // table exist at once, on any core or in any interrupt.
+        f(unsafe { &mut *TABLE.borrow(cs).get() })
+    })
+}
+
+impl Table {
+    /// The registered names, in slot order.
+    fn registered(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.names.iter().take(self.len).flatten().copied()
+    }
+}
+
+/// Whether two scope names are equal: the same literal (the usual case, one pointer
+/// test), or the same bytes. A byte loop rather than `==`, which links `memcmp` for
+/// names that are a few bytes long.
+fn same_name(a: &str, b: &str) -> bool {
+    core::ptr::eq(a, b) || (a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y))
+}
 
 static SLOTS: [SlotCounters; SCOPE_CAPACITY] = [const { SlotCounters::new() }; SCOPE_CAPACITY];
 
@@ -131,19 +157,18 @@ pub(crate) fn index_of(counters: &'static SlotCounters) -> usize {
 /// Finds or creates the slot for `name`. `new_site` says whether a failure counts as a
 /// dropped call site (cached by the site) or only as a dropped call (run-time names).
 pub(crate) fn register(name: &'static str, is_async: bool, new_site: bool) -> Option<usize> {
-    critical_section::with(|cs| {
-        let mut t = TABLE.borrow_ref_mut(cs);
-        let len = t.len;
-        if let Some(i) = t.names[..len]
-            .iter()
-            .position(|n| n.is_some_and(|n| core::ptr::eq(n, name) || n == name))
-        {
-            t.is_async[i] |= is_async;
+    with_table(|t| {
+        let found = t.registered().position(|n| same_name(n, name));
+        if let Some(i) = found {
+            if let Some(a) = t.is_async.get_mut(i) {
+                *a |= is_async;
+            }
             return Some(i);
         }
-        if len < SCOPE_CAPACITY {
-            t.names[len] = Some(name);
-            t.is_async[len] = is_async;
+        let len = t.len;
+        if let (Some(n), Some(a)) = (t.names.get_mut(len), t.is_async.get_mut(len)) {
+            *n = Some(name);
+            *a = is_async;
             t.len = len + 1;
             return Some(len);
         }
@@ -156,32 +181,30 @@ pub(crate) fn register(name: &'static str, is_async: bool, new_site: bool) -> Op
 }
 
 fn count_dropped_call() {
-    critical_section::with(|cs| {
-        let mut t = TABLE.borrow_ref_mut(cs);
-        t.dropped_calls = t.dropped_calls.saturating_add(1);
-    });
+    with_table(|t| t.dropped_calls = t.dropped_calls.saturating_add(1));
 }
 
 /// Number of registered scopes.
 pub(crate) fn len() -> usize {
-    critical_section::with(|cs| TABLE.borrow_ref(cs).len)
+    with_table(|t| t.len)
 }
 
 /// Name and kind of slot `index`, if registered.
 pub(crate) fn entry(index: usize) -> Option<(&'static str, bool)> {
-    critical_section::with(|cs| {
-        let t = TABLE.borrow_ref(cs);
-        let name = t.names[..t.len].get(index).copied().flatten()?;
-        Some((name, t.is_async[index]))
+    with_table(|t| {
+        let name = t
+            .names
+            .get(index)
+            .filter(|_| index < t.len)
+            .copied()
+            .flatten()?;
+        Some((name, t.is_async.get(index).copied().unwrap_or(false)))
     })
 }
 
 /// The slot index of an already registered name.
 pub(crate) fn find(name: &str) -> Option<usize> {
-    critical_section::with(|cs| {
-        let t = TABLE.borrow_ref(cs);
-        t.names[..t.len].iter().position(|n| *n == Some(name))
-    })
+    with_table(|t| t.registered().position(|n| same_name(n, name)))
 }
 
 /// What did not fit in the registry.
@@ -198,23 +221,19 @@ pub struct Dropped {
 
 /// Scopes and calls the full registry could not take since start-up (or the last reset).
 pub fn dropped() -> Dropped {
-    critical_section::with(|cs| {
-        let t = TABLE.borrow_ref(cs);
-        Dropped {
-            scopes: t.dropped_sites,
-            calls: t.dropped_calls,
-        }
+    with_table(|t| Dropped {
+        scopes: t.dropped_sites,
+        calls: t.dropped_calls,
     })
 }
 
 /// Zeroes every scope's counters and the dropped-call count. Registrations stay (call
 /// sites cache their slots), so the same names keep the same slots.
 pub(crate) fn reset_counters() {
-    let len = len();
-    for slot in &SLOTS[..len] {
+    for slot in SLOTS.iter().take(len()) {
         slot.reset();
     }
-    critical_section::with(|cs| TABLE.borrow_ref_mut(cs).dropped_calls = 0);
+    with_table(|t| t.dropped_calls = 0);
     #[cfg(feature = "detailed-profiling")]
     super::detail::reset();
 }
