@@ -3,12 +3,14 @@
 //! or RISC-V backend, monitor snapshot, 16 profiled scopes, Embassy hooks, ISR timing) and
 //! the same probe without it. Release profile: opt-level "s", LTO, one codegen unit.
 //!
-//! The probe is measured with the library's default table sizes (64 scopes, 8 Embassy
-//! tasks) and with tables sized for it: `IOT_PERF_MAX_SCOPES=16` for its 16 scopes,
-//! `IOT_PERF_MAX_TASKS=4` for its 4 tasks (`main` and three workload tasks).
+//! The probe is measured with the library's default table sizes (64 scopes, all of which
+//! may be `async fn`s, 8 Embassy tasks) and with tables sized for it:
+//! `IOT_PERF_MAX_SCOPES=16` for its 16 scopes, `IOT_PERF_MAX_ASYNC_SCOPES=0` as none of
+//! them is an `async fn`, `IOT_PERF_MAX_TASKS=4` for its 4 tasks (`main` and three
+//! workload tasks).
 //!
 //! Before the tables, two lines per target that scripts read, for the sized build (16
-//! scopes / 4 tasks): `footprint recorder TARGET: F B flash, R B RAM`, the sum of the
+//! scopes, none async / 4 tasks): `footprint recorder TARGET: F B flash, R B RAM`, the sum of the
 //! recorder's parts in the per-part table (profiler core, call sites, Embassy trace hooks,
 //! tick-interrupt timing: see [`size_parts`]), and `footprint full TARGET: F B flash,
 //! R B RAM`, everything the library adds (the "library flash" and "library RAM" columns of
@@ -30,13 +32,29 @@ const PROBES: &[(&str, &str)] = &[
     ("qemu-riscv", "riscv32imc-unknown-none-elf"),
 ];
 
-/// Table sizes measured, as (scopes, tasks): the defaults, and sized for the probe
-/// (`IOT_PERF_MAX_SCOPES`, `IOT_PERF_MAX_TASKS`, read by the library's build script).
-const CAPACITIES: &[Option<(u32, u32)>] = &[None, Some((16, 4))];
+/// Table sizes measured: the defaults, and sized for the probe
+/// (`IOT_PERF_MAX_SCOPES`, `IOT_PERF_MAX_ASYNC_SCOPES`, `IOT_PERF_MAX_TASKS`, read by the
+/// library's build script).
+const CAPACITIES: &[Option<Capacity>] = &[None, Some(SIZED)];
+
+/// The tables sized for the probe: 16 scopes, none async, 4 tasks.
+const SIZED: Capacity = Capacity {
+    scopes: 16,
+    async_scopes: 0,
+    tasks: 4,
+};
+
+/// Table sizes of one build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Capacity {
+    scopes: u32,
+    async_scopes: u32,
+    tasks: u32,
+}
 
 /// The sized build again with the library's `compact-scopes` feature (scope entry out of
 /// line).
-const COMPACT: Option<(u32, u32)> = Some((16, 4));
+const COMPACT: Option<Capacity> = Some(SIZED);
 
 /// Sizes of one ELF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -104,10 +122,10 @@ fn footprint_line(label: &str, target: &str, (flash, ram): (i64, i64)) -> String
     format!("footprint {label} {target}: {flash} B flash, {ram} B RAM")
 }
 
-/// "64 / 8 (default)" or "scopes / tasks".
-fn capacity_label(capacity: Option<(u32, u32)>) -> String {
-    capacity.map_or("64 / 8 (default)".to_owned(), |(scopes, tasks)| {
-        format!("{scopes} / {tasks}")
+/// "64 / 8 (default)" or "scopes / tasks (N async)".
+fn capacity_label(capacity: Option<Capacity>) -> String {
+    capacity.map_or("64 / 8 (default)".to_owned(), |c| {
+        format!("{} / {} ({} async)", c.scopes, c.tasks, c.async_scopes)
     })
 }
 
@@ -128,7 +146,7 @@ fn print_breakdowns(breakdowns: &[(&&str, Vec<size_parts::Part>)]) {
         return;
     };
     println!();
-    print!("| part (16 scopes / 4 tasks; symbol sizes, llvm-nm) |");
+    print!("| part (16 scopes, none async / 4 tasks; symbol sizes, llvm-nm) |");
     for (target, _) in breakdowns {
         print!(" {target} flash | RAM |");
     }
@@ -162,15 +180,17 @@ fn measure(
     example: &str,
     target: &str,
     library: Library,
-    capacity: Option<(u32, u32)>,
+    capacity: Option<Capacity>,
 ) -> Result<Footprint, String> {
     let mut build = cargo_in(example);
     match capacity {
-        Some((scopes, tasks)) => build
-            .env("IOT_PERF_MAX_SCOPES", scopes.to_string())
-            .env("IOT_PERF_MAX_TASKS", tasks.to_string()),
+        Some(c) => build
+            .env("IOT_PERF_MAX_SCOPES", c.scopes.to_string())
+            .env("IOT_PERF_MAX_ASYNC_SCOPES", c.async_scopes.to_string())
+            .env("IOT_PERF_MAX_TASKS", c.tasks.to_string()),
         None => build
             .env_remove("IOT_PERF_MAX_SCOPES")
+            .env_remove("IOT_PERF_MAX_ASYNC_SCOPES")
             .env_remove("IOT_PERF_MAX_TASKS"),
     };
     build.args([

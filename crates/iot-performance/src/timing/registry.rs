@@ -13,7 +13,7 @@ use critical_section::Mutex;
 // compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
-use super::counters::SlotCounters;
+use super::counters::{AsyncCounters, SlotCounters};
 
 include!(concat!(env!("OUT_DIR"), "/scope_capacity.rs"));
 
@@ -22,16 +22,20 @@ include!(concat!(env!("OUT_DIR"), "/scope_capacity.rs"));
 /// through [`with_table`]; indexing is checked with `get`, so no access links a panic.
 struct Table {
     names: [Option<&'static str>; SCOPE_CAPACITY],
-    is_async: [bool; SCOPE_CAPACITY],
     len: usize,
+    /// The slot of each taken entry of `ASYNC_SLOTS`: the async scopes, in the order
+    /// their first async call site registered.
+    async_owners: [SlotIndex; ASYNC_SCOPE_CAPACITY],
+    async_len: usize,
     dropped_sites: u32,
     dropped_calls: u64,
 }
 
 static TABLE: Mutex<UnsafeCell<Table>> = Mutex::new(UnsafeCell::new(Table {
     names: [None; SCOPE_CAPACITY],
-    is_async: [false; SCOPE_CAPACITY],
     len: 0,
+    async_owners: [0; ASYNC_SCOPE_CAPACITY],
+    async_len: 0,
     dropped_sites: 0,
     dropped_calls: 0,
 }));
@@ -52,6 +56,29 @@ impl Table {
     fn registered(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.names.iter().take(self.len).flatten().copied()
     }
+
+    /// The entry of `ASYNC_SLOTS` that slot `index` owns, if any.
+    fn async_entry(&self, index: usize) -> Option<usize> {
+        self.async_owners
+            .iter()
+            .take(self.async_len)
+            .position(|&owner| usize::from(owner) == index)
+    }
+
+    /// Gives slot `index` async counters if it has none and one is free.
+    fn make_async(&mut self, index: usize) {
+        if self.async_entry(index).is_some() {
+            return;
+        }
+        let (Ok(owner), Some(free)) = (
+            SlotIndex::try_from(index),
+            self.async_owners.get_mut(self.async_len),
+        ) else {
+            return;
+        };
+        *free = owner;
+        self.async_len += 1;
+    }
 }
 
 /// Whether two scope names are equal: the same literal (the usual case, one pointer
@@ -62,6 +89,10 @@ fn same_name(a: &str, b: &str) -> bool {
 }
 
 static SLOTS: [SlotCounters; SCOPE_CAPACITY] = [const { SlotCounters::new() }; SCOPE_CAPACITY];
+
+/// Polls, busy time and cancellations of the async scopes (see `Table::async_owners`).
+static ASYNC_SLOTS: [AsyncCounters; ASYNC_SCOPE_CAPACITY] =
+    [const { AsyncCounters::new() }; ASYNC_SCOPE_CAPACITY];
 
 /// One instrumented place in the code. `profile_block!` and `#[profile_function]` declare
 /// one as a `static`; you rarely name this type yourself.
@@ -159,18 +190,18 @@ pub(crate) fn index_of(counters: &'static SlotCounters) -> usize {
 pub(crate) fn register(name: &'static str, is_async: bool, new_site: bool) -> Option<usize> {
     with_table(|t| {
         let found = t.registered().position(|n| same_name(n, name));
-        if let Some(i) = found {
-            if let Some(a) = t.is_async.get_mut(i) {
-                *a |= is_async;
+        let index = found.or_else(|| {
+            let len = t.len;
+            let free = t.names.get_mut(len)?;
+            *free = Some(name);
+            t.len = len + 1;
+            Some(len)
+        });
+        if let Some(i) = index {
+            if is_async {
+                t.make_async(i);
             }
             return Some(i);
-        }
-        let len = t.len;
-        if let (Some(n), Some(a)) = (t.names.get_mut(len), t.is_async.get_mut(len)) {
-            *n = Some(name);
-            *a = is_async;
-            t.len = len + 1;
-            return Some(len);
         }
         if new_site {
             t.dropped_sites = t.dropped_sites.saturating_add(1);
@@ -189,8 +220,9 @@ pub(crate) fn len() -> usize {
     with_table(|t| t.len)
 }
 
-/// Name and kind of slot `index`, if registered.
-pub(crate) fn entry(index: usize) -> Option<(&'static str, bool)> {
+/// Name of slot `index` and its async counters (`None` for a synchronous scope, or an
+/// async one that found `ASYNC_SLOTS` full), if registered.
+pub(crate) fn entry(index: usize) -> Option<(&'static str, Option<&'static AsyncCounters>)> {
     with_table(|t| {
         let name = t
             .names
@@ -198,8 +230,14 @@ pub(crate) fn entry(index: usize) -> Option<(&'static str, bool)> {
             .filter(|_| index < t.len)
             .copied()
             .flatten()?;
-        Some((name, t.is_async.get(index).copied().unwrap_or(false)))
+        let async_counters = t.async_entry(index).and_then(|j| ASYNC_SLOTS.get(j));
+        Some((name, async_counters))
     })
+}
+
+/// The async counters of slot `index`, if it has some.
+pub(crate) fn async_counters(index: usize) -> Option<&'static AsyncCounters> {
+    entry(index).and_then(|(_, a)| a)
 }
 
 /// The slot index of an already registered name.
@@ -230,10 +268,16 @@ pub fn dropped() -> Dropped {
 /// Zeroes every scope's counters and the dropped-call count. Registrations stay (call
 /// sites cache their slots), so the same names keep the same slots.
 pub(crate) fn reset_counters() {
-    for slot in SLOTS.iter().take(len()) {
+    let (len, async_len) = with_table(|t| {
+        t.dropped_calls = 0;
+        (t.len, t.async_len)
+    });
+    for slot in SLOTS.iter().take(len) {
         slot.reset();
     }
-    with_table(|t| t.dropped_calls = 0);
+    for slot in ASYNC_SLOTS.iter().take(async_len) {
+        slot.reset();
+    }
     #[cfg(feature = "detailed-profiling")]
     super::detail::reset();
 }
