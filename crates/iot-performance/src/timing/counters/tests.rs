@@ -63,6 +63,18 @@ fn polls_busy_time_and_cancellations() {
 }
 
 #[test]
+fn masked_counts_and_totals_carry_into_their_high_halves() {
+    let c = masked::SlotCounters::new();
+    for _ in 0..3 {
+        c.record_call(u64::from(u32::MAX));
+    }
+    let t = c.totals();
+    assert_eq!((t.calls, t.total), (3, 3 * u64::from(u32::MAX)));
+    c.record_call((5 << 32) + 7);
+    assert_eq!(c.totals().total, 3 * u64::from(u32::MAX) + (5 << 32) + 7);
+}
+
+#[test]
 fn masked_extremes_saturate_but_totals_stay_exact() {
     let c = masked::SlotCounters::new();
     let long = (1u64 << 33) + 5; // a future waiting longer than a 32-bit period
