@@ -84,7 +84,7 @@ impl<F: Future> Future for ProfiledFuture<F> {
                 && let Some(index) = this.site.slot()
             {
                 *this.slot = super::registry::counters(index);
-                *this.polls = super::registry::async_counters(index);
+                *this.polls = this.site.async_counters(index);
                 *this.index = index;
             }
         }

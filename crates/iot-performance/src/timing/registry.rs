@@ -11,7 +11,7 @@ use critical_section::Mutex;
 // Load/store-only atomics come from `core`: every target has them natively
 // (`target_has_atomic_load_store`), while portable-atomic on a core without
 // compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU16, Ordering};
 
 use super::counters::{AsyncCounters, SlotCounters};
 
@@ -105,7 +105,16 @@ pub struct CallSite {
     counters: AtomicPtr<SlotCounters>,
     /// The registry was full at the site's first call: its calls count as dropped.
     dropped: AtomicBool,
+    /// An async site's entry in `ASYNC_SLOTS` once registered: [`ASYNC_UNKNOWN`] before
+    /// (or not yet visible to this thread), [`ASYNC_NONE`] when the table was full, else
+    /// the entry + 1. It fits in the padding after the two flags: the site is no bigger.
+    async_slot: AtomicU16,
 }
+
+/// `CallSite::async_slot` before it is known: look the slot up in the table.
+const ASYNC_UNKNOWN: u16 = 0;
+/// `CallSite::async_slot` of an async site that found the async table full.
+const ASYNC_NONE: u16 = u16::MAX;
 
 impl CallSite {
     /// A site for a synchronous scope called `name`.
@@ -115,6 +124,7 @@ impl CallSite {
             is_async: false,
             counters: AtomicPtr::new(core::ptr::null_mut()),
             dropped: AtomicBool::new(false),
+            async_slot: AtomicU16::new(ASYNC_UNKNOWN),
         }
     }
 
@@ -125,6 +135,7 @@ impl CallSite {
             is_async: true,
             counters: AtomicPtr::new(core::ptr::null_mut()),
             dropped: AtomicBool::new(false),
+            async_slot: AtomicU16::new(ASYNC_UNKNOWN),
         }
     }
 
@@ -152,6 +163,25 @@ impl CallSite {
     /// The slot index, registering on first use; `None` when the registry was full.
     pub(crate) fn slot(&self) -> Option<usize> {
         self.counters().map(index_of)
+    }
+
+    /// The poll counters of the registered async slot `index` of this site: from the
+    /// site's cache, or else from the table (then cached). `None` when the async table
+    /// was full.
+    pub(crate) fn async_counters(&self, index: usize) -> Option<&'static AsyncCounters> {
+        match self.async_slot.load(Ordering::Relaxed) {
+            ASYNC_NONE => None,
+            ASYNC_UNKNOWN => {
+                let entry = with_table(|t| t.async_entry(index));
+                // Entries are below ASYNC_SCOPE_CAPACITY ≤ 4096: `entry + 1` fits and is
+                // neither marker.
+                let cached =
+                    entry.map_or(ASYNC_NONE, |j| u16::try_from(j + 1).unwrap_or(ASYNC_NONE));
+                self.async_slot.store(cached, Ordering::Relaxed);
+                entry.and_then(|j| ASYNC_SLOTS.get(j))
+            }
+            entry => ASYNC_SLOTS.get(usize::from(entry) - 1),
+        }
     }
 
     #[cold]
@@ -233,11 +263,6 @@ pub(crate) fn entry(index: usize) -> Option<(&'static str, Option<&'static Async
         let async_counters = t.async_entry(index).and_then(|j| ASYNC_SLOTS.get(j));
         Some((name, async_counters))
     })
-}
-
-/// The async counters of slot `index`, if it has some.
-pub(crate) fn async_counters(index: usize) -> Option<&'static AsyncCounters> {
-    entry(index).and_then(|(_, a)| a)
 }
 
 /// The slot index of an already registered name.
