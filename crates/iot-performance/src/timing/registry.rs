@@ -59,26 +59,34 @@ impl Table {
 
     /// The entry of `ASYNC_SLOTS` that slot `index` owns, if any.
     fn async_entry(&self, index: usize) -> Option<usize> {
-        self.async_owners
-            .iter()
-            .take(self.async_len)
-            .position(|&owner| usize::from(owner) == index)
+        owned_entry(&self.async_owners[..], self.async_len, index)
     }
 
     /// Gives slot `index` async counters if it has none and one is free.
     fn make_async(&mut self, index: usize) {
-        if self.async_entry(index).is_some() {
-            return;
-        }
-        let (Ok(owner), Some(free)) = (
-            SlotIndex::try_from(index),
-            self.async_owners.get_mut(self.async_len),
-        ) else {
-            return;
-        };
-        *free = owner;
-        self.async_len += 1;
+        take_entry(&mut self.async_owners[..], &mut self.async_len, index);
     }
+}
+
+/// The entry among the first `len` of `owners` that slot `index` owns.
+fn owned_entry(owners: &[SlotIndex], len: usize, index: usize) -> Option<usize> {
+    owners
+        .iter()
+        .take(len)
+        .position(|&owner| usize::from(owner) == index)
+}
+
+/// Makes slot `index` the owner of the next free entry of `owners` (the first `len` are
+/// taken), unless it owns one already or none is free.
+fn take_entry(owners: &mut [SlotIndex], len: &mut usize, index: usize) {
+    if owned_entry(owners, *len, index).is_some() {
+        return;
+    }
+    let (Ok(owner), Some(free)) = (SlotIndex::try_from(index), owners.get_mut(*len)) else {
+        return;
+    };
+    *free = owner;
+    *len += 1;
 }
 
 /// Whether two scope names are equal: the same literal (the usual case, one pointer
@@ -305,4 +313,39 @@ pub(crate) fn reset_counters() {
     }
     #[cfg(feature = "detailed-profiling")]
     super::detail::reset();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn async_entries_are_taken_once_per_slot_until_full() {
+        let mut owners: [SlotIndex; 2] = [0; 2];
+        let mut len = 0;
+        take_entry(&mut owners, &mut len, 5);
+        take_entry(&mut owners, &mut len, 5);
+        take_entry(&mut owners, &mut len, 0);
+        assert_eq!((owners, len), ([5, 0], 2));
+        // Full: a third async slot gets no entry, the others keep theirs.
+        take_entry(&mut owners, &mut len, 9);
+        assert_eq!(len, 2);
+        assert_eq!(owned_entry(&owners, len, 9), None);
+        assert_eq!(owned_entry(&owners, len, 5), Some(0));
+        assert_eq!(owned_entry(&owners, len, 0), Some(1));
+        // Entries past `len` are free, whatever they hold.
+        assert_eq!(owned_entry(&owners, 1, 0), None);
+    }
+
+    #[test]
+    fn names_match_by_pointer_or_by_bytes() {
+        let owned = "stage.01";
+        let bytes = *b"stage.01";
+        let copy = core::str::from_utf8(&bytes).unwrap_or_default();
+        assert!(!core::ptr::eq(owned, copy));
+        assert!(same_name(owned, owned));
+        assert!(same_name(owned, copy));
+        assert!(!same_name(owned, "stage.02"));
+        assert!(!same_name(owned, "stage.0"));
+    }
 }
