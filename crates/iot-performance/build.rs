@@ -2,6 +2,8 @@
 //! (the way `defmt-rtt` sizes its buffer with `DEFMT_RTT_BUFFER_SIZE`):
 //!
 //! - `IOT_PERF_MAX_SCOPES` (default 64, 1..=4096): distinct scope names the registry holds.
+//! - `IOT_PERF_MAX_ASYNC_SCOPES` (default: as many as scopes, 0..=scopes): scopes that can
+//!   be `async fn`s and count polls, busy time and cancellations (24 bytes each on an MCU).
 //! - `IOT_PERF_MAX_TASKS` (default 8, 1..=1024): Embassy tasks the trace hooks follow at once.
 //!
 //! It also sets `cfg(mcu_scope_path)` where scopes take the MCU path (no 64-bit atomics,
@@ -20,13 +22,18 @@ const MAX_TASKS: usize = 1024;
 
 /// The value of the size variable `name`: `default` when unset, an error when out of range.
 fn capacity(name: &str, default: usize, max: usize) -> usize {
+    capacity_from(name, 1, default, max)
+}
+
+/// [`capacity`] with a lower bound of `min`.
+fn capacity_from(name: &str, min: usize, default: usize, max: usize) -> usize {
     println!("cargo::rerun-if-env-changed={name}");
     match env::var(name) {
         Err(_) => default,
         Ok(text) => match text.trim().parse::<usize>() {
-            Ok(n) if (1..=max).contains(&n) => n,
+            Ok(n) if (min..=max).contains(&n) => n,
             _ => {
-                println!("cargo::error={name}={text:?} is not a number from 1 to {max}");
+                println!("cargo::error={name}={text:?} is not a number from {min} to {max}");
                 default
             }
         },
@@ -66,6 +73,8 @@ fn main() {
     mcu_scope_path();
     host_std();
     let scopes = capacity("IOT_PERF_MAX_SCOPES", DEFAULT_SCOPES, MAX_SCOPES);
+    let async_scopes = capacity_from("IOT_PERF_MAX_ASYNC_SCOPES", 0, scopes, scopes);
+    let index = if scopes <= 256 { "u8" } else { "u16" };
     let tasks = capacity("IOT_PERF_MAX_TASKS", DEFAULT_TASKS, MAX_TASKS);
     let Some(out) = env::var_os("OUT_DIR").map(PathBuf::from) else {
         println!("cargo::error=OUT_DIR is not set: build this crate with cargo");
@@ -76,7 +85,14 @@ fn main() {
          /// `IOT_PERF_MAX_SCOPES` environment variable; default {DEFAULT_SCOPES}). Call sites beyond it\n\
          /// are counted in [`dropped`] and cost one load and a branch; slots already taken are\n\
          /// never disturbed.\n\
-         pub const SCOPE_CAPACITY: usize = {scopes};\n"
+         pub const SCOPE_CAPACITY: usize = {scopes};\n\
+         /// How many of those scopes can be `async fn`s that count polls, busy time and\n\
+         /// cancellations (set at build time with `IOT_PERF_MAX_ASYNC_SCOPES`; default: as many\n\
+         /// as [`SCOPE_CAPACITY`]). Async scopes beyond it are timed like synchronous ones\n\
+         /// (calls and wall time; their polls are not counted).\n\
+         pub const ASYNC_SCOPE_CAPACITY: usize = {async_scopes};\n\
+         /// A slot index as the registry stores it: the smallest type that holds one.\n\
+         type SlotIndex = {index};\n"
     );
     if let Err(e) = fs::write(out.join("scope_capacity.rs"), code) {
         println!("cargo::error=cannot write scope_capacity.rs to OUT_DIR: {e}");

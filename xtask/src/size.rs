@@ -3,9 +3,19 @@
 //! or RISC-V backend, monitor snapshot, 16 profiled scopes, Embassy hooks, ISR timing) and
 //! the same probe without it. Release profile: opt-level "s", LTO, one codegen unit.
 //!
-//! The probe is measured with the library's default table sizes (64 scopes, 8 Embassy
-//! tasks) and with tables sized for it: `IOT_PERF_MAX_SCOPES=16` for its 16 scopes,
-//! `IOT_PERF_MAX_TASKS=4` for its 4 tasks (`main` and three workload tasks).
+//! The probe is measured with the library's default table sizes (64 scopes, all of which
+//! may be `async fn`s, 8 Embassy tasks) and with tables sized for it:
+//! `IOT_PERF_MAX_SCOPES=16` for its 16 scopes, `IOT_PERF_MAX_ASYNC_SCOPES=0` as none of
+//! them is an `async fn`, `IOT_PERF_MAX_TASKS=4` for its 4 tasks (`main` and three
+//! workload tasks).
+//!
+//! Before the tables, two lines per target that scripts read, for the sized build (16
+//! scopes, none async / 4 tasks): `footprint recorder TARGET: F B flash, R B RAM`, the sum of the
+//! recorder's parts in the per-part table (profiler core, call sites, Embassy trace hooks,
+//! tick-interrupt timing: see [`size_parts`]), and `footprint full TARGET: F B flash,
+//! R B RAM`, everything the library adds (the "library flash" and "library RAM" columns of
+//! that build: the recorder plus backend, monitor, snapshot, compiler runtime, and the
+//! bytes no symbol carries such as alignment padding).
 //!
 //! Flash = every loaded section (`.vector_table`, `.text`, `.rodata`, `.data`' s initial
 //! values, ...); RAM = `.data` + `.bss` + `.uninit`. The stack and heap regions are not
@@ -22,13 +32,29 @@ const PROBES: &[(&str, &str)] = &[
     ("qemu-riscv", "riscv32imc-unknown-none-elf"),
 ];
 
-/// Table sizes measured, as (scopes, tasks): the defaults, and sized for the probe
-/// (`IOT_PERF_MAX_SCOPES`, `IOT_PERF_MAX_TASKS`, read by the library's build script).
-const CAPACITIES: &[Option<(u32, u32)>] = &[None, Some((16, 4))];
+/// Table sizes measured: the defaults, and sized for the probe
+/// (`IOT_PERF_MAX_SCOPES`, `IOT_PERF_MAX_ASYNC_SCOPES`, `IOT_PERF_MAX_TASKS`, read by the
+/// library's build script).
+const CAPACITIES: &[Option<Capacity>] = &[None, Some(SIZED)];
+
+/// The tables sized for the probe: 16 scopes, none async, 4 tasks.
+const SIZED: Capacity = Capacity {
+    scopes: 16,
+    async_scopes: 0,
+    tasks: 4,
+};
+
+/// Table sizes of one build.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Capacity {
+    scopes: u32,
+    async_scopes: u32,
+    tasks: u32,
+}
 
 /// The sized build again with the library's `compact-scopes` feature (scope entry out of
 /// line).
-const COMPACT: Option<(u32, u32)> = Some((16, 4));
+const COMPACT: Option<Capacity> = Some(SIZED);
 
 /// Sizes of one ELF.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -43,20 +69,35 @@ pub fn run() -> Result<(), String> {
     let llvm_nm = llvm_tool("llvm-nm")?;
     let mut rows = Vec::new();
     let mut breakdowns = Vec::new();
+    let mut footprints = Vec::new();
     for (example, target) in PROBES {
         let without = measure(&llvm_size, example, target, Library::Without, None)?;
         let symbols_without = symbols(&llvm_nm, target)?;
+        let mut sized = Footprint::default();
         for capacity in CAPACITIES {
             let with = measure(&llvm_size, example, target, Library::Default, *capacity)?;
             rows.push((target, capacity_label(*capacity), with, without));
+            sized = with;
         }
         // The last build is the one with the tables sized for the probe.
         let symbols_with = symbols(&llvm_nm, target)?;
-        breakdowns.push((target, size_parts::parts(&symbols_without, &symbols_with)));
+        let parts = size_parts::parts(&symbols_without, &symbols_with);
+        let recorder = size_parts::recorder(&parts);
+        let full = (
+            sized.flash as i64 - without.flash as i64,
+            sized.ram as i64 - without.ram as i64,
+        );
+        footprints.push(footprint_line("recorder", target, recorder));
+        footprints.push(footprint_line("full", target, full));
+        breakdowns.push((target, parts));
         let compact = measure(&llvm_size, example, target, Library::CompactScopes, COMPACT)?;
         let label = format!("{}, `compact-scopes`", capacity_label(COMPACT));
         rows.push((target, label, compact, without));
     }
+    for line in &footprints {
+        println!("{line}");
+    }
+    println!();
     println!(
         "| target | scopes / tasks | flash with | flash without | library flash | RAM with | RAM without | library RAM |"
     );
@@ -76,10 +117,15 @@ pub fn run() -> Result<(), String> {
     crate::size_trace::run(&llvm_size)
 }
 
-/// "64 / 8 (default)" or "scopes / tasks".
-fn capacity_label(capacity: Option<(u32, u32)>) -> String {
-    capacity.map_or("64 / 8 (default)".to_owned(), |(scopes, tasks)| {
-        format!("{scopes} / {tasks}")
+/// `footprint LABEL TARGET: F B flash, R B RAM`.
+fn footprint_line(label: &str, target: &str, (flash, ram): (i64, i64)) -> String {
+    format!("footprint {label} {target}: {flash} B flash, {ram} B RAM")
+}
+
+/// "64 / 8 (default)" or "scopes / tasks (N async)".
+fn capacity_label(capacity: Option<Capacity>) -> String {
+    capacity.map_or("64 / 8 (default)".to_owned(), |c| {
+        format!("{} / {} ({} async)", c.scopes, c.tasks, c.async_scopes)
     })
 }
 
@@ -100,7 +146,7 @@ fn print_breakdowns(breakdowns: &[(&&str, Vec<size_parts::Part>)]) {
         return;
     };
     println!();
-    print!("| part (16 scopes / 4 tasks; symbol sizes, llvm-nm) |");
+    print!("| part (16 scopes, none async / 4 tasks; symbol sizes, llvm-nm) |");
     for (target, _) in breakdowns {
         print!(" {target} flash | RAM |");
     }
@@ -134,15 +180,17 @@ fn measure(
     example: &str,
     target: &str,
     library: Library,
-    capacity: Option<(u32, u32)>,
+    capacity: Option<Capacity>,
 ) -> Result<Footprint, String> {
     let mut build = cargo_in(example);
     match capacity {
-        Some((scopes, tasks)) => build
-            .env("IOT_PERF_MAX_SCOPES", scopes.to_string())
-            .env("IOT_PERF_MAX_TASKS", tasks.to_string()),
+        Some(c) => build
+            .env("IOT_PERF_MAX_SCOPES", c.scopes.to_string())
+            .env("IOT_PERF_MAX_ASYNC_SCOPES", c.async_scopes.to_string())
+            .env("IOT_PERF_MAX_TASKS", c.tasks.to_string()),
         None => build
             .env_remove("IOT_PERF_MAX_SCOPES")
+            .env_remove("IOT_PERF_MAX_ASYNC_SCOPES")
             .env_remove("IOT_PERF_MAX_TASKS"),
     };
     build.args([
@@ -233,6 +281,14 @@ fn capture(cmd: &mut Command) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn footprint_lines_are_script_readable() {
+        assert_eq!(
+            footprint_line("recorder", "riscv32imc-unknown-none-elf", (2048, 512)),
+            "footprint recorder riscv32imc-unknown-none-elf: 2048 B flash, 512 B RAM"
+        );
+    }
 
     #[test]
     fn classifies_sections() {

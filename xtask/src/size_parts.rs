@@ -1,11 +1,30 @@
 //! Where the footprint goes: the symbol-size difference between the probe built with and
 //! without the library (`llvm-nm -C -S`), grouped into the parts a user would switch on.
+//!
+//! Users compare two totals against other tools:
+//! - **recorder** ([`recorder`]): what records on the device — the profiler core, the call
+//!   sites, the Embassy trace hooks and the tick-interrupt timing (the parts marked
+//!   [`Tier::Recorder`]; the peer of SEGGER SystemView or the CMSIS-View Event Recorder);
+//! - **full** monitor: the recorder plus the backend, the monitor and its snapshot, the
+//!   compiler runtime the library pulls in and everything else the library adds (the
+//!   [`Tier::Full`] parts, "other" included; `size.rs` reports it as the section-size
+//!   difference, which also counts padding) — the peer of the Memfault SDK.
+
+/// Which total a part counts in (every part counts in the full monitor).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tier {
+    /// Recorder and full monitor.
+    Recorder,
+    /// Full monitor only.
+    Full,
+}
 
 /// Parts, in the order symbols are matched against them (first match wins).
-const PARTS: &[(&str, &[&str])] = &[
-    ("16 profiled call sites", &["::stages::"]),
+const PARTS: &[(&str, Tier, &[&str])] = &[
+    ("16 profiled call sites", Tier::Recorder, &["::stages::"]),
     (
         "profiler core (timing)",
+        Tier::Recorder,
         &[
             "iot_performance::clock",
             "iot_performance::timing::registry",
@@ -21,6 +40,7 @@ const PARTS: &[(&str, &[&str])] = &[
     ),
     (
         "Embassy trace hooks",
+        Tier::Recorder,
         &[
             "_embassy_trace",
             "iot_performance::timing::embassy",
@@ -29,6 +49,7 @@ const PARTS: &[(&str, &[&str])] = &[
     ),
     (
         "tick interrupt + ISR timing",
+        Tier::Recorder,
         &[
             "SysTick",
             "MachineTimer",
@@ -37,6 +58,7 @@ const PARTS: &[(&str, &[&str])] = &[
     ),
     (
         "backend, monitor, snapshot",
+        Tier::Full,
         // Trait impls keep the legacy-mangled form `_$LT$iot_performance..` in llvm-nm.
         &[
             "iot_performance::",
@@ -47,6 +69,7 @@ const PARTS: &[(&str, &[&str])] = &[
     ),
     (
         "compiler runtime (memclr/memcpy, division, soft-float)",
+        Tier::Full,
         &[
             "compiler_builtins",
             "__aeabi",
@@ -62,6 +85,7 @@ const PARTS: &[(&str, &[&str])] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Part {
     pub name: &'static str,
+    pub tier: Tier,
     pub flash: i64,
     pub ram: i64,
 }
@@ -71,13 +95,15 @@ pub struct Part {
 pub fn parts(without: &str, with: &str) -> Vec<Part> {
     let mut out: Vec<Part> = PARTS
         .iter()
-        .map(|(name, _)| Part {
+        .map(|(name, tier, _)| Part {
             name,
+            tier: *tier,
             flash: 0,
             ram: 0,
         })
         .chain([Part {
             name: "other",
+            tier: Tier::Full,
             flash: 0,
             ram: 0,
         }])
@@ -86,7 +112,7 @@ pub fn parts(without: &str, with: &str) -> Vec<Part> {
         for (kind, size, name) in symbols(listing) {
             let index = PARTS
                 .iter()
-                .position(|(_, patterns)| patterns.iter().any(|p| name.contains(p)))
+                .position(|(_, _, patterns)| patterns.iter().any(|p| name.contains(p)))
                 .unwrap_or(PARTS.len());
             let part = &mut out[index];
             // Text and read-only data live in flash; initialised data in both (its
@@ -102,7 +128,17 @@ pub fn parts(without: &str, with: &str) -> Vec<Part> {
     out
 }
 
+/// (flash, RAM) of the recorder: the sum of its parts.
+pub fn recorder(parts: &[Part]) -> (i64, i64) {
+    parts
+        .iter()
+        .filter(|p| p.tier == Tier::Recorder)
+        .fold((0, 0), |(flash, ram), p| (flash + p.flash, ram + p.ram))
+}
+
 /// (kind, size, name) of every sized symbol; `kind` is lower-cased (`t`, `r`, `d`, `b`).
+/// LLVM's merged-globals blocks (riscv32) are skipped: each of their members is listed
+/// again under its own name (`NAME (.N)`), and would otherwise be counted twice.
 fn symbols(listing: &str) -> impl Iterator<Item = (char, i64, &str)> {
     listing.lines().filter_map(|line| {
         let mut fields = line.splitn(4, ' ');
@@ -114,7 +150,7 @@ fn symbols(listing: &str) -> impl Iterator<Item = (char, i64, &str)> {
         );
         let size = i64::from_str_radix(size, 16).ok()?;
         let kind = kind.chars().next()?.to_ascii_lowercase();
-        Some((kind, size, name))
+        (!name.starts_with(".L_MergedGlobals")).then_some((kind, size, name))
     })
 }
 
@@ -132,6 +168,9 @@ mod tests {
                     20000000 00000030 b iot_performance::timing::registry::SLOTS::h3\n\
                     20000100 00000010 d iot_performance::timing::embassy::TABLE::h4\n\
                     00000400 00000008 r .Lanon.1\n\
+                    20000200 00000040 b .L_MergedGlobals\n\
+                    20000200 00000004 b iot_performance::clock::COUNTER::h5 (.0)\n\
+                    00000600 00000100 t iot_performance::platform::backend::h6\n\
                     00000500 t no_size_symbol\n";
         let parts = parts(without, with);
         let get = |name: &str| parts.iter().find(|p| p.name == name).unwrap().clone();
@@ -147,7 +186,8 @@ mod tests {
                 get("profiler core (timing)").flash,
                 get("profiler core (timing)").ram
             ),
-            (0x20, 0x30)
+            // The merged block is not counted, its member is.
+            (0x20, 0x34)
         );
         assert_eq!(
             (
@@ -161,5 +201,8 @@ mod tests {
             get("compiler runtime (memclr/memcpy, division, soft-float)").flash,
             0
         );
+        // The backend is not part of the recorder.
+        assert_eq!(get("backend, monitor, snapshot").flash, 0x100);
+        assert_eq!(recorder(&parts), (0x30 + 0x20 + 0x10, 0x34 + 0x10));
     }
 }

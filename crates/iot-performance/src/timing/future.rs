@@ -4,7 +4,7 @@ use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll};
 
-use super::counters::SlotCounters;
+use super::counters::{AsyncCounters, SlotCounters};
 use super::detail_fields::DetailFrame;
 use super::is_enabled;
 use super::registry::CallSite;
@@ -38,6 +38,8 @@ pin_project_lite::pin_project! {
         site: &'static CallSite,
         // The slot, looked up at the first poll (`None` when disabled or dropped).
         slot: Option<&'static SlotCounters>,
+        // Its poll counters (`None` when the async table was full).
+        polls: Option<&'static AsyncCounters>,
         // Its index, for the nesting-stack frame of each poll (`detailed-profiling`).
         index: usize,
         started: bool,
@@ -48,8 +50,8 @@ pin_project_lite::pin_project! {
     impl<F> PinnedDrop for ProfiledFuture<F> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            if let Some(slot) = *this.slot && !*this.done {
-                slot.record_cancel();
+            if let Some(polls) = *this.polls && !*this.done {
+                polls.record_cancel();
             }
         }
     }
@@ -61,6 +63,7 @@ pub fn profile_future<F: Future>(site: &'static CallSite, future: F) -> Profiled
         inner: future,
         site,
         slot: None,
+        polls: None,
         index: 0,
         started: false,
         done: false,
@@ -81,6 +84,7 @@ impl<F: Future> Future for ProfiledFuture<F> {
                 && let Some(index) = this.site.slot()
             {
                 *this.slot = super::registry::counters(index);
+                *this.polls = this.site.async_counters(index);
                 *this.index = index;
             }
         }
@@ -110,7 +114,9 @@ impl<F: Future> Future for ProfiledFuture<F> {
         #[cfg(feature = "trace")]
         crate::trace::scope_exit(slot, end);
         let busy = clock::elapsed(start, end);
-        slot.record_poll(busy);
+        if let Some(polls) = *this.polls {
+            polls.record_poll(busy);
+        }
         frame.exit(slot, busy);
         if result.is_ready() {
             *this.done = true;

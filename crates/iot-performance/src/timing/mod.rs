@@ -62,9 +62,14 @@
 //!
 //! ## Capacity
 //! [`SCOPE_CAPACITY`] names fit (64 unless the build sets `IOT_PERF_MAX_SCOPES`, e.g.
-//! `IOT_PERF_MAX_SCOPES=16 cargo build` for a small MCU, where a slot costs 48 bytes of
-//! RAM, about 220 with `detailed-profiling`); further call sites are counted in [`dropped`] and
+//! `IOT_PERF_MAX_SCOPES=16 cargo build` for a small MCU, where a slot costs 24 bytes of
+//! RAM, about 200 with `detailed-profiling`); further call sites are counted in [`dropped`] and
 //! cost a load and a branch, nothing else. Slots already registered are never disturbed.
+//! Of those, [`ASYNC_SCOPE_CAPACITY`] can be `async fn`s that count polls, busy time and
+//! cancellations (24 bytes more each on an MCU; as many as scopes unless the build sets
+//! `IOT_PERF_MAX_ASYNC_SCOPES`, which may be 0 when no `async fn` is profiled). An async
+//! scope beyond it is timed like a synchronous one: calls and wall time, no poll figures
+//! (its `polls` and `busy_ticks` are `None`).
 //!
 //! ## Switching off
 //! [`set_enabled`]`(false)` (or `MonitorConfig { timing_profiling: false, .. }` on a
@@ -103,7 +108,7 @@ pub use detail::{
 };
 pub use future::{ProfiledFuture, profile_future};
 pub use guard::ScopeGuard;
-pub use registry::{CallSite, Dropped, SCOPE_CAPACITY, dropped};
+pub use registry::{ASYNC_SCOPE_CAPACITY, CallSite, Dropped, SCOPE_CAPACITY, dropped};
 #[cfg(feature = "trace")]
 pub(crate) use registry::{find as scope_slot, index_of as scope_slot_index};
 pub use report::{ScopeTiming, SortKey, TimingProfiler, TimingReport};

@@ -5,37 +5,102 @@
 //! call through a run-time name) takes a short critical section and never allocates. Two
 //! call sites with the same name share one slot: a report is by name.
 
-use core::cell::RefCell;
+use core::cell::UnsafeCell;
 
 use critical_section::Mutex;
 // Load/store-only atomics come from `core`: every target has them natively
 // (`target_has_atomic_load_store`), while portable-atomic on a core without
 // compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
-use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
+use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU16, Ordering};
 
-use super::counters::SlotCounters;
+use super::counters::{AsyncCounters, SlotCounters};
 
 include!(concat!(env!("OUT_DIR"), "/scope_capacity.rs"));
 
 /// Names and kinds of the registered scopes, and what did not fit. Every field starts at
-/// zero (`None` names), so the table lands in `.bss` and costs no flash.
+/// zero (`None` names), so the table lands in `.bss` and costs no flash. Reached only
+/// through [`with_table`]; indexing is checked with `get`, so no access links a panic.
 struct Table {
     names: [Option<&'static str>; SCOPE_CAPACITY],
-    is_async: [bool; SCOPE_CAPACITY],
     len: usize,
+    /// The slot of each taken entry of `ASYNC_SLOTS`: the async scopes, in the order
+    /// their first async call site registered.
+    async_owners: [SlotIndex; ASYNC_SCOPE_CAPACITY],
+    async_len: usize,
     dropped_sites: u32,
     dropped_calls: u64,
 }
 
-static TABLE: Mutex<RefCell<Table>> = Mutex::new(RefCell::new(Table {
+static TABLE: Mutex<UnsafeCell<Table>> = Mutex::new(UnsafeCell::new(Table {
     names: [None; SCOPE_CAPACITY],
-    is_async: [false; SCOPE_CAPACITY],
     len: 0,
+    async_owners: [0; ASYNC_SCOPE_CAPACITY],
+    async_len: 0,
     dropped_sites: 0,
     dropped_calls: 0,
 }));
 
+/// Runs `f` on the table inside a critical section. An `UnsafeCell` rather than a
+/// `RefCell`: no borrow flag to test and no panic path to link.
+fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
+    critical_section::with(|cs| {
+        // SAFETY: the cell is only reached here, inside a critical section, and no `f`
+        // passed by this module calls back into `with_table`: no two references to the
+        // table exist at once, on any core or in any interrupt.
+        f(unsafe { &mut *TABLE.borrow(cs).get() })
+    })
+}
+
+impl Table {
+    /// The registered names, in slot order.
+    fn registered(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.names.iter().take(self.len).flatten().copied()
+    }
+
+    /// The entry of `ASYNC_SLOTS` that slot `index` owns, if any.
+    fn async_entry(&self, index: usize) -> Option<usize> {
+        owned_entry(&self.async_owners[..], self.async_len, index)
+    }
+
+    /// Gives slot `index` async counters if it has none and one is free.
+    fn make_async(&mut self, index: usize) {
+        take_entry(&mut self.async_owners[..], &mut self.async_len, index);
+    }
+}
+
+/// The entry among the first `len` of `owners` that slot `index` owns.
+fn owned_entry(owners: &[SlotIndex], len: usize, index: usize) -> Option<usize> {
+    owners
+        .iter()
+        .take(len)
+        .position(|&owner| usize::from(owner) == index)
+}
+
+/// Makes slot `index` the owner of the next free entry of `owners` (the first `len` are
+/// taken), unless it owns one already or none is free.
+fn take_entry(owners: &mut [SlotIndex], len: &mut usize, index: usize) {
+    if owned_entry(owners, *len, index).is_some() {
+        return;
+    }
+    let (Ok(owner), Some(free)) = (SlotIndex::try_from(index), owners.get_mut(*len)) else {
+        return;
+    };
+    *free = owner;
+    *len += 1;
+}
+
+/// Whether two scope names are equal: the same literal (the usual case, one pointer
+/// test), or the same bytes. A byte loop rather than `==`, which links `memcmp` for
+/// names that are a few bytes long.
+fn same_name(a: &str, b: &str) -> bool {
+    core::ptr::eq(a, b) || (a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y))
+}
+
 static SLOTS: [SlotCounters; SCOPE_CAPACITY] = [const { SlotCounters::new() }; SCOPE_CAPACITY];
+
+/// Polls, busy time and cancellations of the async scopes (see `Table::async_owners`).
+static ASYNC_SLOTS: [AsyncCounters; ASYNC_SCOPE_CAPACITY] =
+    [const { AsyncCounters::new() }; ASYNC_SCOPE_CAPACITY];
 
 /// One instrumented place in the code. `profile_block!` and `#[profile_function]` declare
 /// one as a `static`; you rarely name this type yourself.
@@ -48,7 +113,16 @@ pub struct CallSite {
     counters: AtomicPtr<SlotCounters>,
     /// The registry was full at the site's first call: its calls count as dropped.
     dropped: AtomicBool,
+    /// An async site's entry in `ASYNC_SLOTS` once registered: [`ASYNC_UNKNOWN`] before
+    /// (or not yet visible to this thread), [`ASYNC_NONE`] when the table was full, else
+    /// the entry + 1. It fits in the padding after the two flags: the site is no bigger.
+    async_slot: AtomicU16,
 }
+
+/// `CallSite::async_slot` before it is known: look the slot up in the table.
+const ASYNC_UNKNOWN: u16 = 0;
+/// `CallSite::async_slot` of an async site that found the async table full.
+const ASYNC_NONE: u16 = u16::MAX;
 
 impl CallSite {
     /// A site for a synchronous scope called `name`.
@@ -58,6 +132,7 @@ impl CallSite {
             is_async: false,
             counters: AtomicPtr::new(core::ptr::null_mut()),
             dropped: AtomicBool::new(false),
+            async_slot: AtomicU16::new(ASYNC_UNKNOWN),
         }
     }
 
@@ -68,6 +143,7 @@ impl CallSite {
             is_async: true,
             counters: AtomicPtr::new(core::ptr::null_mut()),
             dropped: AtomicBool::new(false),
+            async_slot: AtomicU16::new(ASYNC_UNKNOWN),
         }
     }
 
@@ -95,6 +171,25 @@ impl CallSite {
     /// The slot index, registering on first use; `None` when the registry was full.
     pub(crate) fn slot(&self) -> Option<usize> {
         self.counters().map(index_of)
+    }
+
+    /// The poll counters of the registered async slot `index` of this site: from the
+    /// site's cache, or else from the table (then cached). `None` when the async table
+    /// was full.
+    pub(crate) fn async_counters(&self, index: usize) -> Option<&'static AsyncCounters> {
+        match self.async_slot.load(Ordering::Relaxed) {
+            ASYNC_NONE => None,
+            ASYNC_UNKNOWN => {
+                let entry = with_table(|t| t.async_entry(index));
+                // Entries are below ASYNC_SCOPE_CAPACITY ≤ 4096: `entry + 1` fits and is
+                // neither marker.
+                let cached =
+                    entry.map_or(ASYNC_NONE, |j| u16::try_from(j + 1).unwrap_or(ASYNC_NONE));
+                self.async_slot.store(cached, Ordering::Relaxed);
+                entry.and_then(|j| ASYNC_SLOTS.get(j))
+            }
+            entry => ASYNC_SLOTS.get(usize::from(entry) - 1),
+        }
     }
 
     #[cold]
@@ -131,21 +226,20 @@ pub(crate) fn index_of(counters: &'static SlotCounters) -> usize {
 /// Finds or creates the slot for `name`. `new_site` says whether a failure counts as a
 /// dropped call site (cached by the site) or only as a dropped call (run-time names).
 pub(crate) fn register(name: &'static str, is_async: bool, new_site: bool) -> Option<usize> {
-    critical_section::with(|cs| {
-        let mut t = TABLE.borrow_ref_mut(cs);
-        let len = t.len;
-        if let Some(i) = t.names[..len]
-            .iter()
-            .position(|n| n.is_some_and(|n| core::ptr::eq(n, name) || n == name))
-        {
-            t.is_async[i] |= is_async;
-            return Some(i);
-        }
-        if len < SCOPE_CAPACITY {
-            t.names[len] = Some(name);
-            t.is_async[len] = is_async;
+    with_table(|t| {
+        let found = t.registered().position(|n| same_name(n, name));
+        let index = found.or_else(|| {
+            let len = t.len;
+            let free = t.names.get_mut(len)?;
+            *free = Some(name);
             t.len = len + 1;
-            return Some(len);
+            Some(len)
+        });
+        if let Some(i) = index {
+            if is_async {
+                t.make_async(i);
+            }
+            return Some(i);
         }
         if new_site {
             t.dropped_sites = t.dropped_sites.saturating_add(1);
@@ -156,32 +250,32 @@ pub(crate) fn register(name: &'static str, is_async: bool, new_site: bool) -> Op
 }
 
 fn count_dropped_call() {
-    critical_section::with(|cs| {
-        let mut t = TABLE.borrow_ref_mut(cs);
-        t.dropped_calls = t.dropped_calls.saturating_add(1);
-    });
+    with_table(|t| t.dropped_calls = t.dropped_calls.saturating_add(1));
 }
 
 /// Number of registered scopes.
 pub(crate) fn len() -> usize {
-    critical_section::with(|cs| TABLE.borrow_ref(cs).len)
+    with_table(|t| t.len)
 }
 
-/// Name and kind of slot `index`, if registered.
-pub(crate) fn entry(index: usize) -> Option<(&'static str, bool)> {
-    critical_section::with(|cs| {
-        let t = TABLE.borrow_ref(cs);
-        let name = t.names[..t.len].get(index).copied().flatten()?;
-        Some((name, t.is_async[index]))
+/// Name of slot `index` and its async counters (`None` for a synchronous scope, or an
+/// async one that found `ASYNC_SLOTS` full), if registered.
+pub(crate) fn entry(index: usize) -> Option<(&'static str, Option<&'static AsyncCounters>)> {
+    with_table(|t| {
+        let name = t
+            .names
+            .get(index)
+            .filter(|_| index < t.len)
+            .copied()
+            .flatten()?;
+        let async_counters = t.async_entry(index).and_then(|j| ASYNC_SLOTS.get(j));
+        Some((name, async_counters))
     })
 }
 
 /// The slot index of an already registered name.
 pub(crate) fn find(name: &str) -> Option<usize> {
-    critical_section::with(|cs| {
-        let t = TABLE.borrow_ref(cs);
-        t.names[..t.len].iter().position(|n| *n == Some(name))
-    })
+    with_table(|t| t.registered().position(|n| same_name(n, name)))
 }
 
 /// What did not fit in the registry.
@@ -198,23 +292,60 @@ pub struct Dropped {
 
 /// Scopes and calls the full registry could not take since start-up (or the last reset).
 pub fn dropped() -> Dropped {
-    critical_section::with(|cs| {
-        let t = TABLE.borrow_ref(cs);
-        Dropped {
-            scopes: t.dropped_sites,
-            calls: t.dropped_calls,
-        }
+    with_table(|t| Dropped {
+        scopes: t.dropped_sites,
+        calls: t.dropped_calls,
     })
 }
 
 /// Zeroes every scope's counters and the dropped-call count. Registrations stay (call
 /// sites cache their slots), so the same names keep the same slots.
 pub(crate) fn reset_counters() {
-    let len = len();
-    for slot in &SLOTS[..len] {
+    let (len, async_len) = with_table(|t| {
+        t.dropped_calls = 0;
+        (t.len, t.async_len)
+    });
+    for slot in SLOTS.iter().take(len) {
         slot.reset();
     }
-    critical_section::with(|cs| TABLE.borrow_ref_mut(cs).dropped_calls = 0);
+    for slot in ASYNC_SLOTS.iter().take(async_len) {
+        slot.reset();
+    }
     #[cfg(feature = "detailed-profiling")]
     super::detail::reset();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn async_entries_are_taken_once_per_slot_until_full() {
+        let mut owners: [SlotIndex; 2] = [0; 2];
+        let mut len = 0;
+        take_entry(&mut owners, &mut len, 5);
+        take_entry(&mut owners, &mut len, 5);
+        take_entry(&mut owners, &mut len, 0);
+        assert_eq!((owners, len), ([5, 0], 2));
+        // Full: a third async slot gets no entry, the others keep theirs.
+        take_entry(&mut owners, &mut len, 9);
+        assert_eq!(len, 2);
+        assert_eq!(owned_entry(&owners, len, 9), None);
+        assert_eq!(owned_entry(&owners, len, 5), Some(0));
+        assert_eq!(owned_entry(&owners, len, 0), Some(1));
+        // Entries past `len` are free, whatever they hold.
+        assert_eq!(owned_entry(&owners, 1, 0), None);
+    }
+
+    #[test]
+    fn names_match_by_pointer_or_by_bytes() {
+        let owned = "stage.01";
+        let bytes = *b"stage.01";
+        let copy = core::str::from_utf8(&bytes).unwrap_or_default();
+        assert!(!core::ptr::eq(owned, copy));
+        assert!(same_name(owned, owned));
+        assert!(same_name(owned, copy));
+        assert!(!same_name(owned, "stage.02"));
+        assert!(!same_name(owned, "stage.0"));
+    }
 }

@@ -1,6 +1,6 @@
 //! Reading the registry: [`ScopeStats`] per scope, in ticks.
 
-use super::counters::Totals;
+use super::counters::{AsyncTotals, Totals};
 use super::registry;
 
 /// What one scope has recorded, in ticks of [`super::ticks_per_second`].
@@ -48,7 +48,8 @@ fn serialize_buckets<S: serde::Serializer>(buckets: &[u32], s: S) -> Result<S::O
 }
 
 impl ScopeStats {
-    pub(crate) fn from_totals(name: &'static str, is_async: bool, t: Totals) -> Self {
+    /// From a slot's totals and, for an async scope, its poll counters.
+    pub(crate) fn from_totals(name: &'static str, t: Totals, a: Option<AsyncTotals>) -> Self {
         Self {
             name,
             calls: t.calls,
@@ -56,10 +57,10 @@ impl ScopeStats {
             min_ticks: (t.calls > 0).then_some(t.min),
             max_ticks: t.max,
             self_ticks: t.detail.self_ticks(),
-            busy_ticks: is_async.then_some(t.busy),
-            wall_ticks: is_async.then_some(t.total),
-            polls: is_async.then_some(t.polls),
-            cancelled: is_async.then_some(t.cancelled),
+            busy_ticks: a.map(|a| a.busy),
+            wall_ticks: a.map(|_| t.total),
+            polls: a.map(|a| a.polls),
+            cancelled: a.map(|a| a.cancelled),
             #[cfg(feature = "detailed-profiling")]
             histogram: t.detail.histogram,
         }
@@ -139,7 +140,11 @@ pub fn scope(name: &str) -> Option<ScopeStats> {
 }
 
 pub(crate) fn stats_at(index: usize) -> Option<ScopeStats> {
-    let (name, is_async) = registry::entry(index)?;
+    let (name, async_counters) = registry::entry(index)?;
     let totals = registry::counters(index)?.totals();
-    Some(ScopeStats::from_totals(name, is_async, totals))
+    Some(ScopeStats::from_totals(
+        name,
+        totals,
+        async_counters.map(|a| a.totals()),
+    ))
 }

@@ -10,7 +10,7 @@ use core::sync::atomic::Ordering::{self, Relaxed};
 
 use portable_atomic::AtomicU64;
 
-use super::Totals;
+use super::{AsyncTotals, Totals};
 use crate::timing::detail_fields::DetailCounters;
 
 /// The operations the counters use on one 64-bit atomic.
@@ -46,10 +46,65 @@ pub(crate) struct SlotCounters<A = AtomicU64> {
     /// `!min`: 0 until the first call.
     min: A,
     max: A,
+    detail: DetailCounters,
+}
+
+/// An async scope's polls, busy time and cancellations.
+pub(crate) struct AsyncCounters<A = AtomicU64> {
     busy: A,
     polls: A,
     cancelled: A,
-    detail: DetailCounters,
+}
+
+impl AsyncCounters {
+    pub(crate) const fn new() -> Self {
+        Self {
+            busy: AtomicU64::new(0),
+            polls: AtomicU64::new(0),
+            cancelled: AtomicU64::new(0),
+        }
+    }
+}
+
+/// Counters over another atomic type, all zero (the model checker's).
+#[cfg(all(test, iot_perf_loom))]
+impl<A> AsyncCounters<A> {
+    pub(crate) fn with_atomics(zero: impl Fn() -> A) -> Self {
+        Self {
+            busy: zero(),
+            polls: zero(),
+            cancelled: zero(),
+        }
+    }
+}
+
+impl<A: Atomic64> AsyncCounters<A> {
+    /// One poll that kept the CPU `ticks`.
+    #[inline(always)]
+    pub(crate) fn record_poll(&self, ticks: u64) {
+        self.polls.fetch_add(1, Relaxed);
+        self.busy.fetch_add(ticks, Relaxed);
+    }
+
+    /// A call dropped before it completed.
+    pub(crate) fn record_cancel(&self) {
+        self.cancelled.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn totals(&self) -> AsyncTotals {
+        AsyncTotals {
+            busy: self.busy.load(Relaxed),
+            polls: self.polls.load(Relaxed),
+            cancelled: self.cancelled.load(Relaxed),
+        }
+    }
+
+    /// Zeroes every counter. Updates racing with the reset may survive it.
+    pub(crate) fn reset(&self) {
+        self.busy.store(0, Relaxed);
+        self.polls.store(0, Relaxed);
+        self.cancelled.store(0, Relaxed);
+    }
 }
 
 impl SlotCounters {
@@ -59,9 +114,6 @@ impl SlotCounters {
             total: AtomicU64::new(0),
             min: AtomicU64::new(0),
             max: AtomicU64::new(0),
-            busy: AtomicU64::new(0),
-            polls: AtomicU64::new(0),
-            cancelled: AtomicU64::new(0),
             detail: DetailCounters::new(),
         }
     }
@@ -77,9 +129,6 @@ impl<A> SlotCounters<A> {
             total: zero(),
             min: zero(),
             max: zero(),
-            busy: zero(),
-            polls: zero(),
-            cancelled: zero(),
             detail: DetailCounters::new(),
         }
     }
@@ -100,18 +149,6 @@ impl<A: Atomic64> SlotCounters<A> {
         self.detail.record_call(ticks);
     }
 
-    /// One poll of an async scope that kept the CPU `ticks`.
-    #[inline(always)]
-    pub(crate) fn record_poll(&self, ticks: u64) {
-        self.polls.fetch_add(1, Relaxed);
-        self.busy.fetch_add(ticks, Relaxed);
-    }
-
-    /// An async call dropped before it completed.
-    pub(crate) fn record_cancel(&self) {
-        self.cancelled.fetch_add(1, Relaxed);
-    }
-
     /// Time of one frame not spent in nested scopes (from the nesting stack).
     #[cfg(feature = "detailed-profiling")]
     #[inline(always)]
@@ -125,9 +162,6 @@ impl<A: Atomic64> SlotCounters<A> {
             total: self.total.load(Relaxed),
             min: !self.min.load(Relaxed),
             max: self.max.load(Relaxed),
-            busy: self.busy.load(Relaxed),
-            polls: self.polls.load(Relaxed),
-            cancelled: self.cancelled.load(Relaxed),
             detail: self.detail.load(),
         }
     }
@@ -139,9 +173,6 @@ impl<A: Atomic64> SlotCounters<A> {
         self.total.store(e.total, Relaxed);
         self.min.store(!e.min, Relaxed);
         self.max.store(e.max, Relaxed);
-        self.busy.store(e.busy, Relaxed);
-        self.polls.store(e.polls, Relaxed);
-        self.cancelled.store(e.cancelled, Relaxed);
         self.detail.reset();
     }
 }

@@ -23,7 +23,7 @@ use loom::sync::atomic::AtomicU64;
 use loom::thread;
 
 use super::Totals;
-use super::lock_free::{Atomic64, SlotCounters};
+use super::lock_free::{AsyncCounters, Atomic64, SlotCounters};
 use core::sync::atomic::Ordering;
 
 impl Atomic64 for AtomicU64 {
@@ -120,7 +120,7 @@ fn equal_and_opposite_extremes_race_without_losing_either() {
 #[test]
 fn polls_and_cancellations_of_concurrent_async_scopes_are_all_counted() {
     loom::model(|| {
-        let c = counters();
+        let c = Arc::new(AsyncCounters::with_atomics(|| AtomicU64::new(0)));
         let other = {
             let c = Arc::clone(&c);
             thread::spawn(move || {
@@ -132,7 +132,6 @@ fn polls_and_cancellations_of_concurrent_async_scopes_are_all_counted() {
         other.join().unwrap();
         let t = c.totals();
         assert_eq!((t.polls, t.busy, t.cancelled), (2, 10, 1));
-        assert_eq!(t.calls, 0);
     });
 }
 

@@ -18,6 +18,10 @@
 //!
 //! The `detailed-profiling` histogram and self time are one field of each implementation,
 //! zero-sized without the feature (see `timing::detail_fields`).
+//!
+//! What only `async fn` scopes count — polls, busy time, cancellations — is a second type,
+//! [`AsyncCounters`], kept in the registry's own table sized for async scopes: a
+//! synchronous scope's slot does not carry it (24 bytes instead of 48 on an MCU).
 
 #[cfg(target_has_atomic = "64")]
 mod lock_free;
@@ -30,9 +34,9 @@ mod tests;
 mod loom_model;
 
 #[cfg(target_has_atomic = "64")]
-pub(crate) use lock_free::SlotCounters;
+pub(crate) use lock_free::{AsyncCounters, SlotCounters};
 #[cfg(not(target_has_atomic = "64"))]
-pub(crate) use masked::SlotCounters;
+pub(crate) use masked::{AsyncCounters, SlotCounters};
 
 use super::detail_fields::DetailTotals;
 
@@ -43,9 +47,6 @@ pub(crate) struct Totals {
     pub(crate) total: u64,
     pub(crate) min: u64,
     pub(crate) max: u64,
-    pub(crate) busy: u64,
-    pub(crate) polls: u64,
-    pub(crate) cancelled: u64,
     /// Histogram and self time (`detailed-profiling`; zero-sized without it).
     pub(crate) detail: DetailTotals,
 }
@@ -58,11 +59,37 @@ impl Totals {
         total: 0,
         min: u64::MAX,
         max: 0,
+        detail: DetailTotals::ZERO,
+    };
+}
+
+/// A copy of one async scope's poll counters ([`AsyncCounters`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct AsyncTotals {
+    /// Sum of the poll durations.
+    pub(crate) busy: u64,
+    pub(crate) polls: u64,
+    pub(crate) cancelled: u64,
+}
+
+impl AsyncTotals {
+    /// No poll yet.
+    #[cfg(any(not(target_has_atomic = "64"), test))]
+    pub(crate) const ZERO: AsyncTotals = AsyncTotals {
         busy: 0,
         polls: 0,
         cancelled: 0,
-        detail: DetailTotals::ZERO,
     };
+}
+
+impl core::fmt::Debug for AsyncCounters {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let t = self.totals();
+        f.debug_struct("AsyncCounters")
+            .field("polls", &t.polls)
+            .field("busy", &t.busy)
+            .finish_non_exhaustive()
+    }
 }
 
 impl core::fmt::Debug for SlotCounters {

@@ -1,7 +1,7 @@
 //! Both counter implementations driven by one sequence (on hosts `SlotCounters` is the
 //! lock-free one; the masked one is compiled for these tests).
 
-use super::{SlotCounters, Totals, masked};
+use super::{AsyncCounters, AsyncTotals, SlotCounters, Totals, masked};
 use crate::timing::detail_fields::DetailTotals;
 #[cfg(feature = "detailed-profiling")]
 use crate::timing::detail_fields::{HISTOGRAM_BUCKETS, bucket_of};
@@ -17,12 +17,8 @@ macro_rules! check_counters {
             c.record_call(t);
             detail.record_call(t);
         }
-        c.record_poll(4);
-        c.record_poll(1);
-        c.record_cancel();
         let t = c.totals();
         assert_eq!((t.calls, t.total, t.min, t.max), (3, 16, 2, 9));
-        assert_eq!((t.polls, t.busy, t.cancelled), (2, 5, 1));
         assert_eq!(t.detail, detail);
         #[cfg(feature = "detailed-profiling")]
         {
@@ -36,13 +32,46 @@ macro_rules! check_counters {
 }
 
 #[test]
-fn min_max_total_and_polls() {
+fn min_max_and_total() {
     check_counters!(&SlotCounters::new());
 }
 
 #[test]
 fn masked_counters_behave_the_same() {
     check_counters!(&masked::SlotCounters::new());
+}
+
+/// The same sequence on either implementation of the async counters.
+macro_rules! check_async_counters {
+    ($c:expr) => {{
+        let c = $c;
+        assert_eq!(c.totals(), AsyncTotals::ZERO);
+        c.record_poll(4);
+        c.record_poll(1);
+        c.record_cancel();
+        let t = c.totals();
+        assert_eq!((t.polls, t.busy, t.cancelled), (2, 5, 1));
+        c.reset();
+        assert_eq!(c.totals(), AsyncTotals::ZERO);
+    }};
+}
+
+#[test]
+fn polls_busy_time_and_cancellations() {
+    check_async_counters!(&AsyncCounters::new());
+    check_async_counters!(&masked::AsyncCounters::new());
+}
+
+#[test]
+fn masked_counts_and_totals_carry_into_their_high_halves() {
+    let c = masked::SlotCounters::new();
+    for _ in 0..3 {
+        c.record_call(u64::from(u32::MAX));
+    }
+    let t = c.totals();
+    assert_eq!((t.calls, t.total), (3, 3 * u64::from(u32::MAX)));
+    c.record_call((5 << 32) + 7);
+    assert_eq!(c.totals().total, 3 * u64::from(u32::MAX) + (5 << 32) + 7);
 }
 
 #[test]
@@ -84,17 +113,32 @@ fn fresh_counters_are_all_zero_so_the_table_lands_in_bss() {
     reset.record_call(3);
     reset.reset();
     assert!(bytes_of(&reset).iter().all(|b| *b == 0));
+    assert!(bytes_of(&AsyncCounters::new()).iter().all(|b| *b == 0));
+    assert!(
+        bytes_of(&masked::AsyncCounters::new())
+            .iter()
+            .all(|b| *b == 0)
+    );
 }
 
 #[test]
 fn detail_fields_take_room_only_with_detailed_profiling() {
-    let seven_counters = 7 * core::mem::size_of::<u64>();
+    let four_counters = 4 * core::mem::size_of::<u64>();
     let lock_free = core::mem::size_of::<SlotCounters>();
     if cfg!(feature = "detailed-profiling") {
-        assert!(lock_free > seven_counters);
+        assert!(lock_free > four_counters);
     } else {
-        assert_eq!(lock_free, seven_counters);
+        assert_eq!(lock_free, four_counters);
     }
+}
+
+#[test]
+fn a_synchronous_slot_carries_no_async_counters() {
+    // calls and total (64-bit), minimum and maximum (32-bit): 24 bytes on an MCU.
+    if !cfg!(feature = "detailed-profiling") {
+        assert_eq!(core::mem::size_of::<masked::SlotCounters>(), 24);
+    }
+    assert_eq!(core::mem::size_of::<masked::AsyncCounters>(), 24);
 }
 
 #[cfg(feature = "detailed-profiling")]

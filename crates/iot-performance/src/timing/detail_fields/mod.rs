@@ -8,7 +8,7 @@
 //!
 //! With the feature they are the real thing (`on.rs`). Without it they are zero-sized and
 //! every method is empty (`off.rs`): slots and guards are no bigger than without the
-//! field (48 bytes per slot on an MCU), and the optimiser removes the calls — the same
+//! field (24 bytes per slot on an MCU), and the optimiser removes the calls — the same
 //! machine code as a `cfg` on every field and call. The choice is made once, here, so the
 //! code that uses them has no `cfg` of its own.
 
