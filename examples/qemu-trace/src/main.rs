@@ -41,7 +41,7 @@ use iot_performance::trace::{self, ChunkDecoder, EventKind, TraceBuffer, TraceEv
 use iot_performance::wire::{SliceSink, TraceStreamer, decode_trace_frame};
 use semihosting::println;
 
-use report::Report;
+use report::check;
 
 #[global_allocator]
 static HEAP: Heap = Heap::empty();
@@ -55,23 +55,9 @@ pub static TIMER_ISR: IsrStats = IsrStats::new("timer");
 const RUN_MS: u64 = 60;
 /// The marker written just before the deliberate fault.
 const FAULT_MARKER: u32 = 0xFA17;
-/// The checks so far, for the fault handler to finish the report.
-static REPORT: critical_section::Mutex<core::cell::Cell<Report>> =
-    critical_section::Mutex::new(core::cell::Cell::new(Report::new()));
-
-fn check(name: &str, ok: bool, detail: core::fmt::Arguments<'_>) {
-    critical_section::with(|cs| {
-        let cell = REPORT.borrow(cs);
-        let mut report = cell.get();
-        report.check(name, ok, detail);
-        cell.set(report);
-    });
-}
-
-/// Instructions per `profile_block!` enter+exit: 10 000 empty scopes minus the same loop
-/// without them.
-#[inline(never)]
-fn scope_cost() -> u64 {
+/// Instructions per run of `body`: 10 000 runs minus the same loop without it.
+#[inline(always)]
+fn cost(body: impl Fn(u64)) -> u64 {
     const N: u64 = 10_000;
     let start = board::instructions();
     for i in 0..N {
@@ -80,26 +66,23 @@ fn scope_cost() -> u64 {
     let baseline = board::instructions() - start;
     let start = board::instructions();
     for i in 0..N {
-        let _scope = iot_performance::profile_block!("cost.empty");
-        core::hint::black_box(i);
+        body(core::hint::black_box(i));
     }
     (board::instructions() - start).saturating_sub(baseline) / N
+}
+
+/// Instructions per `profile_block!` enter+exit.
+#[inline(never)]
+fn scope_cost() -> u64 {
+    cost(|_| {
+        let _scope = iot_performance::profile_block!("cost.empty");
+    })
 }
 
 /// Instructions per `trace::marker` (its clock read included).
 #[inline(never)]
 fn marker_cost() -> u64 {
-    const N: u64 = 10_000;
-    let start = board::instructions();
-    for i in 0..N {
-        core::hint::black_box(i);
-    }
-    let baseline = board::instructions() - start;
-    let start = board::instructions();
-    for i in 0..N {
-        trace::marker(core::hint::black_box(i as u32 & 7));
-    }
-    (board::instructions() - start).saturating_sub(baseline) / N
+    cost(|i| trace::marker(i as u32 & 7))
 }
 
 #[embassy_executor::main]
@@ -236,6 +219,5 @@ pub fn post_mortem() -> ! {
         dumped > 10 && ends_at_marker,
         format_args!("{dumped} events, last {last:?}"),
     );
-    let report = critical_section::with(|cs| REPORT.borrow(cs).get());
-    semihosting::process::exit(report.finish() as i32)
+    semihosting::process::exit(report::finish() as i32)
 }

@@ -1,37 +1,30 @@
-//! Check lines in the format `cargo xtask qemu` counts, and hex output.
+//! Check lines in the format `cargo xtask qemu` counts (from any context, the fault
+//! handler included), and hex output.
+
+use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
 use semihosting::println;
 
-/// Tallies checks.
-#[derive(Clone, Copy)]
-pub struct Report {
-    passed: u32,
-    failed: u32,
+static PASSED: AtomicU32 = AtomicU32::new(0);
+static FAILED: AtomicU32 = AtomicU32::new(0);
+
+/// Prints `test <name> ... ok` or `... FAILED (<detail>)` and counts it.
+pub fn check(name: &str, ok: bool, detail: core::fmt::Arguments<'_>) {
+    let counter = if ok { &PASSED } else { &FAILED };
+    // Load and store: checks run in one context at a time (main, then the fault handler).
+    counter.store(counter.load(Relaxed) + 1, Relaxed);
+    if ok {
+        println!("test {name} ... ok");
+    } else {
+        println!("test {name} ... FAILED ({detail})");
+    }
 }
 
-impl Report {
-    pub const fn new() -> Self {
-        Self {
-            passed: 0,
-            failed: 0,
-        }
-    }
-
-    pub fn check(&mut self, name: &str, ok: bool, detail: core::fmt::Arguments<'_>) {
-        if ok {
-            self.passed += 1;
-            println!("test {name} ... ok");
-        } else {
-            self.failed += 1;
-            println!("test {name} ... FAILED ({detail})");
-        }
-    }
-
-    /// Prints the `result:` line; the number of failures.
-    pub fn finish(self) -> u32 {
-        println!("result: {} passed, {} failed", self.passed, self.failed);
-        self.failed
-    }
+/// Prints the `result:` line; the number of failures.
+pub fn finish() -> u32 {
+    let (passed, failed) = (PASSED.load(Relaxed), FAILED.load(Relaxed));
+    println!("result: {passed} passed, {failed} failed");
+    failed
 }
 
 /// Prints `prefix` and `bytes` in hex on one line (no heap: a fault handler calls it).

@@ -76,7 +76,7 @@ fn bit_clear(set: &[AtomicU32], index: u32) -> bool {
     }
 }
 
-/// Traces the scope in registry slot `index` or not (see [`crate::timing::scope_index`]);
+/// Traces the scope in registry slot `index` or not (see [`crate::trace::scope_index`]);
 /// false when the index is past [`SCOPE_CAPACITY`].
 pub fn set_scope_enabled(index: usize, on: bool) -> bool {
     set_bit(&SCOPES_OFF, index, !on)

@@ -2,7 +2,10 @@
 
 use core::ptr;
 
-use portable_atomic::{AtomicPtr, AtomicU32, Ordering};
+// `core`'s atomics: these are only loaded and stored, which every target does natively
+// (portable-atomic's fallback on chips without compare-and-swap would take a critical
+// section per load).
+use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
 
 use super::event::EventKind;
 use super::filter;
