@@ -104,7 +104,10 @@ fn a_message_leaves_the_queue_only_when_acknowledged() {
     assert_eq!(p.poll(&mut client), 2);
     let resent: Vec<u8> = client.sent[3..].iter().map(|(_, b)| b[0]).collect();
     assert_eq!(resent, [0, 2]);
-    assert!(!p.acknowledged(3), "a PUBACK of the lost connection is stale");
+    assert!(
+        !p.acknowledged(3),
+        "a PUBACK of the lost connection is stale"
+    );
     assert!(p.acknowledged(4) && p.acknowledged(5));
     assert_eq!((p.queued(), p.dropped()), (0, 0));
 }
