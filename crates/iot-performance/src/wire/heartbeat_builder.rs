@@ -1,32 +1,4 @@
-//! Building a device's heartbeat from what the library already holds (`no_std`, no heap).
-//!
-//! [`HeartbeatBuilder`] watches one interval: the monitor's snapshots give heap and stack
-//! peaks and the CPU ([`HeartbeatBuilder::observe`]); at the end
-//! ([`HeartbeatBuilder::finish`]) the scope registry gives each scope's calls and time in
-//! the interval (the difference from the previous heartbeat), the Embassy task table each
-//! task's busy share (feature `embassy`), and the latency histograms come from
-//! [`HeartbeatBuilder::record`] (fine bins, 8 per power of two) or, under
-//! `detailed-profiling`, from the registry's log2 buckets.
-//!
-//! RAM: about 60 bytes per followed scope without `detailed-profiling` and 220 with it
-//! (the registry's 40 buckets at the previous heartbeat), plus 168 bytes per scope given
-//! to `record` — with the 16 scopes a heartbeat carries, ≈ 3.6 KiB for a builder that
-//! records every scope and 1 KiB for one that only reads the registry.
-//!
-//! ```
-//! use iot_performance::wire::{DeviceIdentity, HeartbeatBuilder, ResetInfo, ResetReason};
-//!
-//! let identity = DeviceIdentity { device: "node-7", firmware: "1.3.0", hardware: "revB", group: "" };
-//! let reset = ResetInfo { count: 3, reason: ResetReason::Watchdog };
-//! let mut builder = HeartbeatBuilder::new(identity, reset).interval_ms(60_000);
-//! for d in [900, 1_000, 1_100] {
-//!     builder.record("read_sensor", d); // where the application times its own call
-//! }
-//! let hb = builder.finish(60_000, 0);
-//! let row = hb.scope("read_sensor").unwrap();
-//! assert_eq!(row.histogram.count(), 3);
-//! assert_eq!(hb.reset.reason, ResetReason::Watchdog);
-//! ```
+//! Building a device's heartbeat from what the library already holds (see [`HeartbeatBuilder`]).
 
 use super::heartbeat::{
     CpuFigures, DeviceIdentity, Heartbeat, MAX_HEARTBEAT_SCOPES, ResetInfo, ScopeHeartbeat,
@@ -45,7 +17,35 @@ struct Mark {
     buckets: [u32; crate::timing::histogram::HISTOGRAM_WINDOW],
 }
 
-/// Builds one heartbeat per interval (see the [module docs](self)).
+/// Building a device's heartbeat from what the library already holds (`no_std`, no heap).
+///
+/// [`HeartbeatBuilder`] watches one interval: the monitor's snapshots give heap and stack
+/// peaks and the CPU ([`HeartbeatBuilder::observe`]); at the end
+/// ([`HeartbeatBuilder::finish`]) the scope registry gives each scope's calls and time in
+/// the interval (the difference from the previous heartbeat), the Embassy task table each
+/// task's busy share (feature `embassy`), and the latency histograms come from
+/// [`HeartbeatBuilder::record`] (fine bins, 8 per power of two) or, under
+/// `detailed-profiling`, from the registry's log2 buckets.
+///
+/// RAM: about 60 bytes per followed scope without `detailed-profiling` and 220 with it
+/// (the registry's 40 buckets at the previous heartbeat), plus 168 bytes per scope given
+/// to `record` — with the 16 scopes a heartbeat carries, ≈ 3.6 KiB for a builder that
+/// records every scope and 1 KiB for one that only reads the registry.
+///
+/// ```
+/// use iot_performance::wire::{DeviceIdentity, HeartbeatBuilder, ResetInfo, ResetReason};
+///
+/// let identity = DeviceIdentity { device: "node-7", firmware: "1.3.0", hardware: "revB", group: "" };
+/// let reset = ResetInfo { count: 3, reason: ResetReason::Watchdog };
+/// let mut builder = HeartbeatBuilder::new(identity, reset).interval_ms(60_000);
+/// for d in [900, 1_000, 1_100] {
+///     builder.record("read_sensor", d); // where the application times its own call
+/// }
+/// let hb = builder.finish(60_000, 0);
+/// let row = hb.scope("read_sensor").unwrap();
+/// assert_eq!(row.histogram.count(), 3);
+/// assert_eq!(hb.reset.reason, ResetReason::Watchdog);
+/// ```
 #[derive(Debug)]
 pub struct HeartbeatBuilder<'a> {
     identity: DeviceIdentity<'a>,
