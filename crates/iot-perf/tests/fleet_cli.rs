@@ -14,6 +14,18 @@ use iot_performance::wire::{MAX_HEARTBEAT_FRAME_LEN, SimulatedDevice, encode_hea
 /// (devices ±5 % apart), `publish` around 4 ms; every `slow_every`-th device's
 /// `read_sensor` is 15 % slower. Returns the frames, one after another.
 fn fleet(n: u64, firmware: &str, group: &str, seed: u64, slow_every: Option<u64>) -> Vec<u8> {
+    fleet_with_heap(n, firmware, group, seed, slow_every, 1.0)
+}
+
+/// [`fleet`] with every device's heap peak scaled by `heap`.
+fn fleet_with_heap(
+    n: u64,
+    firmware: &str,
+    group: &str,
+    seed: u64,
+    slow_every: Option<u64>,
+    heap: f64,
+) -> Vec<u8> {
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut out = Vec::new();
     for d in 0..n {
@@ -27,6 +39,7 @@ fn fleet(n: u64, firmware: &str, group: &str, seed: u64, slow_every: Option<u64>
         let mut device = SimulatedDevice::new(&name, firmware, "revB", group, seed * 10_000 + d)
             .with_scope("read_sensor", 1_000.0 * scale * slow, 0.25)
             .with_scope("publish", 4_000.0 * scale, 0.3);
+        device.heap_peak = (f64::from(48 * 1024) * heap) as u64;
         for _ in 0..2 {
             let mut buf = [0u8; MAX_HEARTBEAT_FRAME_LEN];
             let len = encode_heartbeat(&device.next_heartbeat(), &mut buf).unwrap();
@@ -149,6 +162,25 @@ fn a_release_slowing_a_third_of_the_fleet_exits_3_and_names_the_scope() {
     assert_eq!(p90["verdict"], "regressed");
     let low = p90["change_interval_percent"][0].as_f64().unwrap();
     assert!(low > 2.0, "{p90}");
+    let metrics: Vec<(&str, &str)> = json["device_metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["metric"].as_str().unwrap(),
+                m["verdict"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        metrics,
+        [
+            ("heap_peak", "no_significant_change"),
+            ("stack_peak", "no_significant_change"),
+            ("cpu_mean", "no_significant_change")
+        ]
+    );
 
     // The same comparison by group, and nothing in a time range before the import.
     assert_eq!(
@@ -202,6 +234,39 @@ fn same_firmware_cohorts_stay_quiet_over_several_seeds() {
         assert_eq!(out.status.code(), Some(0), "seed {seed}:\n{}", stdout(&out));
         assert!(!stdout(&out).contains("REGRESSION"), "{}", stdout(&out));
     }
+}
+
+#[test]
+fn a_release_raising_the_heap_peak_is_caught_per_device() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("fleet.sqlite");
+    let old = write(dir.path(), "old.bin", &fleet(40, "2.0.0", "g", 7, None));
+    let new = write(
+        dir.path(),
+        "new.bin",
+        &fleet_with_heap(40, "2.1.0", "g", 8, None, 1.2),
+    );
+    let out = run(
+        &db,
+        &[
+            "fleet",
+            "import",
+            old.to_str().unwrap(),
+            new.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = compare(&db, "firmware=2.0.0", "firmware=2.1.0", &[]);
+    assert_eq!(out.status.code(), Some(3), "{}", stdout(&out));
+    let text = stdout(&out);
+    let heap = text.lines().find(|l| l.contains("heap_peak")).unwrap();
+    assert!(heap.ends_with("REGRESSION"), "{heap}");
+    assert!(
+        !text
+            .lines()
+            .any(|l| l.contains("read_sensor") && l.ends_with("REGRESSION")),
+        "{text}"
+    );
 }
 
 #[test]

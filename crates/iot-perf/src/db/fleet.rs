@@ -82,6 +82,19 @@ pub struct StoredScope {
     pub histogram: LatencyHistogram,
 }
 
+/// One device's figures over the heartbeats a filter selects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceFigures {
+    /// Device id.
+    pub device: String,
+    /// Highest heap peak, bytes.
+    pub heap_peak: Option<f64>,
+    /// Highest stack peak, bytes.
+    pub stack_peak: Option<f64>,
+    /// Mean CPU utilization, percent.
+    pub cpu_mean_percent: Option<f64>,
+}
+
 /// Histogram counts as stored: little-endian `u32`s.
 fn counts_blob(h: &LatencyHistogram) -> Vec<u8> {
     h.counts().iter().flat_map(|c| c.to_le_bytes()).collect()
@@ -255,6 +268,41 @@ impl History {
             out.push(scope);
         }
         Ok(out)
+    }
+
+    /// Per device of `filter`: its highest heap and stack peak and its mean CPU over the
+    /// selected heartbeats (`None` where no heartbeat measured it).
+    pub fn device_figures(&self, filter: &HeartbeatFilter) -> Result<Vec<DeviceFigures>> {
+        if !self.has_heartbeats_table()? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT device, MAX(heap_peak), MAX(stack_peak), AVG(cpu_mean_percent) FROM heartbeats
+             WHERE (?1 IS NULL OR firmware = ?1) AND (?2 IS NULL OR hardware = ?2)
+               AND (?3 IS NULL OR device_group = ?3) AND (?4 IS NULL OR device = ?4)
+               AND (?5 IS NULL OR received_at_unix_ms >= ?5) AND (?6 IS NULL OR received_at_unix_ms < ?6)
+             GROUP BY device ORDER BY device",
+        )?;
+        let f = filter;
+        let rows = stmt.query_map(
+            params![
+                f.firmware,
+                f.hardware,
+                f.group,
+                f.device,
+                f.since_unix_ms,
+                f.until_unix_ms
+            ],
+            |r| {
+                Ok(DeviceFigures {
+                    device: r.get(0)?,
+                    heap_peak: r.get::<_, Option<i64>>(1)?.map(|v| v as f64),
+                    stack_peak: r.get::<_, Option<i64>>(2)?.map(|v| v as f64),
+                    cpu_mean_percent: r.get(3)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
     /// Heartbeats stored (0 for a history without the heartbeat tables).
