@@ -182,6 +182,25 @@ fn a_release_slowing_a_third_of_the_fleet_exits_3_and_names_the_scope() {
         ]
     );
 
+    // The HTML page carries the verdict, the chart and the table.
+    let page = dir.path().join("fleet.html");
+    let out = compare(
+        &db,
+        "firmware=1.2.0",
+        "firmware=1.3.0",
+        &["--html", page.to_str().unwrap()],
+    );
+    assert_eq!(out.status.code(), Some(3));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("id=\"verdict\"") && html.contains("scope:read_sensor p90"),
+        "{html}"
+    );
+    assert!(
+        html.contains("<svg") && html.contains("heap_used_bytes"),
+        "{html}"
+    );
+
     // The same comparison by group, and nothing in a time range before the import.
     assert_eq!(
         compare(&db, "group=ring-1", "group=ring-2", &[])
