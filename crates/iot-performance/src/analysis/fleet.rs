@@ -290,6 +290,7 @@ impl Dense {
     }
 }
 
-#[cfg(test)]
+// The tests simulate devices with `wire::SimulatedDevice`.
+#[cfg(all(test, feature = "wire"))]
 #[path = "fleet_tests.rs"]
 mod tests;
