@@ -196,14 +196,28 @@ impl History {
         &mut self,
         batch: impl IntoIterator<Item = (&'h Heartbeat<'a>, i64)>,
     ) -> Result<usize> {
+        Ok(self
+            .store_heartbeats_each(batch)?
+            .into_iter()
+            .filter(|&new| new)
+            .count())
+    }
+
+    /// [`Self::store_heartbeats`], saying for each heartbeat, in order, whether it was new
+    /// (`false`: stored before, a redelivery) — so that an ingest forwards each heartbeat
+    /// to a time-series engine once.
+    pub fn store_heartbeats_each<'h, 'a: 'h>(
+        &mut self,
+        batch: impl IntoIterator<Item = (&'h Heartbeat<'a>, i64)>,
+    ) -> Result<Vec<bool>> {
         let batch: Vec<_> = batch.into_iter().collect();
         let path = self.path.clone();
         let conn = &mut self.conn;
         retry_busy(|| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut added = 0;
+            let mut added = Vec::with_capacity(batch.len());
             for &(hb, at) in &batch {
-                added += usize::from(insert(&tx, hb, at)?);
+                added.push(insert(&tx, hb, at)?);
             }
             tx.commit()?;
             Ok(added)
@@ -359,7 +373,12 @@ mod tests {
         );
         let mut next = hb.clone();
         next.sequence = 2;
-        assert_eq!(history.store_heartbeats([(&hb, 7), (&next, 7)]).unwrap(), 1);
+        assert_eq!(
+            history
+                .store_heartbeats_each([(&hb, 7), (&next, 7)])
+                .unwrap(),
+            [false, true]
+        );
         assert_eq!(history.heartbeat_count().unwrap(), 2);
         let (sub, first, blob): (i64, i64, Vec<u8>) = history
             .conn
