@@ -19,7 +19,7 @@ use crate::svg_range::{Spread, range_chart};
 use crate::text::{insight_heading, scope_cells};
 use crate::units;
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;padding:0 16px;max-width:980px;color:#222}
+pub(crate) const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:2em auto;padding:0 16px;max-width:980px;color:#222}
 table{border-collapse:collapse;margin:1em 0;width:100%;font-size:13px}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}
 th:first-child,td:first-child{text-align:left;overflow-wrap:anywhere}
 svg.chart{display:block;margin:1em 0;width:100%;max-width:720px;height:auto}
@@ -29,7 +29,7 @@ svg.chart{display:block;margin:1em 0;width:100%;max-width:720px;height:auto}
 td.regressed,.verdict.regressed{color:#c62828;font-weight:600}td.improved,.verdict.improved{color:#2e7d32}
 td.changed{color:#a05a00}td.insufficient{color:#888}";
 
-const CHECK_SCRIPT: &str = "window.__errors=0;window.addEventListener('error',function(){window.__errors++;});
+pub(crate) const CHECK_SCRIPT: &str = "window.__errors=0;window.addEventListener('error',function(){window.__errors++;});
 window.addEventListener('load',function(){var n=0;document.querySelectorAll('svg.chart').forEach(function(svg){
 var s=svg.querySelectorAll('.series');var ok=s.length>0;s.forEach(function(e){var b=e.getBBox();if(!(b.width>0||b.height>0))ok=false;});
 if(ok)n++;});document.body.setAttribute('data-charts-rendered',String(n));

@@ -460,3 +460,53 @@ fn the_qemu_example_with_tasks_shows_a_row_per_task_and_per_handler() {
     assert_eq!(isrs[1][0], "SysTick");
     assert!(isrs[1][2].ends_with(" µs"), "{isrs:?}");
 }
+
+#[test]
+fn a_fleet_comparison_page_shows_its_verdict_and_chart_at_both_widths() {
+    use iot_performance::wire::{MAX_HEARTBEAT_FRAME_LEN, SimulatedDevice, encode_heartbeat};
+    let browser = chromium();
+    let h = History::new();
+    let mut frames = Vec::new();
+    for (firmware, slow) in [("1.2.0", 1.0), ("1.3.0", 1.3)] {
+        for d in 0..12u64 {
+            let name = format!("{firmware}-{d}");
+            let mut device = SimulatedDevice::new(&name, firmware, "revB", "", d)
+                .with_scope("read_sensor", 1_000.0 * slow, 0.25)
+                .with_scope("publish", 4_000.0, 0.3);
+            let mut buf = [0u8; MAX_HEARTBEAT_FRAME_LEN];
+            let len = encode_heartbeat(&device.next_heartbeat(), &mut buf).unwrap();
+            frames.extend_from_slice(&buf[..len]);
+        }
+    }
+    let capture = h.dir.path().join("fleet.bin");
+    std::fs::write(&capture, frames).unwrap();
+    h.iot_perf(&["fleet", "import", capture.to_str().unwrap()]);
+    let html = h.dir.path().join("fleet.html");
+    BinCommand::cargo_bin("iot-perf")
+        .unwrap()
+        .env_remove("IOT_PERF_DB")
+        .arg("--db")
+        .arg(h.dir.path().join("h.sqlite"))
+        .args([
+            "fleet",
+            "compare",
+            "--cohort",
+            "firmware=1.2.0",
+            "--cohort",
+            "firmware=1.3.0",
+        ])
+        .args(["--resamples", "200", "--html", html.to_str().unwrap()])
+        .assert()
+        .code(3);
+    let dom = check_page(browser, &html, "fleet", 1);
+    let verdict = dom.find("id=\"verdict\"").expect("verdict");
+    assert!(
+        dom[verdict..].starts_with("id=\"verdict\">Regression in 3 metrics"),
+        "{:.300}",
+        &dom[verdict..]
+    );
+    assert!(
+        dom.contains("data-metric=\"scope:read_sensor p90\""),
+        "p90 drawn"
+    );
+}

@@ -82,6 +82,19 @@ pub struct StoredScope {
     pub histogram: LatencyHistogram,
 }
 
+/// One device's figures over the heartbeats a filter selects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeviceFigures {
+    /// Device id.
+    pub device: String,
+    /// Highest heap peak, bytes.
+    pub heap_peak: Option<f64>,
+    /// Highest stack peak, bytes.
+    pub stack_peak: Option<f64>,
+    /// Mean CPU utilization, percent.
+    pub cpu_mean_percent: Option<f64>,
+}
+
 /// Histogram counts as stored: little-endian `u32`s.
 fn counts_blob(h: &LatencyHistogram) -> Vec<u8> {
     h.counts().iter().flat_map(|c| c.to_le_bytes()).collect()
@@ -183,14 +196,28 @@ impl History {
         &mut self,
         batch: impl IntoIterator<Item = (&'h Heartbeat<'a>, i64)>,
     ) -> Result<usize> {
+        Ok(self
+            .store_heartbeats_each(batch)?
+            .into_iter()
+            .filter(|&new| new)
+            .count())
+    }
+
+    /// [`Self::store_heartbeats`], saying for each heartbeat, in order, whether it was new
+    /// (`false`: stored before, a redelivery) — so that an ingest forwards each heartbeat
+    /// to a time-series engine once.
+    pub fn store_heartbeats_each<'h, 'a: 'h>(
+        &mut self,
+        batch: impl IntoIterator<Item = (&'h Heartbeat<'a>, i64)>,
+    ) -> Result<Vec<bool>> {
         let batch: Vec<_> = batch.into_iter().collect();
         let path = self.path.clone();
         let conn = &mut self.conn;
         retry_busy(|| {
             let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let mut added = 0;
+            let mut added = Vec::with_capacity(batch.len());
             for &(hb, at) in &batch {
-                added += usize::from(insert(&tx, hb, at)?);
+                added.push(insert(&tx, hb, at)?);
             }
             tx.commit()?;
             Ok(added)
@@ -257,6 +284,41 @@ impl History {
         Ok(out)
     }
 
+    /// Per device of `filter`: its highest heap and stack peak and its mean CPU over the
+    /// selected heartbeats (`None` where no heartbeat measured it).
+    pub fn device_figures(&self, filter: &HeartbeatFilter) -> Result<Vec<DeviceFigures>> {
+        if !self.has_heartbeats_table()? {
+            return Ok(Vec::new());
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT device, MAX(heap_peak), MAX(stack_peak), AVG(cpu_mean_percent) FROM heartbeats
+             WHERE (?1 IS NULL OR firmware = ?1) AND (?2 IS NULL OR hardware = ?2)
+               AND (?3 IS NULL OR device_group = ?3) AND (?4 IS NULL OR device = ?4)
+               AND (?5 IS NULL OR received_at_unix_ms >= ?5) AND (?6 IS NULL OR received_at_unix_ms < ?6)
+             GROUP BY device ORDER BY device",
+        )?;
+        let f = filter;
+        let rows = stmt.query_map(
+            params![
+                f.firmware,
+                f.hardware,
+                f.group,
+                f.device,
+                f.since_unix_ms,
+                f.until_unix_ms
+            ],
+            |r| {
+                Ok(DeviceFigures {
+                    device: r.get(0)?,
+                    heap_peak: r.get::<_, Option<i64>>(1)?.map(|v| v as f64),
+                    stack_peak: r.get::<_, Option<i64>>(2)?.map(|v| v as f64),
+                    cpu_mean_percent: r.get(3)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
     /// Heartbeats stored (0 for a history without the heartbeat tables).
     pub fn heartbeat_count(&self) -> Result<u64> {
         if !self.has_heartbeats_table()? {
@@ -311,7 +373,12 @@ mod tests {
         );
         let mut next = hb.clone();
         next.sequence = 2;
-        assert_eq!(history.store_heartbeats([(&hb, 7), (&next, 7)]).unwrap(), 1);
+        assert_eq!(
+            history
+                .store_heartbeats_each([(&hb, 7), (&next, 7)])
+                .unwrap(),
+            [false, true]
+        );
         assert_eq!(history.heartbeat_count().unwrap(), 2);
         let (sub, first, blob): (i64, i64, Vec<u8>) = history
             .conn

@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Result, bail};
-use iot_performance::analysis::Verdict;
 use iot_performance::analysis::fleet::{FleetComparator, MergedHistogram, PercentileComparison};
+use iot_performance::analysis::{Metric, MetricComparison, Verdict};
 use serde::Serialize;
 
 use crate::db::History;
-use crate::db::fleet::{HeartbeatFilter, StoredScope};
+use crate::db::fleet::{DeviceFigures, HeartbeatFilter, StoredScope};
 
 /// Version of the JSON [`FleetReport`]'s layout.
 pub const FLEET_REPORT_SCHEMA: u32 = 1;
@@ -70,6 +70,69 @@ impl ScopeComparison {
     }
 }
 
+/// A per-device figure (heap peak, stack peak, CPU) compared between the cohorts by the
+/// library's bootstrap over devices.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeviceMetric {
+    /// `heap_peak`, `stack_peak` or `cpu_mean`.
+    pub metric: &'static str,
+    /// `bytes` or `percent`.
+    pub unit: &'static str,
+    /// Devices in A and in B that measured it.
+    pub devices: (u64, u64),
+    /// Mean over A's devices.
+    pub mean_a: f64,
+    /// Mean over B's devices.
+    pub mean_b: f64,
+    /// `(B − A) / A`, percent.
+    pub change_percent: Option<f64>,
+    /// Bootstrap interval of the change, percent.
+    pub change_interval_percent: Option<(f64, f64)>,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+impl DeviceMetric {
+    fn of(metric: &'static str, unit: &'static str, c: &MetricComparison) -> Self {
+        Self {
+            metric,
+            unit,
+            devices: c.samples,
+            mean_a: c.mean_a,
+            mean_b: c.mean_b,
+            change_percent: c.change_percent,
+            change_interval_percent: c.change_interval_percent,
+            verdict: c.verdict,
+        }
+    }
+}
+
+/// Heap peak, stack peak and CPU of both cohorts, compared per device.
+fn device_metrics(
+    a: &[DeviceFigures],
+    b: &[DeviceFigures],
+    settings: &FleetComparator,
+) -> Vec<DeviceMetric> {
+    type Pick = fn(&DeviceFigures) -> Option<f64>;
+    let figures: [(&str, &str, Metric, Pick); 3] = [
+        ("heap_peak", "bytes", Metric::HeapUsed, |d| d.heap_peak),
+        ("stack_peak", "bytes", Metric::StackUsed, |d| d.stack_peak),
+        ("cpu_mean", "percent", Metric::CpuUtilization, |d| {
+            d.cpu_mean_percent
+        }),
+    ];
+    figures
+        .into_iter()
+        .filter_map(|(name, unit, metric, pick)| {
+            let xs: Vec<f64> = a.iter().filter_map(pick).collect();
+            let ys: Vec<f64> = b.iter().filter_map(pick).collect();
+            (!xs.is_empty() && !ys.is_empty()).then(|| {
+                DeviceMetric::of(name, unit, &settings.gate.compare_samples(metric, &xs, &ys))
+            })
+        })
+        .collect()
+}
+
 /// What `fleet compare` found.
 #[derive(Debug, Clone, Serialize)]
 pub struct FleetReport {
@@ -81,6 +144,8 @@ pub struct FleetReport {
     pub settings: FleetComparator,
     /// Scopes both cohorts reported, by name.
     pub scopes: Vec<ScopeComparison>,
+    /// Heap and stack peaks and CPU per device.
+    pub device_metrics: Vec<DeviceMetric>,
     /// Scopes only one cohort reported: not compared.
     pub unmatched_scopes: Vec<String>,
     /// Whether any percentile regressed.
@@ -155,10 +220,17 @@ pub fn compare(
     );
     unmatched.sort();
     unmatched.dedup();
+    let device_metrics = device_metrics(
+        &history.device_figures(&fa)?,
+        &history.device_figures(&fb)?,
+        settings,
+    );
     let regressed = scopes
         .iter()
         .flat_map(|s| &s.percentiles)
-        .any(|p| p.verdict == Verdict::Regressed);
+        .map(|p| p.verdict)
+        .chain(device_metrics.iter().map(|m| m.verdict))
+        .any(|v| v == Verdict::Regressed);
     Ok(FleetReport {
         schema_version: FLEET_REPORT_SCHEMA,
         cohorts: [
@@ -175,6 +247,7 @@ pub fn compare(
         ],
         settings: settings.clone(),
         scopes,
+        device_metrics,
         unmatched_scopes: unmatched,
         regressed,
     })

@@ -4,12 +4,13 @@
 //! (`iot_performance::analysis::fleet`); this module loads the history and renders.
 
 mod compare;
+mod html;
 mod import;
 mod render;
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use iot_performance::analysis::BootstrapComparator;
 use iot_performance::analysis::fleet::FleetComparator;
@@ -50,6 +51,9 @@ pub struct CompareArgs {
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also write the comparison as an HTML page (verdict, chart, table) to this file.
+    #[arg(long)]
+    pub html: Option<PathBuf>,
     /// Noise threshold in percent (fleet default 2: see `FleetComparator`).
     #[arg(long, default_value_t = 2.0)]
     pub threshold: f64,
@@ -150,6 +154,10 @@ pub fn run(db: &Path, command: &FleetCommand) -> Result<u8> {
                 [within(a.filter.clone()), within(b.filter.clone())],
                 &settings,
             )?;
+            if let Some(path) = &args.html {
+                std::fs::write(path, html::render(&report))
+                    .with_context(|| format!("writing {}", path.display()))?;
+            }
             if args.json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
             } else {

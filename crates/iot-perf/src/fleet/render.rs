@@ -58,6 +58,27 @@ pub fn text(r: &FleetReport) -> String {
             );
         }
     }
+    for m in &r.device_metrics {
+        let fig = |v: f64| match m.unit {
+            "bytes" => units::bytes(v),
+            _ => units::percent(v),
+        };
+        let interval = m.change_interval_percent.map_or_else(
+            || "—".into(),
+            |(lo, hi)| format!("{} … {}", signed(lo), signed(hi)),
+        );
+        let _ = writeln!(
+            s,
+            "  {:<28} {:>5} {:>12} {:>12} {:>10} {:>23}  {}",
+            m.metric,
+            "mean",
+            fig(m.mean_a),
+            fig(m.mean_b),
+            m.change_percent.map_or_else(|| "—".into(), signed),
+            interval,
+            verdict_text(m.verdict)
+        );
+    }
     if !r.unmatched_scopes.is_empty() {
         let _ = writeln!(
             s,

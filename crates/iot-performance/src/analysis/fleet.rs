@@ -1,7 +1,7 @@
 //! Cohorts of a fleet compared by latency percentiles (`alloc`).
 //!
 //! Each device contributes one [`MergedHistogram`] per scope: the sum of the histograms
-//! its heartbeats carried over the time range ([`crate::wire::Heartbeat`]). A cohort's
+//! its heartbeats carried over the time range (the `wire` feature's `Heartbeat`). A cohort's
 //! histogram is the sum of its devices'; its p50, p90 and p99 are read from that sum.
 //! Devices are the unit of the seeded bootstrap: each resample draws the devices of both
 //! cohorts with replacement, sums their histograms and takes the relative change of each
@@ -290,6 +290,7 @@ impl Dense {
     }
 }
 
-#[cfg(test)]
+// The tests simulate devices with `wire::SimulatedDevice`.
+#[cfg(all(test, feature = "wire"))]
 #[path = "fleet_tests.rs"]
 mod tests;

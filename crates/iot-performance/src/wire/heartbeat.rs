@@ -1,50 +1,4 @@
-//! Heartbeat frames: what a device of a fleet sends once per interval (default one hour).
-//!
-//! A heartbeat is its own frame kind, framed like a record frame with its own magic, so the
-//! record decoder and its fixtures are unchanged:
-//!
-//! ```text
-//! COBS( magic "IH" | version u8 | postcard(Heartbeat) | CRC-32/ISO-HDLC of the preceding bytes, LE ) 0x00
-//! ```
-//!
-//! It carries, for the interval it covers: each scope's calls, time and fixed-bin latency
-//! histogram ([`LatencyHistogram`]: adding two devices' histograms gives the fleet's),
-//! heap and stack peaks, CPU, the busy share per task (Embassy), Wi-Fi traffic (where the
-//! application tracks it), and who sent it: device id, firmware version, hardware revision,
-//! group, reset count and reason. A figure the device cannot measure is `None`.
-//!
-//! Size: with 16 scopes of 20-character names whose latencies span 16 bins each, a frame
-//! is about 1.1 KiB (the `sixteen_scopes_fit_the_documented_size` test asserts ≤ 1280
-//! bytes); [`MAX_HEARTBEAT_FRAME_LEN`] bounds any heartbeat. Encoding streams through
-//! postcard, the CRC and COBS straight into the caller's buffer: no scratch buffer, no heap.
-//!
-//! ```
-//! use iot_performance::timing::histogram::LatencyHistogram;
-//! use iot_performance::wire::{
-//!     DeviceIdentity, Heartbeat, ScopeHeartbeat, decode_heartbeat, encode_heartbeat,
-//! };
-//!
-//! let mut hb = Heartbeat::new(DeviceIdentity {
-//!     device: "node-0042",
-//!     firmware: "1.3.0",
-//!     hardware: "revB",
-//!     group: "canary",
-//! });
-//! let mut histogram = LatencyHistogram::default();
-//! (0..500).for_each(|i| histogram.record(900 + i % 200));
-//! hb.scopes.push(ScopeHeartbeat::from_histogram("read_sensor", histogram)).unwrap();
-//!
-//! let mut payload = [0u8; 512];
-//! let len = encode_heartbeat(&hb, &mut payload)?; // delimiter included
-//! let back = decode_heartbeat(&mut payload[..len - 1])?;
-//! assert_eq!(back, hb);
-//! # Ok::<(), iot_performance::wire::FrameError>(())
-//! ```
-//!
-//! ## Versions
-//! | version | contents |
-//! |---|---|
-//! | 1 | the fields of [`Heartbeat`] as first released |
+//! Heartbeat frames: the record a fleet device sends once per interval (see [`Heartbeat`]).
 
 use crc::{CRC_32_ISO_HDLC, Crc, Digest};
 use postcard::ser_flavors::{Cobs, Flavor, Slice};
@@ -236,7 +190,53 @@ impl<'a> ScopeHeartbeat<'a> {
     }
 }
 
-/// One heartbeat (see the [module docs](self)).
+/// Heartbeat frames: what a device of a fleet sends once per interval (default one hour).
+///
+/// A heartbeat is its own frame kind, framed like a record frame with its own magic, so the
+/// record decoder and its fixtures are unchanged:
+///
+/// ```text
+/// COBS( magic "IH" | version u8 | postcard(Heartbeat) | CRC-32/ISO-HDLC of the preceding bytes, LE ) 0x00
+/// ```
+///
+/// It carries, for the interval it covers: each scope's calls, time and fixed-bin latency
+/// histogram ([`LatencyHistogram`]: adding two devices' histograms gives the fleet's),
+/// heap and stack peaks, CPU, the busy share per task (Embassy), Wi-Fi traffic (where the
+/// application tracks it), and who sent it: device id, firmware version, hardware revision,
+/// group, reset count and reason. A figure the device cannot measure is `None`.
+///
+/// Size: with 16 scopes of 20-character names whose latencies span 16 bins each, a frame
+/// is 1044 bytes (the `sixteen_scopes_fit_the_documented_size` test asserts ≤ 1280
+/// bytes); [`MAX_HEARTBEAT_FRAME_LEN`] bounds any heartbeat. Encoding streams through
+/// postcard, the CRC and COBS straight into the caller's buffer: no scratch buffer, no heap.
+///
+/// ```
+/// use iot_performance::timing::histogram::LatencyHistogram;
+/// use iot_performance::wire::{
+///     DeviceIdentity, Heartbeat, ScopeHeartbeat, decode_heartbeat, encode_heartbeat,
+/// };
+///
+/// let mut hb = Heartbeat::new(DeviceIdentity {
+///     device: "node-0042",
+///     firmware: "1.3.0",
+///     hardware: "revB",
+///     group: "canary",
+/// });
+/// let mut histogram = LatencyHistogram::default();
+/// (0..500).for_each(|i| histogram.record(900 + i % 200));
+/// hb.scopes.push(ScopeHeartbeat::from_histogram("read_sensor", histogram)).unwrap();
+///
+/// let mut payload = [0u8; 512];
+/// let len = encode_heartbeat(&hb, &mut payload)?; // delimiter included
+/// let back = decode_heartbeat(&mut payload[..len - 1])?;
+/// assert_eq!(back, hb);
+/// # Ok::<(), iot_performance::wire::FrameError>(())
+/// ```
+///
+/// ## Versions
+/// | version | contents |
+/// |---|---|
+/// | 1 | the fields of [`Heartbeat`] as first released |
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Heartbeat<'a> {
     /// Who sent it.

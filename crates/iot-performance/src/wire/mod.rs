@@ -69,6 +69,9 @@
 
 mod frame;
 mod heartbeat;
+mod heartbeat_builder;
+#[cfg(feature = "embassy")]
+mod heartbeat_tasks;
 pub mod mqtt;
 mod record;
 mod reporter;
@@ -86,6 +89,7 @@ pub use heartbeat::{
     ResetInfo, ResetReason, ScopeHeartbeat, TaskShare, WifiFigures, decode_heartbeat,
     encode_heartbeat, is_heartbeat_frame,
 };
+pub use heartbeat_builder::HeartbeatBuilder;
 pub use record::{
     DroppedRecord, MAX_NAME_LEN, Record, ScopeEntry, ScopeRecord, SessionEntry, SessionRecord,
     SnapshotRecord,

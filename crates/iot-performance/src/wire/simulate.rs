@@ -1,18 +1,4 @@
-//! Simulated fleet devices on a host (`alloc`): heartbeats with log-normal scope
-//! latencies, for fleet tests, load generators and demos.
-//!
-//! ```
-//! use iot_performance::wire::{SimulatedDevice, encode_heartbeat, MAX_HEARTBEAT_FRAME_LEN};
-//!
-//! let mut device = SimulatedDevice::new("node-7", "1.3.0", "revB", "canary", 7)
-//!     .with_scope("read_sensor", 1_000.0, 0.25);
-//! let hb = device.next_heartbeat();
-//! assert_eq!(hb.scopes[0].calls, 1_000);
-//! let mut payload = [0u8; MAX_HEARTBEAT_FRAME_LEN];
-//! let len = encode_heartbeat(&hb, &mut payload)?;
-//! assert!(len < 300);
-//! # Ok::<(), iot_performance::wire::FrameError>(())
-//! ```
+//! Simulated fleet devices on a host (see [`SimulatedDevice`]).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -35,7 +21,21 @@ pub struct SimulatedScope {
     pub calls_per_interval: u32,
 }
 
-/// A simulated device (see the [module docs](self)).
+/// Simulated fleet devices on a host (`alloc`): heartbeats with log-normal scope
+/// latencies, for fleet tests, load generators and demos.
+///
+/// ```
+/// use iot_performance::wire::{SimulatedDevice, encode_heartbeat, MAX_HEARTBEAT_FRAME_LEN};
+///
+/// let mut device = SimulatedDevice::new("node-7", "1.3.0", "revB", "canary", 7)
+///     .with_scope("read_sensor", 1_000.0, 0.25);
+/// let hb = device.next_heartbeat();
+/// assert_eq!(hb.scopes[0].calls, 1_000);
+/// let mut payload = [0u8; MAX_HEARTBEAT_FRAME_LEN];
+/// let len = encode_heartbeat(&hb, &mut payload)?;
+/// assert!(len < 300);
+/// # Ok::<(), iot_performance::wire::FrameError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct SimulatedDevice {
     /// Device id.
