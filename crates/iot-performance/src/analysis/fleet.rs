@@ -291,6 +291,7 @@ impl Dense {
 }
 
 // The tests simulate devices with `wire::SimulatedDevice`.
-#[cfg(all(test, feature = "wire"))]
+#[cfg(test)]
+#[cfg(feature = "wire")]
 #[path = "fleet_tests.rs"]
 mod tests;
