@@ -18,7 +18,7 @@ use iot_performance::analysis::fleet::FleetComparator;
 use crate::db::History;
 
 pub use compare::parse_cohort;
-pub use import::import_files;
+pub use import::{import_files, store_frames};
 
 /// Exit code when a cohort comparison finds a regression (as `compare`).
 const EXIT_REGRESSION: u8 = 3;

@@ -214,8 +214,9 @@ fn decode(p: &Publish, received_ns: i64) -> Result<Message, String> {
                     Item::Record(r) => records.push(r),
                     Item::Corrupt { .. } => corrupt += 1,
                     // Trace chunks belong on the `trace` topic kind; between records
-                    // they are not stored (the `trace` kind is counted as skipped).
-                    Item::Trace(_) => {}
+                    // they are not stored (the `trace` kind is counted as skipped);
+                    // heartbeats belong on the `heartbeat` kind.
+                    Item::Trace(_) | Item::Heartbeat(_) => {}
                 }
             }
             if records.is_empty() {
