@@ -12,13 +12,18 @@
 //! the link: a frame is told apart by the two bytes after its COBS code byte, and the
 //! resynchronisation looks for either magic. A damaged frame that carried the trace
 //! magic is flagged, so that the trace keeps a gap where its events were.
+//!
+//! Heartbeat frames ([`iot_performance::wire::decode_heartbeat`], magic `IH`) share the
+//! link the same way: one that passes its checks is an [`Item::Heartbeat`], and the
+//! resynchronisation looks for its magic too.
 
 use std::collections::VecDeque;
 use std::io::Read;
 
 use iot_performance::wire::{
-    FrameError, MAGIC, MAX_FRAME_LEN, MAX_TRACE_FRAME_LEN, TRACE_MAGIC, decode_frame,
-    decode_trace_frame,
+    FrameError, HEARTBEAT_MAGIC, MAGIC, MAX_FRAME_LEN, MAX_HEARTBEAT_FRAME_LEN,
+    MAX_TRACE_FRAME_LEN, TRACE_MAGIC, decode_frame, decode_heartbeat, decode_trace_frame,
+    is_heartbeat_frame,
 };
 
 use crate::model::OwnedRecord;
@@ -30,6 +35,9 @@ pub enum Item {
     Record(OwnedRecord),
     /// A valid trace-chunk frame: its chunk ([`iot_performance::trace::codec`]).
     Trace(Vec<u8>),
+    /// A valid heartbeat frame: its encoded bytes without the delimiter (decode them with
+    /// [`iot_performance::wire::decode_heartbeat`]).
+    Heartbeat(Vec<u8>),
     /// A frame that failed to decode, and where it started in the stream.
     Corrupt {
         /// Byte offset of the frame's first byte.
@@ -45,6 +53,7 @@ pub enum Item {
 enum Decoded {
     Record(OwnedRecord),
     Trace(Vec<u8>),
+    Heartbeat(Vec<u8>),
 }
 
 impl From<Decoded> for Item {
@@ -52,6 +61,7 @@ impl From<Decoded> for Item {
         match decoded {
             Decoded::Record(record) => Item::Record(record),
             Decoded::Trace(chunk) => Item::Trace(chunk),
+            Decoded::Heartbeat(frame) => Item::Heartbeat(frame),
         }
     }
 }
@@ -61,9 +71,9 @@ fn is_trace(frame: &[u8]) -> bool {
     frame.get(1..1 + TRACE_MAGIC.len()) == Some(&TRACE_MAGIC[..])
 }
 
-/// Whether the encoded bytes `frame` start like either kind of frame.
+/// Whether the encoded bytes `frame` start like any kind of frame.
 fn is_frame_start(frame: &[u8]) -> bool {
-    matches!(frame.get(1..1 + MAGIC.len()), Some(m) if m == MAGIC || m == TRACE_MAGIC)
+    matches!(frame.get(1..1 + MAGIC.len()), Some(m) if m == MAGIC || m == TRACE_MAGIC || m == HEARTBEAT_MAGIC)
 }
 
 /// Why a frame was skipped.
@@ -99,12 +109,15 @@ impl std::fmt::Display for CorruptFrame {
     }
 }
 
-/// The longest frame of either kind, delimiter included.
-const MAX_LEN: usize = if MAX_FRAME_LEN > MAX_TRACE_FRAME_LEN {
-    MAX_FRAME_LEN
-} else {
-    MAX_TRACE_FRAME_LEN
-};
+/// The longest frame of any kind, delimiter included.
+const MAX_LEN: usize = max(
+    max(MAX_FRAME_LEN, MAX_TRACE_FRAME_LEN),
+    MAX_HEARTBEAT_FRAME_LEN,
+);
+
+const fn max(a: usize, b: usize) -> usize {
+    if a > b { a } else { b }
+}
 
 /// Bytes of the current chunk kept in memory: a frame is at most [`MAX_LEN`] bytes,
 /// so only the tail of a longer chunk can hold one.
@@ -151,6 +164,9 @@ impl<R: Read> FrameReader<R> {
         self.scratch.extend_from_slice(&self.pending[at..]);
         if is_trace(&self.scratch) {
             decode_trace_frame(&mut self.scratch).map(|chunk| Decoded::Trace(chunk.to_vec()))
+        } else if is_heartbeat_frame(&self.scratch) {
+            let frame = self.pending[at..].to_vec();
+            decode_heartbeat(&mut self.scratch).map(|_| Decoded::Heartbeat(frame))
         } else {
             decode_frame(&mut self.scratch).map(|r| Decoded::Record(OwnedRecord::from(r)))
         }

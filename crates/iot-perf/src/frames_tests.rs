@@ -23,7 +23,7 @@ fn dropped_records(items: &[Item]) -> Vec<u32> {
 #[test]
 fn resynchronises_after_garbage_and_reports_truncation() {
     let mut stream = frame(1);
-    stream.extend(vec![0x55; 2 * MAX_FRAME_LEN]);
+    stream.extend(vec![0x55; 2 * MAX_LEN]);
     stream.push(0);
     stream.extend(frame(2));
     let cut = frame(3);
@@ -37,7 +37,7 @@ fn resynchronises_after_garbage_and_reports_truncation() {
             Item::Corrupt {
                 error: CorruptFrame::Oversized(n),
                 ..
-            } if n == 2 * MAX_FRAME_LEN
+            } if n == 2 * MAX_LEN
         ),
         "{:?}",
         items[1]
@@ -128,7 +128,7 @@ fn property_every_intact_frame_survives_noise_without_zeros() {
             .iter()
             .filter_map(|i| match i {
                 Item::Corrupt { offset, .. } => Some(*offset),
-                Item::Record(_) | Item::Trace(_) => None,
+                Item::Record(_) | Item::Trace(_) | Item::Heartbeat(_) => None,
             })
             .collect();
         assert_eq!(corrupt, bursts, "every burst reported once, at its offset");

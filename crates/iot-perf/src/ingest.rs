@@ -38,9 +38,17 @@ pub struct IngestSummary {
     pub trace_lost: u64,
     /// Gaps in the trace: device-reported losses and damaged trace frames.
     pub trace_gaps: u64,
+    /// Heartbeat frames stored in the history's heartbeat tables (as `fleet import` does).
+    pub heartbeats: u64,
+    /// Heartbeat frames already in the history, not stored again.
+    pub duplicate_heartbeats: u64,
 }
 
 /// Reads `input` to its end, storing valid records in a new run called `run_name`.
+///
+/// Heartbeat frames on the same link go to the history's heartbeat tables after the run
+/// ([`crate::fleet::store_frames`], the store path of `fleet import`); a capture of
+/// heartbeats only stores them and records no run (`run` is then empty).
 ///
 /// The run is stored in one transaction when the input ends, so garbage input, a
 /// database error or a killed process leave the history as it was (and a retry with the
@@ -57,6 +65,7 @@ pub fn ingest(
     let mut recording = history.begin_record(run_name.into(), source)?;
     let mut batch: Vec<OwnedRecord> = Vec::new();
     let mut valid = false;
+    let mut heartbeats = Vec::new();
     for item in FrameReader::new(input) {
         match item {
             Item::Record(record) => {
@@ -81,6 +90,7 @@ pub fn ingest(
                 }
                 valid = true;
             }
+            Item::Heartbeat(frame) => heartbeats.push(frame),
             Item::Corrupt {
                 offset,
                 error,
@@ -107,6 +117,11 @@ pub fn ingest(
         }
     }
     flush(&mut recording, &mut batch, &mut valid)?;
+    if !valid && !heartbeats.is_empty() {
+        drop(recording);
+        store_heartbeats(history, heartbeats, &mut summary)?;
+        return Ok(summary);
+    }
     if !valid {
         if summary.corrupt > 0 {
             bail!(
@@ -117,7 +132,22 @@ pub fn ingest(
         bail!("{source} contained no iot-performance frames; nothing was stored");
     }
     summary.run = recording.finish(summary.corrupt)?;
+    store_heartbeats(history, heartbeats, &mut summary)?;
     Ok(summary)
+}
+
+/// Stores the heartbeat frames of a capture and counts them.
+fn store_heartbeats(
+    history: &mut History,
+    frames: Vec<Vec<u8>>,
+    summary: &mut IngestSummary,
+) -> Result<()> {
+    let stored = crate::fleet::store_frames(history, frames)?;
+    summary.heartbeats += stored.stored as u64;
+    summary.duplicate_heartbeats += stored.duplicates as u64;
+    // Frames passed every check in the reader; one that still fails is corrupt.
+    summary.corrupt += stored.rejected as u64;
+    Ok(())
 }
 
 /// Stages the records batched so far.

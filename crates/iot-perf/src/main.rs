@@ -237,16 +237,29 @@ fn run(cli: Cli) -> Result<u8> {
             let name = args.run.clone().map_or(RunName::Next, RunName::Given);
             let source = args.source().map_err(anyhow::Error::msg)?;
             let summary = sources::record(&mut history, &name, &source)?;
-            println!(
-                "recorded run {}: {} snapshots, {} scope rows, {} task rows, {} interrupt rows, {} other records; {} corrupt frames skipped",
-                summary.run,
-                summary.snapshots,
-                summary.scopes,
-                summary.tasks,
-                summary.interrupts,
-                summary.other,
-                summary.corrupt
-            );
+            if summary.run.is_empty() {
+                println!(
+                    "no record frames, no run recorded; {} corrupt frames skipped",
+                    summary.corrupt
+                );
+            } else {
+                println!(
+                    "recorded run {}: {} snapshots, {} scope rows, {} task rows, {} interrupt rows, {} other records; {} corrupt frames skipped",
+                    summary.run,
+                    summary.snapshots,
+                    summary.scopes,
+                    summary.tasks,
+                    summary.interrupts,
+                    summary.other,
+                    summary.corrupt
+                );
+            }
+            if summary.heartbeats + summary.duplicate_heartbeats > 0 {
+                println!(
+                    "heartbeats: {} stored, {} already stored (iot-perf fleet compare reads them)",
+                    summary.heartbeats, summary.duplicate_heartbeats
+                );
+            }
             if summary.trace_events > 0 || summary.trace_gaps > 0 {
                 println!(
                     "trace: {} events, {} gaps ({} events lost on the device; a damaged trace frame is a gap of unknown size)",

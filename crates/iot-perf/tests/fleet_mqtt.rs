@@ -261,3 +261,56 @@ fn two_ingest_processes_in_a_shared_subscription_split_the_messages() {
     assert_eq!(r["snapshots"], 500.0, "{r:?}");
     assert_eq!(r["heartbeats"], 100.0, "{r:?}");
 }
+
+#[test]
+fn a_redelivered_heartbeat_reaches_the_history_and_the_engine_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let broker = mosquitto(dir.path());
+    let engine = fleet_services::victoria_metrics(dir.path());
+    let mqtt = format!("mqtt://127.0.0.1:{}", broker.port);
+    let history = dir.path().join("fleet.sqlite");
+    let summary_path = dir.path().join("summary.json");
+    let ingest = start_ingest(&[
+        "ingest",
+        "--mqtt",
+        &mqtt,
+        "--history",
+        &history.display().to_string(),
+        "--forward-influx",
+        &format!("http://127.0.0.1:{}/write", engine.port),
+        "--idle-exit",
+        "3",
+        "--summary-json",
+        &summary_path.display().to_string(),
+    ]);
+    // The same heartbeat of each device published twice (what the broker does when an
+    // acknowledgement is lost), in two separate deliveries.
+    for _ in 0..2 {
+        let sim = iot_perf(&[
+            "fleet-sim-devices",
+            "--mqtt",
+            &mqtt,
+            "--fleet",
+            "again",
+            "--devices",
+            "6",
+            "--rounds",
+            "0",
+            "--connections",
+            "1",
+        ]);
+        assert!(sim.contains("acked=6"), "{sim}");
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    ingest.finish(Duration::from_secs(60));
+    let s = summary(&summary_path);
+    assert_eq!(s["heartbeats"], 6, "{s}");
+    assert_eq!(s["duplicate_heartbeats"], 6, "{s}");
+    assert_eq!(s["forward"]["dropped_lines"], 0, "{s}");
+    let r = reached(&history, "again", Some(engine.port));
+    assert_eq!(r["heartbeats"], 6.0, "{r:?}");
+    assert_eq!(
+        r["engine_heartbeats"], 6.0,
+        "one point per heartbeat: {r:?}"
+    );
+}

@@ -20,12 +20,13 @@ fn registry_scopes_report_the_interval_not_the_totals() {
         reason: ResetReason::PowerOn,
     };
     let mut b = HeartbeatBuilder::new(identity, reset);
-    let run = |n: u64| {
+    let run_of = |n: u64, ticks: u64| {
         for _ in 0..n {
             let _g = profile_block!("hb_builder_registry_scope");
-            ManualClock::advance(50);
+            ManualClock::advance(ticks);
         }
     };
+    let run = |n: u64| run_of(n, 50);
     run(3);
     let first = b.finish(1, 0);
     assert_eq!(first.ticks_per_second, 1_000_000);
@@ -55,5 +56,35 @@ fn registry_scopes_report_the_interval_not_the_totals() {
     assert!(
         fourth.scope("hb_builder_registry_scope").is_none(),
         "no calls"
+    );
+    // The longest call is the interval's: a new maximum since boot is exact ...
+    run_of(1, 80);
+    run_of(1, 10);
+    let row = b.finish(5, 0);
+    assert_eq!(
+        row.scope("hb_builder_registry_scope").unwrap().max_ticks,
+        80
+    );
+    // ... shorter calls than before give the top of their highest bin under
+    // `detailed-profiling` (20 lies in the log2 bin 16..32) and the boot maximum without
+    // a histogram: an upper bound, never above it ...
+    run_of(2, 20);
+    let row = b.finish(6, 0);
+    let bound = if cfg!(feature = "detailed-profiling") {
+        31
+    } else {
+        80
+    };
+    assert_eq!(
+        row.scope("hb_builder_registry_scope").unwrap().max_ticks,
+        bound
+    );
+    // ... and calls the application recorded give it exactly.
+    run_of(1, 20);
+    b.record("hb_builder_registry_scope", 20);
+    let row = b.finish(7, 0);
+    assert_eq!(
+        row.scope("hb_builder_registry_scope").unwrap().max_ticks,
+        20
     );
 }

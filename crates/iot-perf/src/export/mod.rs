@@ -13,7 +13,7 @@ mod influx;
 mod openmetrics;
 pub mod perfetto;
 
-pub use heartbeat_influx::heartbeat_points;
+pub use heartbeat_influx::{heartbeat_points, parse_bin_tag};
 pub use influx::{influx, points as influx_points};
 pub use openmetrics::{openmetrics, openmetrics_runs};
 

@@ -226,7 +226,7 @@ pub fn export_capture(
         match item {
             Item::Trace(chunk) => writer.item(TraceItem::Chunk(&chunk))?,
             Item::Corrupt { trace: true, .. } => writer.item(TraceItem::Corrupt)?,
-            Item::Record(_) | Item::Corrupt { .. } => {}
+            Item::Record(_) | Item::Heartbeat(_) | Item::Corrupt { .. } => {}
         }
     }
     writer.finish()

@@ -153,7 +153,23 @@ pub struct FleetReport {
 }
 
 /// Per (scope, tick frequency), per device, the merged histogram.
-type Grouped = BTreeMap<(String, u64), BTreeMap<String, MergedHistogram>>;
+pub type Grouped = BTreeMap<(String, u64), BTreeMap<String, MergedHistogram>>;
+
+/// One cohort's data, from the history or from a time-series engine: what the judgement
+/// needs, whichever the source.
+#[derive(Debug, Clone)]
+pub struct Cohort {
+    /// The cohort as given.
+    pub spec: String,
+    /// Each scope's histograms, one per device.
+    pub scopes: Grouped,
+    /// Each device's heap and stack peaks and CPU.
+    pub figures: Vec<DeviceFigures>,
+    /// Devices with at least one heartbeat scope.
+    pub devices: usize,
+    /// Heartbeat scope rows read.
+    pub scope_rows: usize,
+}
 
 fn group(rows: &[StoredScope]) -> Grouped {
     let mut out = Grouped::new();
@@ -167,50 +183,49 @@ fn group(rows: &[StoredScope]) -> Grouped {
     out
 }
 
-/// Loads both cohorts from `history` (each limited to `since..until`) and compares them.
-pub fn compare(
-    history: &History,
-    specs: [&str; 2],
-    filters: [HeartbeatFilter; 2],
-    settings: &FleetComparator,
-) -> Result<FleetReport> {
-    let [fa, fb] = filters;
-    let (rows_a, rows_b) = (
-        history.heartbeat_scopes(&fa)?,
-        history.heartbeat_scopes(&fb)?,
-    );
-    for (spec, rows) in [(specs[0], &rows_a), (specs[1], &rows_b)] {
-        if rows.is_empty() {
-            bail!(
-                "cohort {spec:?} has no heartbeat with scopes in the history{} (import some: `iot-perf fleet import FILE`)",
-                if history.heartbeat_count()? == 0 {
-                    ", which holds no heartbeats at all"
-                } else {
-                    ""
-                }
-            );
-        }
+/// Loads a cohort from `history` (limited to the filter's `since..until`).
+pub fn from_history(history: &History, spec: &str, filter: &HeartbeatFilter) -> Result<Cohort> {
+    let rows = history.heartbeat_scopes(filter)?;
+    if rows.is_empty() {
+        bail!(
+            "cohort {spec:?} has no heartbeat with scopes in the history{} (import some: `iot-perf fleet import FILE`)",
+            if history.heartbeat_count()? == 0 {
+                ", which holds no heartbeats at all"
+            } else {
+                ""
+            }
+        );
     }
-    let (ga, gb) = (group(&rows_a), group(&rows_b));
-    let devices = |rows: &[StoredScope]| {
-        let mut d: Vec<&str> = rows.iter().map(|r| r.device.as_str()).collect();
-        d.sort_unstable();
-        d.dedup();
-        d.len()
-    };
+    let mut devices: Vec<&str> = rows.iter().map(|r| r.device.as_str()).collect();
+    devices.sort_unstable();
+    devices.dedup();
+    Ok(Cohort {
+        spec: spec.to_owned(),
+        scopes: group(&rows),
+        figures: history.device_figures(filter)?,
+        devices: devices.len(),
+        scope_rows: rows.len(),
+    })
+}
+
+/// Compares cohort A (before) with B (after): each scope both reported by the library's
+/// [`FleetComparator`], the device figures by its bootstrap. The one judgement of both
+/// sources (history and engine).
+pub fn judge(a: &Cohort, b: &Cohort, settings: &FleetComparator) -> FleetReport {
+    let (ga, gb) = (&a.scopes, &b.scopes);
     let mut scopes = Vec::new();
     let mut unmatched = Vec::new();
-    for (key, a) in &ga {
-        let Some(b) = gb.get(key) else {
+    for (key, da) in ga {
+        let Some(db) = gb.get(key) else {
             unmatched.push(key.0.clone());
             continue;
         };
-        let a: Vec<MergedHistogram> = a.values().cloned().collect();
-        let b: Vec<MergedHistogram> = b.values().cloned().collect();
+        let da: Vec<MergedHistogram> = da.values().cloned().collect();
+        let db: Vec<MergedHistogram> = db.values().cloned().collect();
         scopes.push(ScopeComparison {
             scope: key.0.clone(),
             ticks_per_second: key.1,
-            percentiles: settings.compare(&a, &b),
+            percentiles: settings.compare(&da, &db),
         });
     }
     unmatched.extend(
@@ -220,37 +235,27 @@ pub fn compare(
     );
     unmatched.sort();
     unmatched.dedup();
-    let device_metrics = device_metrics(
-        &history.device_figures(&fa)?,
-        &history.device_figures(&fb)?,
-        settings,
-    );
+    let device_metrics = device_metrics(&a.figures, &b.figures, settings);
     let regressed = scopes
         .iter()
         .flat_map(|s| &s.percentiles)
         .map(|p| p.verdict)
         .chain(device_metrics.iter().map(|m| m.verdict))
         .any(|v| v == Verdict::Regressed);
-    Ok(FleetReport {
+    let summary = |c: &Cohort| CohortSummary {
+        spec: c.spec.clone(),
+        devices: c.devices,
+        scope_rows: c.scope_rows,
+    };
+    FleetReport {
         schema_version: FLEET_REPORT_SCHEMA,
-        cohorts: [
-            CohortSummary {
-                spec: specs[0].to_owned(),
-                devices: devices(&rows_a),
-                scope_rows: rows_a.len(),
-            },
-            CohortSummary {
-                spec: specs[1].to_owned(),
-                devices: devices(&rows_b),
-                scope_rows: rows_b.len(),
-            },
-        ],
+        cohorts: [summary(a), summary(b)],
         settings: settings.clone(),
         scopes,
         device_metrics,
         unmatched_scopes: unmatched,
         regressed,
-    })
+    }
 }
 
 #[cfg(test)]

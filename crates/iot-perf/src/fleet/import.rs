@@ -1,12 +1,15 @@
 //! Heartbeat frames from files into the history.
 
 use std::fmt;
+use std::fs::File;
+use std::io::BufReader;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use iot_performance::wire::{Heartbeat, decode_heartbeat};
 
 use crate::db::History;
+use crate::frames::{FrameReader, Item};
 
 /// What an import found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,26 +32,41 @@ impl fmt::Display for ImportSummary {
     }
 }
 
-/// Decodes every 0x00-delimited frame of `files` and stores the heartbeats in one write
-/// transaction, stamped with the time of the import.
+/// Reads every frame of `files` ([`FrameReader`]: noise between frames is skipped) and
+/// stores the heartbeats in one write transaction, stamped with the time of the import;
+/// every other frame (records, trace chunks, corrupt frames) is counted as rejected.
 pub fn import_files(history: &mut History, files: &[PathBuf]) -> Result<ImportSummary> {
-    let mut buffers = Vec::new();
+    let mut frames = Vec::new();
+    let mut rejected = 0;
     for path in files {
-        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-        buffers.extend(
-            bytes
-                .split(|&b| b == 0)
-                .filter(|f| !f.is_empty())
-                .map(<[u8]>::to_vec),
-        );
+        let file = File::open(path).with_context(|| format!("reading {}", path.display()))?;
+        for item in FrameReader::new(BufReader::new(file)) {
+            match item {
+                Item::Heartbeat(frame) => frames.push(frame),
+                Item::Record(_) | Item::Trace(_) | Item::Corrupt { .. } => rejected += 1,
+            }
+        }
     }
+    let mut summary = store_frames(history, frames)?;
+    summary.rejected += rejected;
+    Ok(summary)
+}
+
+/// Stores heartbeat frames (encoded, without their delimiter: what [`Item::Heartbeat`]
+/// holds) in one write transaction, stamped with the time of the call: the one store path
+/// of `fleet import` and `record`. A frame that does not decode is counted as rejected, one
+/// already stored (same device, reset count, sequence and uptime) as a duplicate.
+pub fn store_frames(history: &mut History, mut frames: Vec<Vec<u8>>) -> Result<ImportSummary> {
     let mut summary = ImportSummary::default();
-    let frames = buffers.len();
-    let decoded: Vec<Heartbeat<'_>> = buffers
+    let count = frames.len();
+    let decoded: Vec<Heartbeat<'_>> = frames
         .iter_mut()
         .filter_map(|frame| decode_heartbeat(frame).ok())
         .collect();
-    summary.rejected = frames - decoded.len();
+    summary.rejected = count - decoded.len();
+    if decoded.is_empty() {
+        return Ok(summary);
+    }
     let now = crate::db::now_ms();
     summary.stored = history.store_heartbeats(decoded.iter().map(|hb| (hb, now)))?;
     summary.duplicates = decoded.len() - summary.stored;

@@ -4,6 +4,7 @@
 //! (`iot_performance::analysis::fleet`); this module loads the history and renders.
 
 mod compare;
+mod engine;
 mod html;
 mod import;
 mod render;
@@ -18,7 +19,7 @@ use iot_performance::analysis::fleet::FleetComparator;
 use crate::db::History;
 
 pub use compare::parse_cohort;
-pub use import::import_files;
+pub use import::{import_files, store_frames};
 
 /// Exit code when a cohort comparison finds a regression (as `compare`).
 const EXIT_REGRESSION: u8 = 3;
@@ -48,6 +49,11 @@ pub struct CompareArgs {
     /// Only heartbeats received before: Unix ms, or an age such as `1h`.
     #[arg(long, value_parser = parse_time)]
     pub until: Option<i64>,
+    /// Read the cohorts from this VictoriaMetrics (e.g. http://127.0.0.1:8428, where
+    /// `ingest --forward-influx` writes) instead of the history: for fleets whose
+    /// heartbeats are spread over several ingest processes. Same judgement.
+    #[arg(long, value_name = "URL")]
+    pub from_engine: Option<String>,
     /// Print JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -133,7 +139,6 @@ pub fn run(db: &Path, command: &FleetCommand) -> Result<u8> {
             {
                 bail!("--threshold must be 0–1000 % and --confidence 50–99.9 %");
             }
-            let history = History::open_read(db)?;
             let settings = FleetComparator {
                 gate: BootstrapComparator {
                     noise_threshold_percent: args.threshold,
@@ -148,12 +153,21 @@ pub fn run(db: &Path, command: &FleetCommand) -> Result<u8> {
                 f.until_unix_ms = args.until;
                 f
             };
-            let report = compare::compare(
-                &history,
-                [&a.spec, &b.spec],
-                [within(a.filter.clone()), within(b.filter.clone())],
-                &settings,
-            )?;
+            let (fa, fb) = (within(a.filter.clone()), within(b.filter.clone()));
+            let (a, b) = match &args.from_engine {
+                Some(url) => (
+                    engine::cohort(url, &a.spec, &fa)?,
+                    engine::cohort(url, &b.spec, &fb)?,
+                ),
+                None => {
+                    let history = History::open_read(db)?;
+                    (
+                        compare::from_history(&history, &a.spec, &fa)?,
+                        compare::from_history(&history, &b.spec, &fb)?,
+                    )
+                }
+            };
+            let report = compare::judge(&a, &b, &settings);
             if let Some(path) = &args.html {
                 std::fs::write(path, html::render(&report))
                     .with_context(|| format!("writing {}", path.display()))?;

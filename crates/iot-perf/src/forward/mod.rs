@@ -137,13 +137,18 @@ impl Drop for Forwarder {
     }
 }
 
+/// An HTTP client for the engine (plain HTTP), each request limited to `timeout`.
+pub fn agent(timeout: Duration) -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .timeout_global(Some(timeout))
+        .build()
+        .into()
+}
+
 /// The worker: takes up to [`POST_LINES`] lines from the front, posts them until the
 /// engine accepts them (or the forwarder stops), repeats.
 fn work(s: &Shared, url: &str) {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(10)))
-        .build()
-        .into();
+    let agent = agent(Duration::from_secs(10));
     let mut pause = Duration::from_millis(100);
     loop {
         let (body, lines) = {

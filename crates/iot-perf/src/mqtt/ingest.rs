@@ -11,9 +11,10 @@
 //! acknowledged (it would never get better); trace messages are counted and skipped.
 //! Record frames (one or more a message) go to one run per device,
 //! `mqtt/{fleet}/{device}`, appended to ([`History::append`]); heartbeats go to the
-//! history's heartbeat tables ([`History::store_heartbeats`], a redelivered heartbeat is
-//! stored once).
+//! history's heartbeat tables ([`History::store_heartbeats_each`]: a redelivered heartbeat
+//! is stored once and forwarded once).
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -213,8 +214,9 @@ fn decode(p: &Publish, received_ns: i64) -> Result<Message, String> {
                     Item::Record(r) => records.push(r),
                     Item::Corrupt { .. } => corrupt += 1,
                     // Trace chunks belong on the `trace` topic kind; between records
-                    // they are not stored (the `trace` kind is counted as skipped).
-                    Item::Trace(_) => {}
+                    // they are not stored (the `trace` kind is counted as skipped);
+                    // heartbeats belong on the `heartbeat` kind.
+                    Item::Trace(_) | Item::Heartbeat(_) => {}
                 }
             }
             if records.is_empty() {
@@ -442,18 +444,24 @@ fn store(
     } else {
         history.append(&appends)?
     };
+    let stored_heartbeats = heartbeats.len();
     if !heartbeats.is_empty() {
         let at_ms = now_ms();
-        let added = history.store_heartbeats(heartbeats.iter().map(|(hb, _, _)| (hb, at_ms)))?;
+        let new = history.store_heartbeats_each(heartbeats.iter().map(|(hb, _, _)| (hb, at_ms)))?;
+        let added = new.iter().filter(|&&n| n).count();
         report.heartbeats += added as u64;
         report.duplicate_heartbeats += (heartbeats.len() - added) as u64;
+        // A redelivered heartbeat is in the history already and was forwarded when it
+        // was stored: the engine gets each heartbeat once.
+        let mut new = new.into_iter();
+        heartbeats.retain(|_| new.next().unwrap_or(false));
     }
     report.batches += 1;
     for p in pending.drain(..) {
         client.ack(&p).context("acknowledging a stored message")?;
         report.messages += 1;
     }
-    report.stored_messages += (stored.len() + heartbeats.len()) as u64;
+    report.stored_messages += (stored.len() + stored_heartbeats) as u64;
     for (d, s) in decoded.iter().zip(&stored) {
         report.corrupt_frames += d.corrupt;
         for r in &d.records {
@@ -468,11 +476,22 @@ fn store(
         }
     }
     if let Some(f) = forwarder {
+        // A device's latest heartbeat of the batch is stamped with the arrival time,
+        // earlier ones before it by their uptime distance (distinct points in the engine).
+        let mut latest: HashMap<&str, u64> = HashMap::new();
+        for (hb, _, device) in &heartbeats {
+            let at = latest.entry(device).or_insert(0);
+            *at = (*at).max(hb.uptime_ms);
+        }
         for (hb, fleet, device) in &heartbeats {
+            let before_ms = latest[device].saturating_sub(hb.uptime_ms);
+            let before_ns = i64::try_from(before_ms)
+                .unwrap_or(i64::MAX)
+                .saturating_mul(1_000_000);
             f.push(heartbeat_points(
                 &[("fleet", fleet), ("device", device)],
                 hb,
-                received_ns,
+                received_ns.saturating_sub(before_ns),
             )?);
         }
     }

@@ -226,7 +226,8 @@ pub fn publish_raw(
 }
 
 /// `iot-perf publish`: frames from `input` to `iotperf/v1/{fleet}/{device}/record`,
-/// re-encoded, `per_message` frames a message; returns the corrupt frames skipped.
+/// re-encoded, `per_message` frames a message (heartbeat frames unchanged to
+/// `.../heartbeat`, one a message); returns the corrupt frames skipped.
 pub fn publish_stream(
     publisher: &Publisher,
     fleet: &str,
@@ -235,6 +236,7 @@ pub fn publish_stream(
     per_message: usize,
 ) -> Result<u64> {
     let topic = topic_string(fleet, device, TopicKind::Record)?;
+    let heartbeat_topic = topic_string(fleet, device, TopicKind::Heartbeat)?;
     let mut payload = Vec::new();
     let mut frames = 0;
     let mut corrupt = 0;
@@ -247,6 +249,11 @@ pub fn publish_stream(
             Item::Corrupt { .. } => corrupt += 1,
             // Trace chunks travel on the `trace` topic kind, not between records.
             Item::Trace(_) => {}
+            // A heartbeat goes unchanged on its own topic kind, one a message.
+            Item::Heartbeat(mut frame) => {
+                frame.push(0);
+                publisher.publish(&heartbeat_topic, frame);
+            }
         }
         if frames >= per_message.max(1) {
             publisher.publish(&topic, std::mem::take(&mut payload));

@@ -205,10 +205,7 @@ pub fn check(history: &std::path::Path, fleet: &str, engine: Option<&str>) -> Re
 /// Points of `metric` for `fleet` in VictoriaMetrics at `base` (after a flush).
 pub fn engine_count(base: &str, metric: &str, fleet: &str) -> Result<u64> {
     let base = base.trim_end_matches('/');
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(Duration::from_secs(30)))
-        .build()
-        .into();
+    let agent = crate::forward::agent(Duration::from_secs(30));
     agent
         .get(&format!("{base}/internal/force_flush"))
         .call()

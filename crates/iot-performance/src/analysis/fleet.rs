@@ -73,7 +73,10 @@ impl MergedHistogram {
         self.add_bins(other.sub_bits, other.bins.iter().map(|(&b, &c)| (b, c)));
     }
 
-    fn add_bins(&mut self, sub_bits: u8, bins: impl Iterator<Item = (u16, u64)>) {
+    /// Adds bins `(bin, count)` of resolution `sub_bits` (at most
+    /// [`MAX_SUB_BITS`]), e.g. a histogram read back bin by bin from a time-series engine.
+    pub fn add_bins(&mut self, sub_bits: u8, bins: impl Iterator<Item = (u16, u64)>) {
+        let sub_bits = sub_bits.min(MAX_SUB_BITS);
         let mut bins = bins.filter(|&(_, c)| c > 0).peekable();
         if bins.peek().is_none() {
             return;

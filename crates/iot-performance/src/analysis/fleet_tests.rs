@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used)] // test helpers fail loudly
+
 use super::*;
 use crate::wire::SimulatedDevice;
 

@@ -156,7 +156,10 @@ pub struct ScopeHeartbeat<'a> {
     pub calls: u64,
     /// Their summed duration, ticks.
     pub total_ticks: u64,
-    /// Longest call since boot, ticks (the registry keeps no per-interval maximum).
+    /// Longest call of the interval, ticks. [`super::HeartbeatBuilder`] gives it exactly
+    /// when the call set a new maximum since boot or was passed to its `record`; otherwise
+    /// (the registry keeps no per-interval maximum) it is an upper bound: the top of the
+    /// interval's highest histogram bin, or without a histogram the maximum since boot.
     pub max_ticks: u64,
     /// Durations of the interval's calls (empty where nothing recorded them).
     pub histogram: LatencyHistogram,

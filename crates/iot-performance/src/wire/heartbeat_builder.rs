@@ -5,7 +5,7 @@ use super::heartbeat::{
     WifiFigures,
 };
 use crate::PerformanceSnapshot;
-use crate::timing::histogram::{DEFAULT_SUB_BITS, LatencyHistogram};
+use crate::timing::histogram::{DEFAULT_SUB_BITS, LatencyHistogram, bin_upper};
 
 /// A scope's registry totals at the previous heartbeat.
 #[derive(Debug, Clone)]
@@ -13,6 +13,8 @@ struct Mark {
     name: &'static str,
     calls: u64,
     total: u64,
+    /// The registry's longest call since boot, then.
+    max: u64,
     #[cfg(feature = "detailed-profiling")]
     buckets: [u32; crate::timing::histogram::HISTOGRAM_WINDOW],
 }
@@ -27,7 +29,12 @@ struct Mark {
 /// [`HeartbeatBuilder::record`] (fine bins, 8 per power of two) or, under
 /// `detailed-profiling`, from the registry's log2 buckets.
 ///
-/// RAM (thumbv7em, measured with `size_of`): a builder is 3 344 bytes (5 904 with
+/// Each scope's `max_ticks` is the interval's longest call: exact when it set a new
+/// maximum since boot (the registry's maximum grew) or when the calls were passed to
+/// [`HeartbeatBuilder::record`]; otherwise an upper bound, the top of the interval's
+/// highest histogram bin (or, without a histogram, the maximum since boot).
+///
+/// RAM (thumbv7em, measured with `size_of`): a builder is 3 608 bytes (6 168 with
 /// `detailed-profiling`, which keeps the registry's 40 buckets of 16 scopes at the
 /// previous heartbeat); up to 16 recorded histograms of 168 bytes are most of it. The
 /// `Heartbeat` that [`HeartbeatBuilder::finish`] returns is 3 472 bytes: keep builder and
@@ -60,9 +67,18 @@ pub struct HeartbeatBuilder<'a> {
     cpu_samples: u32,
     wifi: Option<WifiFigures>,
     marks: heapless::Vec<Mark, MAX_HEARTBEAT_SCOPES>,
-    recorded: heapless::Vec<(&'static str, LatencyHistogram), MAX_HEARTBEAT_SCOPES>,
+    recorded: heapless::Vec<Recorded, MAX_HEARTBEAT_SCOPES>,
     #[cfg(feature = "embassy")]
     tasks: super::heartbeat_tasks::TaskMarks,
+}
+
+/// The calls of one scope that [`HeartbeatBuilder::record`] saw in the interval.
+#[derive(Debug, Clone)]
+struct Recorded {
+    name: &'static str,
+    histogram: LatencyHistogram,
+    /// The longest of them, ticks.
+    max: u64,
 }
 
 impl<'a> HeartbeatBuilder<'a> {
@@ -109,13 +125,20 @@ impl<'a> HeartbeatBuilder<'a> {
     /// Records one call of `scope` that took `ticks` into its fine histogram; false when
     /// [`MAX_HEARTBEAT_SCOPES`] other scopes are recorded already (the call is not).
     pub fn record(&mut self, scope: &'static str, ticks: u64) -> bool {
-        if let Some((_, h)) = self.recorded.iter_mut().find(|(n, _)| *n == scope) {
-            h.record(ticks);
+        if let Some(r) = self.recorded.iter_mut().find(|r| r.name == scope) {
+            r.histogram.record(ticks);
+            r.max = r.max.max(ticks);
             return true;
         }
-        let mut h = LatencyHistogram::new(DEFAULT_SUB_BITS);
-        h.record(ticks);
-        self.recorded.push((scope, h)).is_ok()
+        let mut histogram = LatencyHistogram::new(DEFAULT_SUB_BITS);
+        histogram.record(ticks);
+        self.recorded
+            .push(Recorded {
+                name: scope,
+                histogram,
+                max: ticks,
+            })
+            .is_ok()
     }
 
     /// Sets the Wi-Fi figures to send (e.g. `esp32c3::WIFI.stats().into()`).
@@ -147,14 +170,16 @@ impl<'a> HeartbeatBuilder<'a> {
             hb.tasks = self.tasks.shares();
         }
         self.registry_rows(&mut hb);
-        for (name, h) in &mut self.recorded {
-            if h.count() > 0 && hb.scope(name).is_none() {
-                let row = ScopeHeartbeat::from_histogram(name, h.clone());
+        for r in &mut self.recorded {
+            if r.histogram.count() > 0 && hb.scope(r.name).is_none() {
+                let mut row = ScopeHeartbeat::from_histogram(r.name, r.histogram.clone());
+                row.max_ticks = r.max;
                 if hb.scopes.push(row).is_err() {
                     hb.scopes_omitted = hb.scopes_omitted.saturating_add(1);
                 }
             }
-            h.clear();
+            r.histogram.clear();
+            r.max = 0;
         }
         hb
     }
@@ -169,6 +194,7 @@ impl<'a> HeartbeatBuilder<'a> {
                         name: stats.name,
                         calls: 0,
                         total: 0,
+                        max: 0,
                         #[cfg(feature = "detailed-profiling")]
                         buckets: [0; crate::timing::histogram::HISTOGRAM_WINDOW],
                     };
@@ -181,7 +207,8 @@ impl<'a> HeartbeatBuilder<'a> {
             };
             let mark = &mut self.marks[at];
             // The registry may have been reset since: then everything counts.
-            let (calls, total) = if stats.calls >= mark.calls {
+            let reset = stats.calls < mark.calls;
+            let (calls, total) = if !reset {
                 (
                     stats.calls - mark.calls,
                     stats.total_ticks.wrapping_sub(mark.total),
@@ -190,22 +217,36 @@ impl<'a> HeartbeatBuilder<'a> {
                 (stats.calls, stats.total_ticks)
             };
             let from_registry = registry_histogram(&stats, mark);
-            let histogram = match self.recorded.iter().find(|(n, _)| *n == stats.name) {
-                Some((_, h)) => h.clone(),
-                None => from_registry,
-            };
+            let recorded = self
+                .recorded
+                .iter()
+                .find(|r| r.name == stats.name && r.histogram.count() > 0);
+            let mut histogram = recorded.map_or(from_registry, |r| r.histogram.clone());
+            histogram.trim();
+            let new_max = reset || stats.max_ticks > mark.max;
             mark.calls = stats.calls;
             mark.total = stats.total_ticks;
+            mark.max = stats.max_ticks;
             if calls == 0 {
                 continue;
             }
-            let mut histogram = histogram;
-            histogram.trim();
+            let max_ticks = if new_max {
+                // A new longest call since boot: it happened in this interval.
+                stats.max_ticks
+            } else if let Some(r) = recorded {
+                r.max
+            } else {
+                // At most the top of the highest bin, and never above the boot maximum.
+                let s = histogram.sub_bits();
+                histogram.bins().last().map_or(stats.max_ticks, |(b, _)| {
+                    bin_upper(b, s).saturating_sub(1).min(stats.max_ticks)
+                })
+            };
             let row = ScopeHeartbeat {
                 name: stats.name,
                 calls,
                 total_ticks: total,
-                max_ticks: stats.max_ticks,
+                max_ticks,
                 histogram,
             };
             if hb.scopes.push(row).is_err() {
@@ -299,9 +340,19 @@ mod tests {
             (row.calls, row.histogram.sub_bits()),
             (100, DEFAULT_SUB_BITS)
         );
-        // The next interval starts empty.
+        assert_eq!(
+            row.max_ticks, 1_099,
+            "the longest recorded call, not a bin edge"
+        );
+        // The next interval starts empty, and its longest call is its own.
+        assert!(b.record("hb_builder_only_recorded_2", 500));
+        let next = b.finish(15, 4);
+        assert_eq!(
+            next.scope("hb_builder_only_recorded_2").unwrap().max_ticks,
+            500
+        );
         let next = b.finish(20, 4);
-        assert_eq!((next.sequence, next.heap_peak, next.cpu), (2, None, None));
+        assert_eq!((next.sequence, next.heap_peak, next.cpu), (3, None, None));
         assert!(next.scope("hb_builder_only_recorded").is_none());
     }
 }
