@@ -110,7 +110,10 @@ pub use future::{ProfiledFuture, profile_future};
 pub use guard::ScopeGuard;
 pub use registry::{ASYNC_SCOPE_CAPACITY, CallSite, Dropped, SCOPE_CAPACITY, dropped};
 #[cfg(feature = "trace")]
-pub(crate) use registry::{find as scope_slot, index_of as scope_slot_index};
+pub(crate) use registry::{
+    find as scope_slot, index_at as scope_slot_at, index_of as scope_slot_index,
+    offset_of as scope_slot_offset,
+};
 pub use report::{ScopeTiming, SortKey, TimingProfiler, TimingReport};
 pub use scope_stats::{ScopeStats, scope, scopes};
 

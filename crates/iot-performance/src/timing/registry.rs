@@ -219,8 +219,21 @@ pub(crate) fn counters(index: usize) -> Option<&'static SlotCounters> {
 /// The index of a slot's counters in the table.
 #[inline]
 pub(crate) fn index_of(counters: &'static SlotCounters) -> usize {
-    let offset = core::ptr::from_ref(counters) as usize - SLOTS.as_ptr() as usize;
-    offset / core::mem::size_of::<SlotCounters>().max(1)
+    offset_of(counters) as usize / core::mem::size_of::<SlotCounters>().max(1)
+}
+
+/// The byte offset of a slot's counters in the table: a subtraction, where
+/// [`index_of`] also divides by the slot size (24 bytes on MCUs, not a power of two). The
+/// trace records this on its hot path and [`index_at`] turns it into the slot when read.
+#[inline(always)]
+pub(crate) fn offset_of(counters: &'static SlotCounters) -> u32 {
+    // The table is far smaller than 4 GiB: the offset fits.
+    (core::ptr::from_ref(counters) as usize - SLOTS.as_ptr() as usize) as u32
+}
+
+/// The slot whose counters are at byte `offset` of the table ([`offset_of`]).
+pub(crate) fn index_at(offset: u32) -> u32 {
+    offset / core::mem::size_of::<SlotCounters>().max(1) as u32
 }
 
 /// Finds or creates the slot for `name`. `new_site` says whether a failure counts as a
