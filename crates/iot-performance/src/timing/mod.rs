@@ -112,7 +112,7 @@ pub use registry::{ASYNC_SCOPE_CAPACITY, CallSite, Dropped, SCOPE_CAPACITY, drop
 #[cfg(feature = "trace")]
 pub(crate) use registry::{
     find as scope_slot, index_at as scope_slot_at, index_of as scope_slot_index,
-    offset_of as scope_slot_offset,
+    reference_of as scope_slot_reference,
 };
 pub use report::{ScopeTiming, SortKey, TimingProfiler, TimingReport};
 pub use scope_stats::{ScopeStats, scope, scopes};

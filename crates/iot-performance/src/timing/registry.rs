@@ -219,20 +219,32 @@ pub(crate) fn counters(index: usize) -> Option<&'static SlotCounters> {
 /// The index of a slot's counters in the table.
 #[inline]
 pub(crate) fn index_of(counters: &'static SlotCounters) -> usize {
-    offset_of(counters) as usize / core::mem::size_of::<SlotCounters>().max(1)
+    let offset = core::ptr::from_ref(counters) as usize - SLOTS.as_ptr() as usize;
+    offset / core::mem::size_of::<SlotCounters>().max(1)
 }
 
-/// The byte offset of a slot's counters in the table: a subtraction, where
-/// [`index_of`] also divides by the slot size (24 bytes on MCUs, not a power of two). The
-/// trace records this on its hot path and [`index_at`] turns it into the slot when read.
+/// A 32-bit reference to a slot's counters that costs nothing to take: their address on
+/// 32-bit targets, their byte offset in the table elsewhere. The trace records it on its
+/// hot path and [`index_at`] turns it into the slot when the event is read (so the writer
+/// never divides by the slot size: 24 bytes on MCUs, not a power of two).
 #[inline(always)]
-pub(crate) fn offset_of(counters: &'static SlotCounters) -> u32 {
+pub(crate) fn reference_of(counters: &'static SlotCounters) -> u32 {
+    let address = core::ptr::from_ref(counters) as usize;
+    #[cfg(target_pointer_width = "32")]
+    let reference = address;
     // The table is far smaller than 4 GiB: the offset fits.
-    (core::ptr::from_ref(counters) as usize - SLOTS.as_ptr() as usize) as u32
+    #[cfg(not(target_pointer_width = "32"))]
+    let reference = address - SLOTS.as_ptr() as usize;
+    reference as u32
 }
 
-/// The slot whose counters are at byte `offset` of the table ([`offset_of`]).
-pub(crate) fn index_at(offset: u32) -> u32 {
+/// The slot of a [`reference_of`]. (A reference recorded by another build of the
+/// firmware, found in a ring kept across a reset, may name another slot or none.)
+pub(crate) fn index_at(reference: u32) -> u32 {
+    #[cfg(target_pointer_width = "32")]
+    let offset = reference.wrapping_sub(SLOTS.as_ptr() as usize as u32);
+    #[cfg(not(target_pointer_width = "32"))]
+    let offset = reference;
     offset / core::mem::size_of::<SlotCounters>().max(1) as u32
 }
 

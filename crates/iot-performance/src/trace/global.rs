@@ -10,7 +10,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use super::event::EventKind;
 use super::filter;
 use super::ring::{Core, SCOPE_OFFSET, TraceBuffer};
-use crate::timing::{SlotCounters, scope_slot_index, scope_slot_offset};
+use crate::timing::{SlotCounters, scope_slot_index, scope_slot_reference};
 
 /// The installed ring's bookkeeping (null: tracing off); set once, never changed. Its
 /// slots follow it in memory (`TraceBuffer` is `repr(C)`).
@@ -101,11 +101,11 @@ fn scope_event<const KIND: u8>(ring: &'static Core, slot: &'static SlotCounters,
     } else {
         EventKind::ScopeExit
     };
-    // The slot's byte offset, flagged: the reader divides it by the slot size, not every
-    // event (24-byte slots on MCUs make that a multiplication by a reciprocal).
+    // A reference to the slot that costs nothing to take (its counters' address on
+    // MCUs), flagged: the reader turns it into the slot, not every event.
     if filter::kind_enabled(kind) && (!filter::some_scope_off() || scope_enabled(slot)) {
         let bits = u32::from(KIND) | SCOPE_OFFSET;
-        ring.write(ring.shape(), bits, scope_slot_offset(slot), stamp);
+        ring.write(ring.shape(), bits, scope_slot_reference(slot), stamp);
     }
 }
 

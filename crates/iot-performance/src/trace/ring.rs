@@ -33,9 +33,9 @@ use super::codec::ChunkEncoder;
 use super::event::{EventKind, RawEvent};
 
 const BUSY: u32 = 1 << 15;
-/// In a scope event's `meta`: its argument is the byte offset of the scope's counters in
-/// the registry's table, not yet its slot (the reader divides; the writer saves the
-/// division, [`crate::timing::scope_slot_at`]).
+/// In a scope event's `meta`: its argument is a reference to the scope's counters (their
+/// address on MCUs), not yet its slot: the reader turns it into the slot
+/// (`timing::scope_slot_at`), so that the writer never divides by the slot size.
 pub(super) const SCOPE_OFFSET: u32 = 1 << 14;
 const KIND_MASK: u32 = 0xFF;
 /// The kind of a tombstone: the index's event was dropped by its writer.
