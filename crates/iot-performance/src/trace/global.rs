@@ -9,7 +9,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 
 use super::event::EventKind;
 use super::filter;
-use super::ring::{Core, SCOPE_OFFSET, TraceBuffer};
+use super::ring::{Core, SCOPE_REF, TraceBuffer};
 use crate::timing::{SlotCounters, scope_slot_index, scope_slot_reference};
 
 /// The installed ring's bookkeeping (null: tracing off); set once, never changed. Its
@@ -104,7 +104,7 @@ fn scope_event<const KIND: u8>(ring: &'static Core, slot: &'static SlotCounters,
     // A reference to the slot that costs nothing to take (its counters' address on
     // MCUs), flagged: the reader turns it into the slot, not every event.
     if filter::kind_enabled(kind) && (!filter::some_scope_off() || scope_enabled(slot)) {
-        let bits = u32::from(KIND) | SCOPE_OFFSET;
+        let bits = u32::from(KIND) | SCOPE_REF;
         ring.write(ring.shape(), bits, scope_slot_reference(slot), stamp);
     }
 }
