@@ -227,6 +227,7 @@ pub(crate) fn index_of(counters: &'static SlotCounters) -> usize {
 /// 32-bit targets, their byte offset in the table elsewhere. The trace records it on its
 /// hot path and [`index_at`] turns it into the slot when the event is read (so the writer
 /// never divides by the slot size: 24 bytes on MCUs, not a power of two).
+#[cfg(feature = "trace")]
 #[inline(always)]
 pub(crate) fn reference_of(counters: &'static SlotCounters) -> u32 {
     let address = core::ptr::from_ref(counters) as usize;
@@ -240,6 +241,7 @@ pub(crate) fn reference_of(counters: &'static SlotCounters) -> u32 {
 
 /// The slot of a [`reference_of`]. (A reference recorded by another build of the
 /// firmware, found in a ring kept across a reset, may name another slot or none.)
+#[cfg(feature = "trace")]
 pub(crate) fn index_at(reference: u32) -> u32 {
     #[cfg(target_pointer_width = "32")]
     let offset = reference.wrapping_sub(SLOTS.as_ptr() as usize as u32);
