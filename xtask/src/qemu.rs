@@ -110,18 +110,25 @@ fn tally(suite: &str, output: &str) -> (u32, u32, bool) {
     (passed, failed, finished)
 }
 
+/// Runs `cmd`; returns its output as text and its exit code. A firmware prints its
+/// checks on semihosting stdout or stderr (`examples/qemu-trace` keeps stdout for the
+/// wire frames `iot-perf record` stores): both are read, stderr first; stdout that is not
+/// text is summarised by its size.
 fn run_with_timeout(cmd: &mut Command) -> Result<(String, Option<i32>), String> {
     let mut child = cmd
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot start {cmd:?}: {e}"))?;
-    let mut stdout = child.stdout.take().ok_or("no stdout")?;
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = stdout.read_to_string(&mut text);
-        text
-    });
+    let read_all = |mut from: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = from.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = read_all(Box::new(child.stdout.take().ok_or("no stdout")?));
+    let stderr = read_all(Box::new(child.stderr.take().ok_or("no stderr")?));
     let start = Instant::now();
     let status = loop {
         if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
@@ -134,7 +141,15 @@ fn run_with_timeout(cmd: &mut Command) -> Result<(String, Option<i32>), String> 
         }
         std::thread::sleep(Duration::from_millis(50));
     };
-    let text = reader.join().unwrap_or_default();
+    let mut text = String::from_utf8_lossy(&stderr.join().unwrap_or_default()).into_owned();
+    let stdout = stdout.join().unwrap_or_default();
+    match String::from_utf8(stdout) {
+        Ok(out) => text.push_str(&out),
+        Err(binary) => text.push_str(&format!(
+            "[{} bytes of wire frames on stdout]\n",
+            binary.as_bytes().len()
+        )),
+    }
     Ok((text, status.and_then(|s| s.code())))
 }
 

@@ -212,10 +212,14 @@ fn measure(
         }
     }
     crate::run(&mut build)?;
-    let elf = release_elf(target, "footprint");
+    footprint_of(llvm_size, &release_elf(target, "footprint"))
+}
+
+/// Flash and RAM of the firmware `elf` (`llvm-size -A`, [`classify`]).
+pub fn footprint_of(llvm_size: &str, elf: &std::path::Path) -> Result<Footprint, String> {
     let out = Command::new(llvm_size)
         .arg("-A")
-        .arg(&elf)
+        .arg(elf)
         .output()
         .map_err(|e| format!("cannot run {llvm_size}: {e}"))?;
     if !out.status.success() {

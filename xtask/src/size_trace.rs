@@ -4,10 +4,8 @@
 //! feature, with it but no ring installed, and with a 256-event ring installed and
 //! streamed as wire frames (`ring` feature).
 
-use std::process::Command;
-
 use crate::firmware::{cargo_in, release_elf};
-use crate::size::{Footprint, classify};
+use crate::size::{Footprint, footprint_of};
 
 const EXAMPLE: &str = "qemu-trace";
 const PROBE: &str = "trace-footprint";
@@ -59,14 +57,5 @@ fn measure(llvm_size: &str, target: &str, features: &[&str]) -> Result<Footprint
     ]);
     build.args(features);
     crate::run(&mut build)?;
-    let elf = release_elf(target, PROBE);
-    let out = Command::new(llvm_size)
-        .arg("-A")
-        .arg(&elf)
-        .output()
-        .map_err(|e| format!("cannot run {llvm_size}: {e}"))?;
-    if !out.status.success() {
-        return Err(format!("{llvm_size} -A {} failed", elf.display()));
-    }
-    Ok(classify(&String::from_utf8_lossy(&out.stdout)))
+    footprint_of(llvm_size, &release_elf(target, PROBE))
 }

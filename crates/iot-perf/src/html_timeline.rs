@@ -19,7 +19,7 @@ use crate::db::History;
 use crate::model::Run;
 use crate::palette::nth;
 use crate::svg::{Line, escape, line_chart};
-use crate::timeline::{Cut, Instant, Layout, Slice, SliceName, TimelineSink, Track};
+use crate::timeline::{Cut, Instant, Layout, Slice, SliceName, TimelineSink, Track, TrackNames};
 use crate::units;
 
 /// Events read for the report (the busy-time figures and the timeline); a longer trace is
@@ -81,6 +81,8 @@ pub struct TraceView {
     pub ticks_per_second: u64,
     /// Scope names by registry slot.
     pub scope_names: BTreeMap<u32, String>,
+    /// Task and interrupt handler names.
+    pub track_names: TrackNames,
 }
 
 /// The timeline section for `run`, when it has a trace.
@@ -98,6 +100,7 @@ pub fn section(history: &History, run: &Run) -> Result<Option<String>> {
         left_out,
         ticks_per_second,
         scope_names: history.trace_scope_names(run.id)?,
+        track_names: history.trace_track_names(run.id)?,
     })))
 }
 
@@ -214,9 +217,9 @@ pub fn render(view: &TraceView) -> String {
     }
     s.push_str(" Zoom with the buttons or the mouse wheel, drag to pan.</p>");
     lanes(&mut s, view, &drawn, span, &us);
-    intervals(&mut s, &busy, hz);
+    intervals(&mut s, &busy, hz, &view.track_names);
     values(&mut s, &drawn, &us);
-    totals(&mut s, &busy, hz);
+    totals(&mut s, &busy, hz, &view.track_names);
     s
 }
 
@@ -245,7 +248,7 @@ fn lanes(s: &mut String, view: &TraceView, drawn: &Drawn, span: f64, us: &dyn Fn
     );
     for &track in &tracks {
         let y0 = top[&track];
-        let name = track.name();
+        let name = track.name(&view.track_names);
         let _ = write!(
             s,
             "<g class=\"lane\" data-lane=\"{}\"><text class=\"lane-label\" x=\"4\" y=\"{:.1}\">{}</text>",
@@ -309,7 +312,7 @@ fn lanes(s: &mut String, view: &TraceView, drawn: &Drawn, span: f64, us: &dyn Fn
 }
 
 /// CPU load and per-task busy share per interval.
-fn intervals(s: &mut String, busy: &BusyTime, hz: f64) {
+fn intervals(s: &mut String, busy: &BusyTime, hz: f64, names: &TrackNames) {
     let start = busy.start;
     let at = |t: u64| t.saturating_sub(start) as f64 / hz;
     let cpu: Vec<(f64, f64)> = busy
@@ -343,7 +346,7 @@ fn intervals(s: &mut String, busy: &BusyTime, hz: f64) {
     }];
     for (k, (id, points)) in per_task.iter().enumerate() {
         lines.push(Line {
-            name: format!("task {id}"),
+            name: Track::Task(*id).name(names),
             color: nth(k),
             dashed: false,
             points,
@@ -391,7 +394,7 @@ fn values(s: &mut String, drawn: &Drawn, us: &dyn Fn(u64) -> f64) {
 }
 
 /// Per-task and per-handler totals.
-fn totals(s: &mut String, busy: &BusyTime, hz: f64) {
+fn totals(s: &mut String, busy: &BusyTime, hz: f64, names: &TrackNames) {
     let span = busy.end.saturating_sub(busy.start).max(1) as f64;
     let us = |ticks: u64| ticks as f64 * 1e6 / hz;
     let _ = write!(
@@ -403,8 +406,8 @@ fn totals(s: &mut String, busy: &BusyTime, hz: f64) {
     for t in &busy.tasks {
         let _ = write!(
             s,
-            "<tr><td>task {}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            t.id,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&Track::Task(t.id).name(names)),
             t.polls,
             escape(&units::duration_us(us(t.busy_ticks))),
             escape(&units::percent(t.busy_ticks as f64 / span * 100.0)),
@@ -416,8 +419,8 @@ fn totals(s: &mut String, busy: &BusyTime, hz: f64) {
     for i in &busy.isrs {
         let _ = write!(
             s,
-            "<tr><td>ISR {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            i.id,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&Track::Isr(i.id).name(names)),
             i.count,
             escape(&units::duration_us(us(i.busy_ticks))),
             escape(&units::duration_us(us(i.max_ticks)))
@@ -437,6 +440,7 @@ mod tests {
             left_out: 0,
             ticks_per_second: 1_000_000,
             scope_names: BTreeMap::from([(3, "read<x>".to_owned())]),
+            track_names: TrackNames::default(),
         }
     }
 

@@ -129,7 +129,8 @@ fn export_perfetto(db: &Path, args: &cli::ExportArgs) -> Result<u8> {
         };
         let mut names = history.trace_scope_names(run.id)?;
         names.extend(given);
-        let mut writer = PerfettoWriter::new(out, hz, &names)?;
+        let tracks = history.trace_track_names(run.id)?;
+        let mut writer = PerfettoWriter::new(out, hz, &names, &tracks)?;
         history.for_each_trace_chunk(run.id, |item| writer.item(item))?;
         writer.finish()?
     };

@@ -28,15 +28,35 @@ pub enum Track {
 }
 
 impl Track {
-    /// The track's display name.
-    pub fn name(self) -> String {
+    /// The track's display name: a task's or handler's name from `names`, else `task N` /
+    /// `ISR N`.
+    pub fn name(self, names: &TrackNames) -> String {
         match self {
             Track::Main => "main".to_owned(),
             Track::Executor => "executor".to_owned(),
-            Track::Task(id) => format!("task {id}"),
-            Track::Isr(id) => format!("ISR {id}"),
+            // An Embassy task may be called `main` (the executor's main task): that name
+            // is the untasked track's, so such a task keeps a `task` prefix.
+            Track::Task(id) => match names.tasks.get(&id) {
+                Some(name) if name != "main" && name != "executor" => name.clone(),
+                Some(name) => format!("task {name}"),
+                None => format!("task {id}"),
+            },
+            Track::Isr(id) => match names.isrs.get(&id) {
+                Some(name) => format!("ISR {name}"),
+                None => format!("ISR {id}"),
+            },
         }
     }
+}
+
+/// The names a run gave its tasks and interrupt handlers, by the ids its trace calls
+/// them by (read from the run's task and interrupt rows, `History::trace_track_names`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TrackNames {
+    /// Task names by task-table slot.
+    pub tasks: BTreeMap<u32, String>,
+    /// Interrupt handler names by handler id.
+    pub isrs: BTreeMap<u32, String>,
 }
 
 /// What a slice is.
@@ -299,6 +319,39 @@ impl Layout {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tracks_take_the_run_s_task_and_handler_names() {
+        let names = TrackNames {
+            tasks: BTreeMap::from([(0, "main".to_owned()), (1, "sensor".to_owned())]),
+            isrs: BTreeMap::from([(0, "timer".to_owned())]),
+        };
+        let named: Vec<String> = [
+            Track::Main,
+            Track::Executor,
+            Track::Task(0),
+            Track::Task(1),
+            Track::Task(2),
+            Track::Isr(0),
+            Track::Isr(3),
+        ]
+        .into_iter()
+        .map(|t| t.name(&names))
+        .collect();
+        assert_eq!(
+            named,
+            [
+                "main",
+                "executor",
+                "task main",
+                "sensor",
+                "task 2",
+                "ISR timer",
+                "ISR 3"
+            ]
+        );
+        assert_eq!(Track::Task(1).name(&TrackNames::default()), "task 1");
+    }
 
     #[derive(Default)]
     struct Collect {

@@ -28,6 +28,12 @@ const QEMU_TASKS_FIXTURE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/v2-qemu-mps2-an385-tasks.bin"
 );
+/// `examples/qemu-trace` recorded with `iot-perf record --exec qemu-system-arm …`: three
+/// Embassy tasks and a 1 kHz timer interrupt traced for 60 ms, without loss.
+const QEMU_TRACE_FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/v2-qemu-mps2-an385-trace.bin"
+);
 const WIDTHS: [u32; 2] = [760, 1280];
 
 fn chromium() -> &'static str {
@@ -334,13 +340,8 @@ fn a_traced_run_gets_a_timeline_with_lanes_slices_gaps_and_zoom() {
     let html = h.html("traced", None);
     // The report's five charts, the CPU load per interval and the user values.
     let dom = check_page(browser, &html, "trace-timeline", 7);
-    let lanes: Vec<&str> = dom
-        .split("class=\"lane\" data-lane=\"")
-        .skip(1)
-        .map(|l| &l[..l.find('"').unwrap()])
-        .collect();
     assert_eq!(
-        lanes,
+        lanes(&dom),
         ["main", "executor", "task 0", "task 1", "task 2", "ISR 7"],
         "one lane per context, in order"
     );
@@ -412,6 +413,75 @@ fn a_traced_run_gets_a_timeline_with_lanes_slices_gaps_and_zoom() {
         &zoomed,
     );
     assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"));
+}
+
+#[test]
+fn the_qemu_trace_draws_named_task_lanes_and_the_timer_without_gaps() {
+    let h = History::new();
+    h.record("qemu-trace", Path::new(QEMU_TRACE_FIXTURE));
+    // Timeline load and values, the scope charts, heap and CPU.
+    let dom = check_page(
+        chromium(),
+        &h.html("qemu-trace", None),
+        "qemu-trace-timeline",
+        7,
+    );
+    let lane = |name: &str| -> &str {
+        let start = dom
+            .find(&format!("<g class=\"lane\" data-lane=\"{name}\">"))
+            .unwrap_or_else(|| panic!("no lane {name}"));
+        &dom[start..start + dom[start..].find("</g>").unwrap()]
+    };
+    assert_eq!(
+        lanes(&dom),
+        [
+            "executor",
+            "task main",
+            "sensor",
+            "filter",
+            "report",
+            "ISR timer"
+        ],
+        "lanes named from the run's task and interrupt rows"
+    );
+    // Each task's polls, with its scope nested in every poll (the device counted 30, 20
+    // and 12 polls and 60 timer runs in its task table and IsrStats).
+    for (name, polls, scope) in [
+        ("sensor", 30, "sensor.read"),
+        ("filter", 20, "filter.run"),
+        ("report", 12, "report.send"),
+    ] {
+        let lane = lane(name);
+        assert_eq!(lane.matches("data-name=\"poll\"").count(), polls, "{name}");
+        assert_eq!(
+            lane.matches(&format!("data-name=\"{scope}\"")).count(),
+            polls,
+            "{name}"
+        );
+    }
+    assert_eq!(lane("ISR timer").matches("<rect class=\"slice").count(), 60);
+    assert!(!dom.contains("class=\"gap\""), "a lossless run has no gap");
+    assert!(!dom.contains("class=\"slice cut\""), "nothing cut");
+    let tasks = table_rows(&dom, "trace-tasks");
+    let sensor = tasks
+        .iter()
+        .find(|r| r.first().is_some_and(|c| c == "sensor"))
+        .expect("sensor row");
+    assert_eq!((sensor[1].as_str(), sensor[5].as_str()), ("30", "30"));
+    let isrs = table_rows(&dom, "trace-isrs");
+    assert!(
+        isrs.iter()
+            .any(|r| r.len() > 1 && r[0] == "ISR timer" && r[1] == "60"),
+        "{isrs:?}"
+    );
+}
+
+/// The timeline's lane names, top to bottom.
+fn lanes(dom: &str) -> Vec<&str> {
+    dom.split("class=\"lane\" data-lane=\"")
+        .skip(1)
+        .map(|l| &l[..l.find('"').unwrap()])
+        .collect()
 }
 
 /// The rows of the `<table id="{id}">` in `dom`, each as its cells' text.

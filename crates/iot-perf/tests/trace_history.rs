@@ -227,3 +227,69 @@ fn a_trace_without_a_session_needs_the_clock_rate_and_says_so() {
         "{html:.400}"
     );
 }
+
+/// `examples/qemu-trace` on mps2-an385, recorded with `iot-perf record --exec
+/// qemu-system-arm …` (its stdout): three Embassy tasks and a 1 kHz timer interrupt
+/// for 60 ms. On the device its checks found 30, 20 and 12 polls and 60 timer runs.
+const QEMU_TRACE_FIXTURE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/v2-qemu-mps2-an385-trace.bin"
+);
+
+#[test]
+fn the_qemu_trace_exports_its_tasks_and_timer_as_named_tracks() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("h.sqlite");
+    let out = ok(&run(&db, &["record", "--run", "qemu", QEMU_TRACE_FIXTURE]));
+    assert!(
+        out.contains("4 task rows, 1 interrupt rows") && out.contains("0 corrupt frames"),
+        "{out}"
+    );
+    assert!(out.contains("trace: 490 events, 0 gaps"), "{out}");
+    let json: Value =
+        serde_json::from_str(&ok(&run(&db, &["export", "--format", "perfetto"]))).unwrap();
+    let events = json["traceEvents"].as_array().unwrap();
+    let tracks: std::collections::BTreeMap<u64, &str> = events
+        .iter()
+        .filter(|e| e["name"] == "thread_name")
+        .map(|e| {
+            (
+                e["tid"].as_u64().unwrap(),
+                e["args"]["name"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // Task slots 0..3 (1000 + slot), the IsrStats handler (100000), the executor (2).
+    assert_eq!(
+        tracks.into_iter().collect::<Vec<_>>(),
+        [
+            (2, "executor"),
+            (1000, "task main"),
+            (1001, "sensor"),
+            (1002, "filter"),
+            (1003, "report"),
+            (100000, "ISR timer"),
+        ]
+    );
+    let slices = |tid: u64, name: &str| {
+        events
+            .iter()
+            .filter(|e| e["ph"] == "X" && e["tid"] == tid && e["name"] == name)
+            .count()
+    };
+    for (tid, polls, scope) in [
+        (1001, 30, "sensor.read"),
+        (1002, 20, "filter.run"),
+        (1003, 12, "report.send"),
+    ] {
+        assert_eq!(slices(tid, "poll"), polls, "{scope}");
+        assert_eq!(slices(tid, scope), polls, "{scope} nested in each poll");
+    }
+    assert_eq!(slices(100000, "ISR 0"), 60, "the timer's runs");
+    assert!(
+        !events
+            .iter()
+            .any(|e| e["name"].as_str().is_some_and(|n| n.starts_with("gap"))),
+        "no gap in a lossless run"
+    );
+}

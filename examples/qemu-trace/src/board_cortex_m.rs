@@ -11,6 +11,8 @@ const CORE_CLOCK_HZ: u32 = 25_000_000;
 /// COUNTER of the mps2 FPGA I/O block: counts up at 25 MHz, wraps at 2³².
 const FPGAIO_COUNTER: *const u32 = 0x4002_8018 as *const u32;
 
+/// The device name in the session record.
+pub const DEVICE: &str = "qemu-mps2-an385";
 pub const NAME: &str = "mps2-an385";
 
 #[exception]

@@ -9,6 +9,8 @@ use crate::{TIMER_ISR, time_driver};
 /// The low word of the CLINT's `mtime` on QEMU virt, counting at 10 MHz.
 const MTIME_LOW: *const u32 = 0x0200_BFF8 as *const u32;
 
+/// The device name in the session record.
+pub const DEVICE: &str = "qemu-virt-riscv32";
 pub const NAME: &str = "virt";
 
 #[riscv_rt::core_interrupt(Interrupt::MachineTimer)]

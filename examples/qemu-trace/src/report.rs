@@ -1,9 +1,9 @@
-//! Check lines in the format `cargo xtask qemu` counts (from any context, the fault
+//! Check lines (on stderr) in the format `cargo xtask qemu` counts (from any context, the fault
 //! handler included), and hex output.
 
 use core::sync::atomic::{AtomicU32, Ordering::Relaxed};
 
-use semihosting::println;
+use semihosting::eprintln as println;
 
 static PASSED: AtomicU32 = AtomicU32::new(0);
 static FAILED: AtomicU32 = AtomicU32::new(0);

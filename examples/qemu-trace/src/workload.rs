@@ -5,7 +5,7 @@ use embassy_executor::Spawner;
 use embassy_time::Timer;
 use iot_performance::embassy as tasks;
 use iot_performance::trace::{self, TraceEvent, busy_time};
-use semihosting::println;
+use semihosting::eprintln as println;
 
 use crate::TIMER_ISR;
 
@@ -99,13 +99,14 @@ fn within_one_percent(reconstructed: u64, expected: u64) -> bool {
 }
 
 /// Checks the reconstruction from `events` against the counters' change from `before`
-/// to `after`, and prints per-task busy time, handler figures and CPU load.
+/// to `after`, and prints per-task busy time, handler figures and CPU load; returns the
+/// CPU load over the run (0–1).
 pub fn compare(
     events: &[TraceEvent],
     before: &Counters,
     after: &Counters,
     check: fn(&str, bool, core::fmt::Arguments<'_>),
-) {
+) -> f64 {
     let tick_hz = iot_performance::clock::ticks_per_second();
     let busy = busy_time(events, tick_hz / 1000);
     println!(
@@ -146,13 +147,13 @@ pub fn compare(
         within_one_percent(t_count, count) && within_one_percent(t_ticks, ticks),
         format_args!("trace {t_count} / {t_ticks} vs IsrStats {count} / {ticks}"),
     );
-    semihosting::print!(
+    semihosting::eprint!(
         "trace: cpu load {:.1} % over {} intervals of 1 ms; the first five:",
         busy.load() * 100.0,
         busy.intervals.len()
     );
     for interval in busy.intervals.iter().take(5) {
-        semihosting::print!(" {:.1} %", interval.load() * 100.0);
+        semihosting::eprint!(" {:.1} %", interval.load() * 100.0);
     }
     println!();
     check(
@@ -165,4 +166,5 @@ pub fn compare(
             && busy.load() > 0.0,
         format_args!("{} intervals, load {}", busy.intervals.len(), busy.load()),
     );
+    busy.load()
 }

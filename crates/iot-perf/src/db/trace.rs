@@ -14,6 +14,7 @@ use iot_performance::trace::{ChunkDecoder, TraceEvent};
 
 use super::History;
 use super::record::Recording;
+use crate::timeline::TrackNames;
 
 /// The trace table (schema 2), run on every install and upgrade.
 pub const SCHEMA: &str = "
@@ -196,6 +197,39 @@ impl History {
             out.insert(slot, name?);
         }
         Ok(out)
+    }
+
+    /// Task and interrupt handler names by the ids a trace calls them by. The device sends
+    /// its task table in slot order at each report (`Reporter::task_table`), so the k-th
+    /// row of the most complete report is slot k. `IsrStats` handlers all trace as id 0:
+    /// that lane takes the handler's name when the run reports exactly one handler.
+    pub fn trace_track_names(&self, run_id: i64) -> Result<TrackNames> {
+        let tables = super::tasks::load(&self.conn, run_id)?;
+        let mut reports: BTreeMap<u64, Vec<Option<&String>>> = BTreeMap::new();
+        for row in &tables.tasks {
+            reports
+                .entry(row.timestamp_us)
+                .or_default()
+                .push(row.name.as_ref());
+        }
+        let fullest = reports
+            .values()
+            .rev()
+            .max_by_key(|rows| rows.len())
+            .cloned()
+            .unwrap_or_default();
+        let tasks = (0u32..)
+            .zip(fullest)
+            .filter_map(|(slot, name)| Some((slot, name?.clone())))
+            .collect();
+        let mut handlers: Vec<&String> = tables.interrupts.iter().map(|i| &i.name).collect();
+        handlers.sort();
+        handlers.dedup();
+        let isrs = match handlers[..] {
+            [only] => BTreeMap::from([(0, only.clone())]),
+            _ => BTreeMap::new(),
+        };
+        Ok(TrackNames { tasks, isrs })
     }
 }
 

@@ -21,7 +21,7 @@ use anyhow::{Result, bail};
 
 use crate::db::{TraceDecoder, TraceItem};
 use crate::frames::{FrameReader, Item};
-use crate::timeline::{Cut, Instant, Layout, Slice, SliceName, TimelineSink, Track};
+use crate::timeline::{Cut, Instant, Layout, Slice, SliceName, TimelineSink, Track, TrackNames};
 
 const PID: u32 = 1;
 
@@ -61,6 +61,8 @@ struct Json<W> {
     hz: u128,
     /// Scope names by slot, already JSON-quoted.
     names: BTreeMap<u32, String>,
+    /// Task and handler names of the tracks.
+    tracks: TrackNames,
 }
 
 impl<W: Write> Json<W> {
@@ -87,9 +89,9 @@ impl<W: Write> TimelineSink for Json<W> {
     fn track(&mut self, track: Track) -> std::io::Result<()> {
         writeln!(
             self.out,
-            ",{{\"ph\":\"M\",\"pid\":{PID},\"tid\":{},\"name\":\"thread_name\",\"args\":{{\"name\":\"{}\"}}}}",
+            ",{{\"ph\":\"M\",\"pid\":{PID},\"tid\":{},\"name\":\"thread_name\",\"args\":{{\"name\":{}}}}}",
             tid(track),
-            track.name()
+            serde_json::to_string(&track.name(&self.tracks)).map_err(std::io::Error::other)?
         )
     }
 
@@ -155,11 +157,13 @@ pub struct PerfettoWriter<W: Write> {
 
 impl<W: Write> PerfettoWriter<W> {
     /// Starts the document on `out`; times are converted at `ticks_per_second`, scope ids
-    /// named from `scope_names` (the device's registry slots), else `scope N`.
+    /// named from `scope_names` (the device's registry slots), else `scope N`, task and
+    /// handler tracks from `tracks`.
     pub fn new(
         mut out: W,
         ticks_per_second: u64,
         scope_names: &BTreeMap<u32, String>,
+        tracks: &TrackNames,
     ) -> Result<Self> {
         if ticks_per_second == 0 {
             bail!("the clock rate (ticks per second) must be above 0");
@@ -176,6 +180,7 @@ impl<W: Write> PerfettoWriter<W> {
                 out,
                 hz: u128::from(ticks_per_second),
                 names,
+                tracks: tracks.clone(),
             },
             layout: Layout::new(),
             decoder: TraceDecoder::new(),
@@ -221,7 +226,8 @@ pub fn export_capture(
     ticks_per_second: u64,
     scope_names: &BTreeMap<u32, String>,
 ) -> Result<ExportCounts> {
-    let mut writer = PerfettoWriter::new(out, ticks_per_second, scope_names)?;
+    let mut writer =
+        PerfettoWriter::new(out, ticks_per_second, scope_names, &TrackNames::default())?;
     for item in FrameReader::new(input) {
         match item {
             Item::Trace(chunk) => writer.item(TraceItem::Chunk(&chunk))?,

@@ -111,6 +111,8 @@ pub use guard::ScopeGuard;
 pub use registry::{ASYNC_SCOPE_CAPACITY, CallSite, Dropped, SCOPE_CAPACITY, dropped};
 #[cfg(feature = "trace")]
 pub(crate) use registry::{find as scope_slot, index_of as scope_slot_index};
+#[cfg(feature = "trace")]
+pub(crate) use registry::{index_at as scope_slot_at, reference_of as scope_slot_reference};
 pub use report::{ScopeTiming, SortKey, TimingProfiler, TimingReport};
 pub use scope_stats::{ScopeStats, scope, scopes};
 

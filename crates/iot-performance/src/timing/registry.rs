@@ -223,6 +223,33 @@ pub(crate) fn index_of(counters: &'static SlotCounters) -> usize {
     offset / core::mem::size_of::<SlotCounters>().max(1)
 }
 
+/// A 32-bit reference to a slot's counters that costs nothing to take: their address on
+/// 32-bit targets, their byte offset in the table elsewhere. The trace records it on its
+/// hot path and [`index_at`] turns it into the slot when the event is read (so the writer
+/// never divides by the slot size: 24 bytes on MCUs, not a power of two).
+#[cfg(feature = "trace")]
+#[inline(always)]
+pub(crate) fn reference_of(counters: &'static SlotCounters) -> u32 {
+    let address = core::ptr::from_ref(counters) as usize;
+    #[cfg(target_pointer_width = "32")]
+    let reference = address;
+    // The table is far smaller than 4 GiB: the offset fits.
+    #[cfg(not(target_pointer_width = "32"))]
+    let reference = address - SLOTS.as_ptr() as usize;
+    reference as u32
+}
+
+/// The slot of a [`reference_of`]. (A reference recorded by another build of the
+/// firmware, found in a ring kept across a reset, may name another slot or none.)
+#[cfg(feature = "trace")]
+pub(crate) fn index_at(reference: u32) -> u32 {
+    #[cfg(target_pointer_width = "32")]
+    let offset = reference.wrapping_sub(SLOTS.as_ptr() as usize as u32);
+    #[cfg(not(target_pointer_width = "32"))]
+    let offset = reference;
+    offset / core::mem::size_of::<SlotCounters>().max(1) as u32
+}
+
 /// Finds or creates the slot for `name`. `new_site` says whether a failure counts as a
 /// dropped call site (cached by the site) or only as a dropped call (run-time names).
 pub(crate) fn register(name: &'static str, is_async: bool, new_site: bool) -> Option<usize> {

@@ -2,10 +2,13 @@
 //!
 //! Everything is on by default. A filtered event costs its check and nothing else: it
 //! takes no slot in the ring, so tracing a few tasks of a busy system does not overflow it.
+//! The checks are native loads: no critical section per check on chips
+//! without compare-and-swap.
 
 use portable_atomic::{AtomicBool, AtomicU32, Ordering};
 
 use super::event::EventKind;
+use super::ring::{native, native_bool};
 use crate::timing::SCOPE_CAPACITY;
 #[cfg(feature = "embassy")]
 use crate::timing::embassy::TASK_CAPACITY;
@@ -18,6 +21,9 @@ static KINDS: AtomicU32 = AtomicU32::new(u32::MAX);
 /// Set bit = this scope is *not* traced.
 static SCOPES_OFF: [AtomicU32; SCOPE_CAPACITY.div_ceil(32)] =
     [const { AtomicU32::new(0) }; SCOPE_CAPACITY.div_ceil(32)];
+
+/// Set once any scope was turned off: until then the scope check is this one load.
+static SOME_SCOPE_OFF: AtomicBool = AtomicBool::new(false);
 
 /// Set bit = this task is *not* traced.
 static TASKS_OFF: [AtomicU32; TASK_CAPACITY.div_ceil(32)] =
@@ -52,7 +58,7 @@ pub fn set_kind_enabled(kind: EventKind, on: bool) {
 /// True when events of `kind` are traced.
 #[inline(always)]
 pub fn kind_enabled(kind: EventKind) -> bool {
-    KINDS.load(Ordering::Relaxed) & kind.bit() != 0
+    native(&KINDS).load(Ordering::Relaxed) & kind.bit() != 0
 }
 
 fn set_bit(set: &[AtomicU32], index: usize, off: bool) -> bool {
@@ -71,7 +77,7 @@ fn set_bit(set: &[AtomicU32], index: usize, off: bool) -> bool {
 #[inline(always)]
 fn bit_clear(set: &[AtomicU32], index: u32) -> bool {
     match set.get(index as usize / 32) {
-        Some(word) => word.load(Ordering::Relaxed) & (1 << (index % 32)) == 0,
+        Some(word) => native(word).load(Ordering::Relaxed) & (1 << (index % 32)) == 0,
         None => true,
     }
 }
@@ -79,7 +85,16 @@ fn bit_clear(set: &[AtomicU32], index: u32) -> bool {
 /// Traces the scope in registry slot `index` or not (see [`crate::trace::scope_index`]);
 /// false when the index is past [`SCOPE_CAPACITY`].
 pub fn set_scope_enabled(index: usize, on: bool) -> bool {
+    if !on {
+        SOME_SCOPE_OFF.store(true, Ordering::Relaxed);
+    }
     set_bit(&SCOPES_OFF, index, !on)
+}
+
+/// False until a scope was turned off (then [`scope_enabled`] decides).
+#[inline(always)]
+pub(super) fn some_scope_off() -> bool {
+    native_bool(&SOME_SCOPE_OFF).load(Ordering::Relaxed)
 }
 
 /// Traces the Embassy task in task-table slot `index` or not; false when the index is past
@@ -114,6 +129,7 @@ pub(super) fn idle_closes() {
 /// Every filter back to its default (everything traced).
 pub fn reset_filters() {
     KINDS.store(u32::MAX, Ordering::Relaxed);
+    SOME_SCOPE_OFF.store(false, Ordering::Relaxed);
     for word in SCOPES_OFF.iter().chain(TASKS_OFF.iter()) {
         word.store(0, Ordering::Relaxed);
     }

@@ -5,20 +5,16 @@ use core::ptr;
 // `core`'s atomics: these are only loaded and stored, which every target does natively
 // (portable-atomic's fallback on chips without compare-and-swap would take a critical
 // section per load).
-use core::sync::atomic::{AtomicPtr, AtomicU32, Ordering};
+use core::sync::atomic::{AtomicPtr, Ordering};
 
 use super::event::EventKind;
 use super::filter;
-use super::ring::{Core, Shape, TraceBuffer};
-use crate::timing::{SlotCounters, scope_slot_index};
+use super::ring::{Core, SCOPE_REF, TraceBuffer};
+use crate::timing::{SlotCounters, scope_slot_index, scope_slot_reference};
 
 /// The installed ring's bookkeeping (null: tracing off); set once, never changed. Its
 /// slots follow it in memory (`TraceBuffer` is `repr(C)`).
 static RING: AtomicPtr<Core> = AtomicPtr::new(ptr::null_mut());
-/// The installed ring's shape: `[shift, mask]` (it holds `mask + 1 = 1 << shift` slots),
-/// side by side (one address for both); stored before `RING`. A writer that sees the ring
-/// but an older mask 0 uses its first slot only: still inside it.
-static SHAPE: [AtomicU32; 2] = [AtomicU32::new(0), AtomicU32::new(0)];
 
 /// Makes `buffer` the ring the instrumentation writes to: scopes, Embassy hooks,
 /// interrupt guards, markers and values. The first call wins (the ring never changes
@@ -29,9 +25,9 @@ pub fn install<const N: usize>(buffer: &'static TraceBuffer<N>) -> bool {
         if !RING.load(Ordering::Relaxed).is_null() {
             return false;
         }
-        let shape = TraceBuffer::<N>::SHAPE;
-        SHAPE[0].store(shape.shift, Ordering::Relaxed);
-        SHAPE[1].store(shape.mask, Ordering::Relaxed);
+        // The shape first: a writer that sees the ring but an older mask 0 uses its
+        // first slot only (still inside it).
+        buffer.core().set_shape(TraceBuffer::<N>::SHAPE);
         RING.store(ptr::from_ref(buffer.core()).cast_mut(), Ordering::Release);
         true
     })
@@ -56,11 +52,7 @@ fn ring() -> Option<&'static Core> {
 fn write(ring: &Core, kind: EventKind, id: u32, value: i32, stamp: u32) {
     if filter::kind_enabled(kind) {
         let (bits, arg) = Core::encode(kind, id, value);
-        let shape = Shape {
-            shift: SHAPE[0].load(Ordering::Relaxed),
-            mask: SHAPE[1].load(Ordering::Relaxed),
-        };
-        ring.write(shape, bits, arg, stamp);
+        ring.write(ring.shape(), bits, arg, stamp);
     }
 }
 
@@ -84,36 +76,44 @@ pub(crate) fn stamp() -> u32 {
 #[inline(always)]
 #[allow(clippy::unnecessary_cast)] // u64 → u32 on hosts, u32 → u32 on MCUs
 pub(crate) fn scope_enter(slot: &'static SlotCounters, start: crate::clock::Stamp) {
-    scope_event(EventKind::ScopeEnter, slot, start as u32);
+    // Inline at every scope: one load and a branch while no ring is installed; the rest
+    // is one shared, out-of-line function per kind (the kind a constant in it), so that
+    // the scope's own code, its drop included, stays small.
+    if let Some(ring) = ring() {
+        scope_event::<{ EventKind::ScopeEnter as u8 }>(ring, slot, start as u32);
+    }
 }
 
 /// The scope of `slot` closed at `end`.
 #[inline(always)]
 #[allow(clippy::unnecessary_cast)] // u64 → u32 on hosts, u32 → u32 on MCUs
 pub(crate) fn scope_exit(slot: &'static SlotCounters, end: crate::clock::Stamp) {
-    scope_event(EventKind::ScopeExit, slot, end as u32);
-}
-
-/// Inline at every scope: one load and a branch while no ring is installed; the rest is
-/// one shared function (so that the scope's own code, its drop included, stays small).
-#[inline(always)]
-fn scope_event(kind: EventKind, slot: &'static SlotCounters, stamp: u32) {
     if let Some(ring) = ring() {
-        scope_event_installed(ring, kind, slot, stamp);
+        scope_event::<{ EventKind::ScopeExit as u8 }>(ring, slot, end as u32);
     }
 }
 
+/// A scope event of kind code `KIND` into the installed `ring`.
 #[inline(never)]
-fn scope_event_installed(
-    ring: &'static Core,
-    kind: EventKind,
-    slot: &'static SlotCounters,
-    stamp: u32,
-) {
-    let index = scope_slot_index(slot) as u32;
-    if filter::scope_enabled(index) {
-        write(ring, kind, index, 0, stamp);
+fn scope_event<const KIND: u8>(ring: &'static Core, slot: &'static SlotCounters, stamp: u32) {
+    let kind = if KIND == EventKind::ScopeEnter as u8 {
+        EventKind::ScopeEnter
+    } else {
+        EventKind::ScopeExit
+    };
+    // A reference to the slot that costs nothing to take (its counters' address on
+    // MCUs), flagged: the reader turns it into the slot, not every event.
+    if filter::kind_enabled(kind) && (!filter::some_scope_off() || scope_enabled(slot)) {
+        let bits = u32::from(KIND) | SCOPE_REF;
+        ring.write(ring.shape(), bits, scope_slot_reference(slot), stamp);
     }
+}
+
+/// The scope filter's verdict (only asked once a scope was turned off).
+#[cold]
+#[inline(never)]
+fn scope_enabled(slot: &'static SlotCounters) -> bool {
+    filter::scope_enabled(scope_slot_index(slot) as u32)
 }
 
 #[cfg(feature = "embassy")]

@@ -33,6 +33,12 @@ use super::codec::ChunkEncoder;
 use super::event::{EventKind, RawEvent};
 
 const BUSY: u32 = 1 << 15;
+/// In a scope event's `meta`: its argument is a reference to the scope's counters (their
+/// address on MCUs), not yet its slot: the reader turns it into the slot
+/// (`timing::scope_slot_at`), so that the writer never divides by the slot size. Bit 8:
+/// a value's id bits (8..=14) are free in a scope event, and the constant stays small
+/// (an immediate operand on RISC-V).
+pub(super) const SCOPE_REF: u32 = 1 << 8;
 const KIND_MASK: u32 = 0xFF;
 /// The kind of a tombstone: the index's event was dropped by its writer.
 const TOMBSTONE: u32 = 0xFF;
@@ -57,7 +63,7 @@ const EMPTY_SLOT: Slot = Slot {
 };
 
 /// A trace ring of `N` events (`N` a power of two from 2 to 32768): 12 bytes per event
-/// and 28 bytes of bookkeeping.
+/// and 36 bytes of bookkeeping.
 ///
 /// Events overwrite the oldest ones; a reader takes them either as they come
 /// ([`TraceBuffer::drain`], streaming) or all those still kept
@@ -85,6 +91,32 @@ pub(super) struct Core {
     /// Set by a trigger: no index at or after `limit` is written.
     frozen: AtomicBool,
     limit: AtomicU32,
+    /// The ring's [`Shape`] while installed (`trace::install` sets it; zero before: a
+    /// writer then uses the first slot only, still inside the ring). Kept here so that a
+    /// writer reads it beside the head instead of from two more globals.
+    shift: AtomicU32,
+    mask: AtomicU32,
+}
+
+/// A `core` view of a portable-atomic word, for plain loads and stores: portable-atomic's
+/// fallback on chips without compare-and-swap (riscv32imc) takes a critical section for
+/// each, while every supported target loads and stores 32-bit words natively.
+#[inline(always)]
+pub(super) fn native(word: &AtomicU32) -> &core::sync::atomic::AtomicU32 {
+    // SAFETY: `as_ptr` points at the word's `u32`, aligned to 4 (portable-atomic's
+    // `AtomicU32` has the layout of `u32` with alignment 4, as `core`'s); the view lives
+    // as long as `word`, and all accesses to the word are atomic: portable-atomic's
+    // read-modify-writes on such chips run in a critical section, which a native load or
+    // store never splits.
+    unsafe { core::sync::atomic::AtomicU32::from_ptr(word.as_ptr()) }
+}
+
+/// [`native`] for a flag.
+#[inline(always)]
+pub(super) fn native_bool(flag: &AtomicBool) -> &core::sync::atomic::AtomicBool {
+    // SAFETY: as in `native`: `as_ptr` points at the flag's `bool` (alignment 1 for both
+    // types), which lives as long as `flag`; every access to it is atomic.
+    unsafe { core::sync::atomic::AtomicBool::from_ptr(flag.as_ptr()) }
 }
 
 /// The lap tag of `index` in a ring of `1 << shift` slots.
@@ -101,6 +133,21 @@ pub(super) struct Shape {
 }
 
 impl Core {
+    /// Sets the shape the installed ring is written with (before it is installed).
+    pub(super) fn set_shape(&self, shape: Shape) {
+        self.shift.store(shape.shift, Ordering::Relaxed);
+        self.mask.store(shape.mask, Ordering::Relaxed);
+    }
+
+    /// The shape set by [`Core::set_shape`]: two native loads beside the head.
+    #[inline(always)]
+    pub(super) fn shape(&self) -> Shape {
+        Shape {
+            shift: native(&self.shift).load(Ordering::Relaxed),
+            mask: native(&self.mask).load(Ordering::Relaxed),
+        }
+    }
+
     /// The `meta` bits of an event besides tag and busy bit, and its argument word.
     #[inline(always)]
     pub(super) fn encode(kind: EventKind, id: u32, value: i32) -> (u32, u32) {
@@ -157,19 +204,28 @@ impl Core {
         // section is entered meanwhile. (`critical_section::with` is the same pair, but
         // its closure is not always inlined: a call and a captured frame per event.)
         let restore = unsafe { critical_section::acquire() };
-        let index = self.head.load(Ordering::Relaxed);
+        // Native loads and stores: the critical section already excludes every other
+        // writer, so none needs portable-atomic's own (one per access on riscv32imc).
+        let head = native(&self.head);
+        let index = head.load(Ordering::Relaxed);
         // Inline (no call: the function stays a leaf that saves no registers).
-        let refused = self.frozen.load(Ordering::Relaxed)
-            && index.wrapping_sub(self.limit.load(Ordering::Relaxed)) as i32 >= 0;
+        let refused = native_bool(&self.frozen).load(Ordering::Relaxed)
+            && index.wrapping_sub(native(&self.limit).load(Ordering::Relaxed)) as i32 >= 0;
         if !refused {
-            self.head.store(index.wrapping_add(1), Ordering::Relaxed);
+            head.store(index.wrapping_add(1), Ordering::Relaxed);
             let slot = self.slot(shape, index);
-            let published = tag(index, shape.shift) << 16 | bits;
-            slot.meta.store(published | BUSY, Ordering::Relaxed);
+            debug_assert!(shape.shift < 16);
+            // SAFETY: `shape.shift` is at most 15: every `Shape` is a `TraceBuffer::SHAPE`
+            // (N ≤ 1 << 15, asserted in `TraceBuffer::SHIFT`), given here directly or
+            // stored by `Core::set_shape` before the ring is installed (and zero before).
+            // (`tag` would mask the shift: one instruction more per event on Cortex-M.)
+            let lap = unsafe { index.unchecked_shr(shape.shift) } & 0xFFFF;
+            let published = lap << 16 | bits;
+            native(&slot.meta).store(published | BUSY, Ordering::Relaxed);
             fence(Ordering::Release);
-            slot.stamp.store(stamp, Ordering::Relaxed);
-            slot.arg.store(arg, Ordering::Relaxed);
-            slot.meta.store(published, Ordering::Release);
+            native(&slot.stamp).store(stamp, Ordering::Relaxed);
+            native(&slot.arg).store(arg, Ordering::Relaxed);
+            native(&slot.meta).store(published, Ordering::Release);
         }
         // SAFETY: the state `acquire` returned above, released once.
         unsafe { critical_section::release(restore) };
@@ -326,6 +382,8 @@ impl<const N: usize> TraceBuffer<N> {
                 cursor: AtomicU32::new(0),
                 frozen: AtomicBool::new(false),
                 limit: AtomicU32::new(0),
+                shift: AtomicU32::new(0),
+                mask: AtomicU32::new(0),
             },
             slots: [EMPTY_SLOT; N],
         }
@@ -417,6 +475,8 @@ impl<const N: usize> TraceBuffer<N> {
         };
         let (id, value) = if kind == EventKind::Value {
             ((before >> 8) & 0x7F, arg as i32)
+        } else if before & SCOPE_REF != 0 {
+            (crate::timing::scope_slot_at(arg), 0)
         } else {
             (arg, 0)
         };
