@@ -12,9 +12,13 @@
     allow(dead_code)
 )]
 
+mod percent;
+
 use core::cell::Cell;
 
 use critical_section::Mutex;
+
+pub(crate) use percent::percent;
 
 #[derive(Clone, Copy)]
 struct IdleState {
@@ -65,13 +69,8 @@ pub(crate) fn total(now: u64) -> Option<u64> {
 
 /// CPU busy share in percent over a window of `elapsed` ticks of which `idle` were idle.
 pub(crate) fn busy_percent(elapsed: u64, idle: u64) -> f32 {
-    if elapsed == 0 {
-        return 0.0;
-    }
-    let idle = idle.min(elapsed);
-    // f32: a percentage needs no more, and f64 division would link ≈ 1 KiB of soft-float
-    // into firmware (f32 is hardware on Cortex-M4F/M7 and smaller elsewhere).
-    (elapsed - idle) as f32 * 100.0 / elapsed as f32
+    // Integer arithmetic: no soft-float on cores without an FPU.
+    percent(elapsed.saturating_sub(idle), elapsed)
 }
 
 #[cfg(test)]
