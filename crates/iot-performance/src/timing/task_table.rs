@@ -157,6 +157,8 @@ impl TaskTable {
         }
     }
 
+    /// Out of line: one search loop shared by the hooks rather than one in each.
+    #[inline(never)]
     fn slot(&mut self, id: u32) -> Option<&mut Slot> {
         self.slots.iter_mut().find(|slot| slot.follows(id))
     }
@@ -174,7 +176,18 @@ impl TaskTable {
             .iter_mut()
             .find(|slot| slot.flags & USED == 0 || slot.flags & ENDED != 0 || slot.id == id);
         match free {
-            Some(entry) => *entry = Slot::new(id, USED),
+            // Field by field, leaving the two stamps (read only after they are set): the
+            // compiler then writes the row inline instead of linking a second `memclr`.
+            Some(entry) => {
+                entry.id = id;
+                entry.name = None;
+                entry.polls = 0;
+                entry.wakeups = 0;
+                entry.ready_latency_max_ticks = 0;
+                entry.busy_ticks = Wide::ZERO;
+                entry.ready_latency_total_ticks = Wide::ZERO;
+                entry.flags = USED;
+            }
             None => self.untracked_tasks = self.untracked_tasks.saturating_add(1),
         }
     }
