@@ -48,14 +48,18 @@ pub(crate) fn begin(now: u64) {
 
 /// The CPU is busy again at `now`. Without a matching `begin` nothing is counted.
 pub(crate) fn end(now: u64) {
-    critical_section::with(|cs| {
-        let cell = STATE.borrow(cs);
-        let mut state = cell.get();
-        if let Some(since) = state.since.take() {
-            state.total += now.saturating_sub(since);
-        }
-        cell.set(state);
-    });
+    critical_section::with(|cs| end_in(cs, now));
+}
+
+/// [`end`] inside the caller's critical section (the Embassy hook's, which updates the
+/// task table in the same one).
+pub(crate) fn end_in(cs: critical_section::CriticalSection<'_>, now: u64) {
+    let cell = STATE.borrow(cs);
+    let mut state = cell.get();
+    if let Some(since) = state.since.take() {
+        state.total += now.saturating_sub(since);
+    }
+    cell.set(state);
 }
 
 /// Idle ticks up to `now` (including an idle period still in progress), or `None` when
