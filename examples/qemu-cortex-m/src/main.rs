@@ -194,10 +194,33 @@ async fn main(spawner: Spawner) {
             );
             #[cfg(feature = "trace")]
             checks::trace_costs(
-                || iot_performance::cortex_m::now_ticks() * 1_000_000_000 / u64::from(CORE_CLOCK_HZ),
+                || {
+                    iot_performance::cortex_m::now_ticks() * 1_000_000_000
+                        / u64::from(CORE_CLOCK_HZ)
+                },
                 overhead,
             );
             check_switch_with_counter_clock(&mut report);
+        }
+        // The micro:bit's nRF51 (Cortex-M0) has no DWT counter; its TIMER0, run as a
+        // free-running 32-bit counter and read through a capture task, is the fast clock.
+        #[cfg(not(target_has_atomic = "32"))]
+        {
+            // SAFETY: nothing else in this firmware uses TIMER0.
+            match unsafe { metrics.use_nrf_timer(NRF51_TIMER0, 0) } {
+                Ok(hz) => {
+                    check_nrf_timer_rate(&mut report, hz);
+                    let overhead = checks::profile_block_overhead(|| {
+                        iot_performance::cortex_m::now_ticks() * 1_000_000_000
+                            / u64::from(CORE_CLOCK_HZ)
+                    });
+                    println!(
+                        "overhead: {overhead} instructions per profile_block! enter+exit (nRF51 TIMER0 capture clock)"
+                    );
+                    check_switch_with_counter_clock(&mut report);
+                }
+                Err(e) => report.check("nrf51_timer_clock_installed", false, format_args!("{e}")),
+            }
         }
         // SysTick runs at 1 kHz: the overhead loops above took dozens of its periods.
         let step = HANDLER_CLOCK_STEP.load(core::sync::atomic::Ordering::Relaxed);
@@ -311,9 +334,44 @@ fn check_counter_rate(report: &mut checks::Report, address: *const u32, hz: u64)
     );
 }
 
+/// nRF51 TIMER0's base address (the only nRF51 TIMER with a 32-bit mode).
+#[cfg(all(feature = "perf", not(target_has_atomic = "32")))]
+const NRF51_TIMER0: usize = 0x4000_8000;
+
+/// Checks that the profiler's clock, now the nRF51 TIMER0 read through its capture task,
+/// counts at `hz` (the core clock) against the backend's SysTick time, and that a scope
+/// measures a busy loop the same on both.
+#[cfg(all(feature = "perf", not(target_has_atomic = "32")))]
+fn check_nrf_timer_rate(report: &mut checks::Report, hz: u64) {
+    let (timer_start, time_start) = (
+        iot_performance::clock::now(),
+        iot_performance::cortex_m::now_ticks(),
+    );
+    {
+        let _scope = iot_performance::profile_block!("nrf51_timer.busy");
+        for i in 0..20_000u32 {
+            core::hint::black_box(i);
+        }
+    }
+    let counted = iot_performance::clock::now() - timer_start;
+    let elapsed = iot_performance::cortex_m::now_ticks() - time_start;
+    let scoped = iot_performance::timing::scope("nrf51_timer.busy").map_or(0, |s| s.total_ticks);
+    report.check(
+        "nrf51_timer_counts_at_core_clock",
+        hz == u64::from(CORE_CLOCK_HZ)
+            && counted.abs_diff(elapsed) * 100 <= elapsed
+            && scoped > 0
+            && scoped <= counted
+            && scoped * 100 >= counted * 95,
+        format_args!(
+            "{counted} timer ticks, {elapsed} SysTick ticks, scope {scoped} ticks at {hz} Hz"
+        ),
+    );
+}
+
 /// With the counter-register clock (the scopes' fast path), `set_enabled(false)` stops
 /// recording and a scope opened before the switch still records.
-#[cfg(all(feature = "perf", target_has_atomic = "32"))]
+#[cfg(feature = "perf")]
 fn check_switch_with_counter_clock(report: &mut checks::Report) {
     use iot_performance::timing;
     let calls = |name| timing::scope(name).map_or(0, |s| s.calls);

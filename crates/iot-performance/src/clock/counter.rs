@@ -19,6 +19,9 @@
 // compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
 use core::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
+#[cfg(any(test, all(target_arch = "arm", not(target_has_atomic = "32"))))]
+mod capture;
+
 use super::time_fn::TimeFnCell;
 use super::wrap::SharedWrapExtender;
 
@@ -50,6 +53,9 @@ pub struct CounterRegister {
     address: *const u32,
     ticks_per_second: u64,
     time: Option<fn() -> u64>,
+    /// The capture task each reading triggers (`nrf_timer`).
+    #[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+    capture_task: Option<*mut u32>,
 }
 
 impl CounterRegister {
@@ -65,7 +71,38 @@ impl CounterRegister {
             address,
             ticks_per_second,
             time: None,
+            #[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+            capture_task: None,
         }
+    }
+
+    #[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+    /// An nRF51 `TIMER` (the nRF52's too) at `timer_base`, running as a free-running 32-bit
+    /// counter at `ticks_per_second`, read through capture channel `channel`: each reading
+    /// writes `TASKS_CAPTURE[channel]` and reads `CC[channel]` (a store and a load, against
+    /// SysTick's function call and critical section). ARMv6-M only (Cortex-M0/M0+ parts
+    /// have no DWT `CYCCNT`); the Cortex-M backend starts one with
+    /// `CortexMMetrics::use_nrf_timer`. `None` for a channel past 5.
+    ///
+    /// # Safety
+    /// For the rest of the program `timer_base` must be the base address of an nRF
+    /// `TIMER` that counts up by one `ticks_per_second` times a second in 32-bit mode
+    /// (`MODE` timer, `BITMODE` 32, started), and nothing else may use `CC[channel]` or
+    /// stop, clear or reconfigure the timer.
+    pub const unsafe fn nrf_timer(
+        timer_base: usize,
+        channel: usize,
+        ticks_per_second: u64,
+    ) -> Option<Self> {
+        if channel >= capture::CHANNELS {
+            return None;
+        }
+        Some(Self {
+            address: (timer_base + capture::CC0 + 4 * channel) as *const u32,
+            ticks_per_second,
+            time: None,
+            capture_task: Some((timer_base + capture::CAPTURE0 + 4 * channel) as *mut u32),
+        })
     }
 
     /// Gives the 64-bit time of the same counter (same ticks, e.g. the whole 64-bit
@@ -105,6 +142,8 @@ static EXTENDER: SharedWrapExtender = SharedWrapExtender::from_first_reading();
 pub(super) fn install(counter: CounterRegister) {
     EXTENDER.restart_at(0);
     TIME.set(counter.time);
+    #[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+    capture::set_task(counter.capture_task);
     COUNTER.store(counter.address.cast_mut(), Ordering::Release);
     refresh_fast();
 }
@@ -163,11 +202,20 @@ pub(crate) fn register() -> *const u32 {
 }
 
 /// One raw reading of a non-null `register()`.
+#[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
 #[inline(always)]
 pub(crate) fn read_raw(register: *const u32) -> u32 {
     // SAFETY: the only non-null values stored in `COUNTER` come from `CounterRegister`s,
     // whose constructor's contract makes a volatile read valid from any context.
     unsafe { register.read_volatile() }
+}
+
+/// One raw reading of a non-null `register()`; on ARMv6-M after triggering the capture
+/// task of an nRF `TIMER` (see `capture`).
+#[cfg(all(target_arch = "arm", not(target_has_atomic = "32")))]
+#[inline(always)]
+pub(crate) fn read_raw(register: *const u32) -> u32 {
+    capture::read(register)
 }
 
 /// A 64-bit time from a non-null `register()`.

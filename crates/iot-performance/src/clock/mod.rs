@@ -178,15 +178,50 @@ pub(crate) fn elapsed(start: Stamp, end: Stamp) -> u64 {
     u64::from(end.wrapping_sub(start))
 }
 
-/// Converts `ticks` at `ticks_per_second` to microseconds without overflow.
+/// Converts `ticks` at `ticks_per_second` to microseconds without overflow (exact,
+/// rounded down; `u64::MAX` when the result does not fit).
 ///
 /// Returns 0 for a zero frequency rather than dividing by zero.
+///
+/// One 64-bit division and a shift-and-add loop: no 128-bit division, which a 32-bit MCU
+/// expands inline (several hundred bytes at every call).
+#[inline(never)]
 pub fn ticks_to_us(ticks: u64, ticks_per_second: u64) -> u64 {
+    const US_PER_SECOND: u64 = 1_000_000;
     if ticks_per_second == 0 {
         return 0;
     }
-    let us = u128::from(ticks) * 1_000_000 / u128::from(ticks_per_second);
-    u64::try_from(us).unwrap_or(u64::MAX)
+    let seconds = ticks / ticks_per_second;
+    let fraction = scale_below(ticks % ticks_per_second, US_PER_SECOND, ticks_per_second);
+    seconds
+        .saturating_mul(US_PER_SECOND)
+        .saturating_add(fraction)
+}
+
+/// `⌊part · factor / whole⌋` for `part < whole`, exact for every `whole`, with no
+/// division and no 128-bit product: `part · factor` is built bit by bit of `factor`
+/// (below 2³²) as a quotient and a remainder modulo `whole`.
+fn scale_below(part: u64, factor: u64, whole: u64) -> u64 {
+    // Invariant: (the product so far) = quotient · whole + remainder, remainder < whole.
+    let (mut quotient, mut remainder) = (0u64, 0u64);
+    // remainder + add modulo `whole`, carrying into the quotient; add < whole.
+    let add_mod = |quotient: &mut u64, remainder: &mut u64, add: u64| {
+        if *remainder >= whole - add {
+            *remainder -= whole - add;
+            *quotient += 1;
+        } else {
+            *remainder += add;
+        }
+    };
+    for bit in (0..32).rev() {
+        quotient <<= 1;
+        let doubled = remainder;
+        add_mod(&mut quotient, &mut remainder, doubled);
+        if factor >> bit & 1 != 0 {
+            add_mod(&mut quotient, &mut remainder, part);
+        }
+    }
+    quotient
 }
 
 /// The clock used while none is installed: the host's cycle counter under `std`.
@@ -231,6 +266,37 @@ mod default {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tick_conversion_matches_a_128_bit_quotient() {
+        let rates = [
+            1u64,
+            3,
+            32_768,
+            1_000_000,
+            25_000_000,
+            1 << 40,
+            u64::MAX / 999_999,
+            u64::MAX,
+        ];
+        let ticks = [
+            0u64,
+            1,
+            999,
+            32_767,
+            1 << 33,
+            123_456_789_012_345,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for &hz in &rates {
+            for &t in &ticks {
+                let exact = u128::from(t) * 1_000_000 / u128::from(hz);
+                let expected = u64::try_from(exact).unwrap_or(u64::MAX);
+                assert_eq!(ticks_to_us(t, hz), expected, "{t} ticks at {hz} Hz");
+            }
+        }
+    }
 
     #[test]
     fn tick_conversion() {

@@ -12,9 +12,13 @@
     allow(dead_code)
 )]
 
+mod percent;
+
 use core::cell::Cell;
 
 use critical_section::Mutex;
+
+pub(crate) use percent::percent;
 
 #[derive(Clone, Copy)]
 struct IdleState {
@@ -44,14 +48,18 @@ pub(crate) fn begin(now: u64) {
 
 /// The CPU is busy again at `now`. Without a matching `begin` nothing is counted.
 pub(crate) fn end(now: u64) {
-    critical_section::with(|cs| {
-        let cell = STATE.borrow(cs);
-        let mut state = cell.get();
-        if let Some(since) = state.since.take() {
-            state.total += now.saturating_sub(since);
-        }
-        cell.set(state);
-    });
+    critical_section::with(|cs| end_in(cs, now));
+}
+
+/// [`end`] inside the caller's critical section (the Embassy hook's, which updates the
+/// task table in the same one).
+pub(crate) fn end_in(cs: critical_section::CriticalSection<'_>, now: u64) {
+    let cell = STATE.borrow(cs);
+    let mut state = cell.get();
+    if let Some(since) = state.since.take() {
+        state.total += now.saturating_sub(since);
+    }
+    cell.set(state);
 }
 
 /// Idle ticks up to `now` (including an idle period still in progress), or `None` when
@@ -65,13 +73,8 @@ pub(crate) fn total(now: u64) -> Option<u64> {
 
 /// CPU busy share in percent over a window of `elapsed` ticks of which `idle` were idle.
 pub(crate) fn busy_percent(elapsed: u64, idle: u64) -> f32 {
-    if elapsed == 0 {
-        return 0.0;
-    }
-    let idle = idle.min(elapsed);
-    // f32: a percentage needs no more, and f64 division would link ≈ 1 KiB of soft-float
-    // into firmware (f32 is hardware on Cortex-M4F/M7 and smaller elsewhere).
-    (elapsed - idle) as f32 * 100.0 / elapsed as f32
+    // Integer arithmetic: no soft-float on cores without an FPU.
+    percent(elapsed.saturating_sub(idle), elapsed)
 }
 
 #[cfg(test)]

@@ -26,19 +26,6 @@ pub struct TaskStats {
 }
 
 impl TaskStats {
-    const fn new(id: u32) -> Self {
-        Self {
-            id,
-            name: None,
-            polls: 0,
-            busy_ticks: 0,
-            wakeups: 0,
-            ready_latency_total_ticks: 0,
-            ready_latency_max_ticks: 0,
-            ended: false,
-        }
-    }
-
     /// Mean ready-to-run latency in ticks, `None` before the first wake-up.
     pub fn mean_ready_latency_ticks(&self) -> Option<u64> {
         (self.wakeups > 0).then(|| self.ready_latency_total_ticks / u64::from(self.wakeups))
@@ -57,17 +44,92 @@ pub struct ExecutorSummary {
     pub untracked_tasks: u32,
 }
 
-/// One row of the table. An explicit `used` flag rather than `Option<Slot>`: `None` of
-/// an `Option<Slot>` is encoded in a niche of `ended` (not zero), which would put the
-/// whole table in `.data` and cost its size in flash too; an all-zero row is an unused one.
+/// A 64-bit count kept as two 32-bit halves: the row stays 4-byte aligned (no padding
+/// before a `u64`) and an addition is a 32-bit add and a carry.
+#[derive(Debug, Clone, Copy)]
+struct Wide {
+    low: u32,
+    high: u32,
+}
+
+impl Wide {
+    const ZERO: Self = Self { low: 0, high: 0 };
+
+    fn add(&mut self, value: u32) {
+        let (low, carry) = self.low.overflowing_add(value);
+        self.low = low;
+        self.high = self.high.wrapping_add(u32::from(carry));
+    }
+
+    fn get(self) -> u64 {
+        u64::from(self.high) << 32 | u64::from(self.low)
+    }
+}
+
+/// The row is in use (an all-zero row is an unused one, so the table is in `.bss`).
+const USED: u8 = 1;
+/// The task has ended; its row is reused if its id comes back.
+const ENDED: u8 = 2;
+/// The task was woken and waits to run since `ready_since`.
+const READY: u8 = 4;
+
+/// One row of the table: [`TaskStats`] in 4-byte fields (52 bytes on 32-bit MCUs, where
+/// `TaskStats` with the two stamps and an `Option` would take 56).
 #[derive(Debug, Clone, Copy)]
 struct Slot {
-    used: bool,
-    stats: TaskStats,
-    /// Low 32 bits of the clock when the task was woken, while it waits to run.
-    ready_since: Option<u32>,
+    id: u32,
+    name: Option<&'static str>,
+    polls: u32,
+    wakeups: u32,
+    ready_latency_max_ticks: u32,
+    /// Low 32 bits of the clock when the task was woken, while `READY` is set.
+    ready_since: u32,
     /// Low 32 bits of the clock when the current poll began.
     poll_started: u32,
+    busy_ticks: Wide,
+    ready_latency_total_ticks: Wide,
+    flags: u8,
+}
+
+// The figure in the module docs of `embassy`.
+#[cfg(target_pointer_width = "32")]
+const _: () = assert!(core::mem::size_of::<Slot>() == 52);
+
+impl Slot {
+    const UNUSED: Self = Self::new(0, 0);
+
+    const fn new(id: u32, flags: u8) -> Self {
+        Self {
+            id,
+            name: None,
+            polls: 0,
+            wakeups: 0,
+            ready_latency_max_ticks: 0,
+            ready_since: 0,
+            poll_started: 0,
+            busy_ticks: Wide::ZERO,
+            ready_latency_total_ticks: Wide::ZERO,
+            flags,
+        }
+    }
+
+    /// Whether this row follows the live task `id`.
+    fn follows(&self, id: u32) -> bool {
+        self.flags & (USED | ENDED) == USED && self.id == id
+    }
+
+    fn stats(&self) -> TaskStats {
+        TaskStats {
+            id: self.id,
+            name: self.name,
+            polls: self.polls,
+            busy_ticks: self.busy_ticks.get(),
+            wakeups: self.wakeups,
+            ready_latency_total_ticks: self.ready_latency_total_ticks.get(),
+            ready_latency_max_ticks: self.ready_latency_max_ticks,
+            ended: self.flags & ENDED != 0,
+        }
+    }
 }
 
 /// Per-task bookkeeping of one or more executors (ids are task addresses, so executors
@@ -75,105 +137,118 @@ struct Slot {
 #[derive(Debug)]
 pub(crate) struct TaskTable {
     slots: [Slot; TASK_CAPACITY],
-    current: Option<u32>,
-    live: usize,
-    summary: ExecutorSummary,
+    /// The task being polled (`running`), for naming it.
+    current: u32,
+    running: bool,
+    live: u32,
+    untracked_tasks: u32,
+    context_switches: Wide,
 }
 
 impl TaskTable {
     pub(crate) const fn new() -> Self {
         Self {
-            slots: [Slot {
-                used: false,
-                stats: TaskStats::new(0),
-                ready_since: None,
-                poll_started: 0,
-            }; TASK_CAPACITY],
-            current: None,
+            slots: [Slot::UNUSED; TASK_CAPACITY],
+            current: 0,
+            running: false,
             live: 0,
-            summary: ExecutorSummary {
-                task_count: 0,
-                context_switches: 0,
-                untracked_tasks: 0,
-            },
+            untracked_tasks: 0,
+            context_switches: Wide::ZERO,
         }
     }
 
+    /// Out of line: one search loop shared by the hooks rather than one in each.
+    #[inline(never)]
     fn slot(&mut self, id: u32) -> Option<&mut Slot> {
-        self.slots
-            .iter_mut()
-            .find(|slot| slot.used && slot.stats.id == id && !slot.stats.ended)
+        self.slots.iter_mut().find(|slot| slot.follows(id))
     }
 
     /// The table slot of the live task `id` (its id in trace events).
     #[cfg(feature = "trace")]
     pub(crate) fn index(&self, id: u32) -> Option<usize> {
-        self.slots
-            .iter()
-            .position(|slot| slot.used && slot.stats.id == id && !slot.stats.ended)
+        self.slots.iter().position(|slot| slot.follows(id))
     }
 
     pub(crate) fn task_new(&mut self, id: u32) {
-        self.live += 1;
-        let fresh = Slot {
-            used: true,
-            stats: TaskStats::new(id),
-            ready_since: None,
-            poll_started: 0,
-        };
+        self.live = self.live.wrapping_add(1);
         let free = self
             .slots
             .iter_mut()
-            .find(|slot| !slot.used || slot.stats.ended || slot.stats.id == id);
+            .find(|slot| slot.flags & USED == 0 || slot.flags & ENDED != 0 || slot.id == id);
         match free {
-            Some(entry) => *entry = fresh,
-            None => self.summary.untracked_tasks = self.summary.untracked_tasks.saturating_add(1),
+            // Field by field, leaving the two stamps (read only after they are set): the
+            // compiler then writes the row inline instead of linking a second `memclr`.
+            Some(entry) => {
+                entry.id = id;
+                entry.name = None;
+                entry.polls = 0;
+                entry.wakeups = 0;
+                entry.ready_latency_max_ticks = 0;
+                entry.busy_ticks = Wide::ZERO;
+                entry.ready_latency_total_ticks = Wide::ZERO;
+                entry.flags = USED;
+            }
+            None => self.untracked_tasks = self.untracked_tasks.saturating_add(1),
         }
     }
 
     pub(crate) fn task_end(&mut self, id: u32) {
         self.live = self.live.saturating_sub(1);
         if let Some(slot) = self.slot(id) {
-            slot.stats.ended = true;
+            slot.flags |= ENDED;
         }
     }
 
     pub(crate) fn ready(&mut self, id: u32, now: u64) {
-        if let Some(slot) = self.slot(id) {
-            slot.ready_since.get_or_insert(now as u32);
+        if let Some(slot) = self.slot(id)
+            && slot.flags & READY == 0
+        {
+            slot.flags |= READY;
+            // Truncation intended: latencies are wrapping 32-bit differences.
+            slot.ready_since = now as u32;
         }
     }
 
     pub(crate) fn exec_begin(&mut self, id: u32, now: u64) {
-        self.summary.context_switches += 1;
-        self.current = Some(id);
+        self.context_switches.add(1);
+        self.current = id;
+        self.running = true;
+        // Truncation intended: durations are wrapping 32-bit differences.
         let now32 = now as u32;
         if let Some(slot) = self.slot(id) {
-            slot.stats.polls = slot.stats.polls.saturating_add(1);
+            slot.polls = slot.polls.saturating_add(1);
             slot.poll_started = now32;
-            if let Some(since) = slot.ready_since.take() {
-                let latency = now32.wrapping_sub(since);
-                slot.stats.wakeups = slot.stats.wakeups.saturating_add(1);
-                slot.stats.ready_latency_total_ticks += u64::from(latency);
-                slot.stats.ready_latency_max_ticks =
-                    slot.stats.ready_latency_max_ticks.max(latency);
+            if slot.flags & READY != 0 {
+                slot.flags &= !READY;
+                let latency = now32.wrapping_sub(slot.ready_since);
+                slot.wakeups = slot.wakeups.saturating_add(1);
+                slot.ready_latency_total_ticks.add(latency);
+                slot.ready_latency_max_ticks = slot.ready_latency_max_ticks.max(latency);
             }
         }
     }
 
     pub(crate) fn exec_end(&mut self, id: u32, now: u64) {
-        self.current = None;
+        self.running = false;
         if let Some(slot) = self.slot(id) {
             let busy = (now as u32).wrapping_sub(slot.poll_started);
-            slot.stats.busy_ticks += u64::from(busy);
+            slot.busy_ticks.add(busy);
         }
     }
 
+    /// The row of the task being polled now, if the table follows it.
+    fn running_slot(&mut self) -> Option<&mut Slot> {
+        if !self.running {
+            return None;
+        }
+        let id = self.current;
+        self.slot(id)
+    }
+
     pub(crate) fn name_current(&mut self, name: &'static str) -> bool {
-        let Some(id) = self.current else { return false };
-        match self.slot(id) {
+        match self.running_slot() {
             Some(slot) => {
-                slot.stats.name = Some(name);
+                slot.name = Some(name);
                 true
             }
             None => false,
@@ -183,9 +258,8 @@ impl TaskTable {
     /// Names the task being polled now `name` unless it has a name already; true when the
     /// running task is (now) called `name`.
     pub(crate) fn name_current_if_unnamed(&mut self, name: &'static str) -> bool {
-        let Some(id) = self.current else { return false };
-        match self.slot(id) {
-            Some(slot) => *slot.stats.name.get_or_insert(name) == name,
+        match self.running_slot() {
+            Some(slot) => *slot.name.get_or_insert(name) == name,
             None => false,
         }
     }
@@ -193,15 +267,16 @@ impl TaskTable {
     pub(crate) fn get(&self, index: usize) -> Option<TaskStats> {
         self.slots
             .iter()
-            .filter(|slot| slot.used)
+            .filter(|slot| slot.flags & USED != 0)
             .nth(index)
-            .map(|slot| slot.stats)
+            .map(Slot::stats)
     }
 
     pub(crate) fn summary(&self) -> ExecutorSummary {
         ExecutorSummary {
-            task_count: self.live,
-            ..self.summary
+            task_count: self.live as usize,
+            context_switches: self.context_switches.get(),
+            untracked_tasks: self.untracked_tasks,
         }
     }
 }
@@ -259,6 +334,26 @@ mod tests {
         table.exec_begin(1, start);
         table.exec_end(1, start + 16);
         assert_eq!(table.get(0).unwrap().busy_ticks, 16);
+    }
+
+    #[test]
+    fn busy_time_and_latency_totals_carry_past_32_bits() {
+        let mut table = TaskTable::new();
+        table.task_new(1);
+        let long = u64::from(u32::MAX) - 1;
+        let mut now = 0;
+        for _ in 0..3 {
+            table.ready(1, now);
+            now += long;
+            table.exec_begin(1, now);
+            now += long;
+            table.exec_end(1, now);
+        }
+        let stats = table.get(0).unwrap();
+        assert_eq!(stats.busy_ticks, 3 * long);
+        assert_eq!(stats.ready_latency_total_ticks, 3 * long);
+        assert_eq!(stats.ready_latency_max_ticks, u32::MAX - 1);
+        assert_eq!(table.summary().context_switches, 3);
     }
 
     #[test]

@@ -148,6 +148,53 @@ impl CortexMMetrics {
         Ok(mpu::read(self.fault_handler))
     }
 
+    /// nRF51-class parts (ARMv6-M: no DWT `CYCCNT`): starts the nRF `TIMER` at
+    /// `timer_base` as a free-running 32-bit counter at 16 MHz (`MODE` timer, `BITMODE`
+    /// 32, `PRESCALER` 0) and makes it the profiler's clock, read through capture channel
+    /// `channel` (see [`crate::clock::CounterRegister::nrf_timer`]). A scope then costs a
+    /// store and a load for each reading instead of the SysTick clock's function call and
+    /// critical section; without this call SysTick stays the clock. Like every counter
+    /// clock, the 64-bit time (`now`) extends its readings past wraps and must be read at
+    /// least once per wrap (2³² ticks: 268 s).
+    ///
+    /// Returns the counter's rate, 16 MHz.
+    ///
+    /// # Errors
+    /// [`Error::InvalidConfig`] for a `channel` past 5.
+    ///
+    /// # Safety
+    /// `timer_base` must be the base address of an nRF `TIMER` with a 32-bit mode (on the
+    /// nRF51 only `TIMER0`, `0x4000_8000`) that nothing else uses, configures, stops or
+    /// clears for the rest of the program.
+    #[cfg(not(target_has_atomic = "32"))]
+    pub unsafe fn use_nrf_timer(&self, timer_base: usize, channel: usize) -> Result<u64> {
+        const HZ: u64 = 16_000_000;
+        // SAFETY: the caller's contract: the timer is this clock's alone and counts as set
+        // up below.
+        let Some(counter) =
+            (unsafe { crate::clock::CounterRegister::nrf_timer(timer_base, channel, HZ) })
+        else {
+            return Err(Error::InvalidConfig {
+                field: "channel",
+                reason: "an nRF TIMER has capture channels 0 to 5",
+            });
+        };
+        let register = |offset: usize| (timer_base + offset) as *mut u32;
+        // SAFETY: registers of the caller's TIMER (nRF51 reference manual, TIMER):
+        // TASKS_STOP, TASKS_CLEAR, MODE, BITMODE, PRESCALER, TASKS_START; nothing else
+        // uses the timer.
+        unsafe {
+            register(0x004).write_volatile(1);
+            register(0x00C).write_volatile(1);
+            register(0x504).write_volatile(0);
+            register(0x508).write_volatile(3);
+            register(0x510).write_volatile(0);
+            register(0x000).write_volatile(1);
+        }
+        crate::clock::set_counter_clock(counter);
+        Ok(HZ)
+    }
+
     /// The core has no temperature sensor.
     fn temperature(&self) -> Option<f32> {
         None

@@ -44,10 +44,11 @@ impl BusyCycles {
         if window == 0 || window >= 1 << 32 {
             return None;
         }
-        let busy = u128::from(cycles.wrapping_sub(last_cycles));
+        let busy = u64::from(cycles.wrapping_sub(last_cycles));
         // The counter and the clock tick in different domains: a window rounded down by
         // the clock can hold a few more cycles than its length.
-        Some((busy.min(window) as f32 / window as f32) * 100.0)
+        // Integer arithmetic: the ESP32-C3 has no FPU.
+        Some(crate::timing::idle::percent(busy, window as u64))
     }
 }
 
