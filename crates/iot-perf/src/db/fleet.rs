@@ -57,6 +57,21 @@ pub struct HeartbeatFilter {
     pub until_unix_ms: Option<i64>,
 }
 
+impl HeartbeatFilter {
+    /// The filter as the parameters `?1`..`?6` of the heartbeat queries, in field order
+    /// (a `NULL` parameter matches every row).
+    fn sql_params(&self) -> [&dyn rusqlite::ToSql; 6] {
+        [
+            &self.firmware,
+            &self.hardware,
+            &self.group,
+            &self.device,
+            &self.since_unix_ms,
+            &self.until_unix_ms,
+        ]
+    }
+}
+
 /// One scope of one stored heartbeat.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StoredScope {
@@ -240,35 +255,24 @@ impl History {
                AND (?5 IS NULL OR h.received_at_unix_ms >= ?5) AND (?6 IS NULL OR h.received_at_unix_ms < ?6)
              ORDER BY h.received_at_unix_ms, h.id",
         )?;
-        let f = filter;
-        let rows = stmt.query_map(
-            params![
-                f.firmware,
-                f.hardware,
-                f.group,
-                f.device,
-                f.since_unix_ms,
-                f.until_unix_ms
-            ],
-            |r| {
-                let blob: Vec<u8> = r.get(11)?;
-                Ok((
-                    StoredScope {
-                        device: r.get(0)?,
-                        firmware: r.get(1)?,
-                        hardware: r.get(2)?,
-                        group: r.get(3)?,
-                        received_at_unix_ms: r.get(4)?,
-                        ticks_per_second: r.get::<_, i64>(5)? as u64,
-                        name: r.get(6)?,
-                        calls: r.get::<_, i64>(7)? as u64,
-                        total_ticks: r.get::<_, i64>(8)? as u64,
-                        histogram: LatencyHistogram::default(),
-                    },
-                    histogram_of(r.get(9)?, r.get(10)?, &blob),
-                ))
-            },
-        )?;
+        let rows = stmt.query_map(&filter.sql_params()[..], |r| {
+            let blob: Vec<u8> = r.get(11)?;
+            Ok((
+                StoredScope {
+                    device: r.get(0)?,
+                    firmware: r.get(1)?,
+                    hardware: r.get(2)?,
+                    group: r.get(3)?,
+                    received_at_unix_ms: r.get(4)?,
+                    ticks_per_second: r.get::<_, i64>(5)? as u64,
+                    name: r.get(6)?,
+                    calls: r.get::<_, i64>(7)? as u64,
+                    total_ticks: r.get::<_, i64>(8)? as u64,
+                    histogram: LatencyHistogram::default(),
+                },
+                histogram_of(r.get(9)?, r.get(10)?, &blob),
+            ))
+        })?;
         let mut out = Vec::new();
         for row in rows {
             let (mut scope, histogram) = row?;
@@ -297,25 +301,14 @@ impl History {
                AND (?5 IS NULL OR received_at_unix_ms >= ?5) AND (?6 IS NULL OR received_at_unix_ms < ?6)
              GROUP BY device ORDER BY device",
         )?;
-        let f = filter;
-        let rows = stmt.query_map(
-            params![
-                f.firmware,
-                f.hardware,
-                f.group,
-                f.device,
-                f.since_unix_ms,
-                f.until_unix_ms
-            ],
-            |r| {
-                Ok(DeviceFigures {
-                    device: r.get(0)?,
-                    heap_peak: r.get::<_, Option<i64>>(1)?.map(|v| v as f64),
-                    stack_peak: r.get::<_, Option<i64>>(2)?.map(|v| v as f64),
-                    cpu_mean_percent: r.get(3)?,
-                })
-            },
-        )?;
+        let rows = stmt.query_map(&filter.sql_params()[..], |r| {
+            Ok(DeviceFigures {
+                device: r.get(0)?,
+                heap_peak: r.get::<_, Option<i64>>(1)?.map(|v| v as f64),
+                stack_peak: r.get::<_, Option<i64>>(2)?.map(|v| v as f64),
+                cpu_mean_percent: r.get(3)?,
+            })
+        })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
 
