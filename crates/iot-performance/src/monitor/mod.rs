@@ -325,7 +325,9 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         self.record_now()
     }
 
-    /// [`PerformanceMonitor::snapshot`] without the future.
+    /// [`PerformanceMonitor::snapshot`] without the future. Out of line: inlined into the
+    /// caller's state machine it cost more (28 B on thumbv7em, 148 B on riscv32imc).
+    #[inline(never)]
     pub(crate) fn record_now(&self) -> Result<PerformanceSnapshot> {
         match self.read_now() {
             Ok(snapshot) => {
