@@ -332,13 +332,13 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         match self.read_now() {
             Ok(snapshot) => {
                 self.cell.with_state(|s| {
+                    let last = s.last.insert(snapshot.clone());
                     #[cfg(feature = "alloc")]
-                    s.retained.push(&snapshot);
+                    s.retained.push(last);
                     s.samples = s.samples.saturating_add(1);
                     if let (Some(record), Some(stats)) = (s.realtime, s.stats.get_mut()) {
-                        record(stats, &snapshot, s.config.memory_tracking);
+                        record(stats, last, s.config.memory_tracking);
                     }
-                    s.last = Some(snapshot.clone());
                 });
                 Ok(snapshot)
             }
