@@ -91,6 +91,7 @@ compile_error!(
 
 // Shared by every layer: the one error type and the spec's metric types.
 mod error;
+mod first_poll;
 mod metrics;
 
 // The layers, bottom up; each uses only the ones before it (blank lines keep rustfmt from

@@ -155,18 +155,23 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     ///
     /// # Errors
     /// None today; the signature leaves room for backends that check their hardware.
-    pub async fn with_provider(provider: P) -> Result<Self> {
-        Self::with_provider_and_config(provider, MonitorConfig::default()).await
+    pub fn with_provider(provider: P) -> impl Future<Output = Result<Self>> {
+        Self::with_provider_and_config(provider, MonitorConfig::default())
     }
 
     /// A monitor of `provider` with `config`.
     ///
     /// # Errors
     /// [`crate::Error::InvalidConfig`] for a config out of range.
-    pub async fn with_provider_and_config(provider: P, config: MonitorConfig) -> Result<Self> {
-        config.validate()?;
-        Ok(Self {
-            cell: portable_atomic_util::Arc::new(MonitorCell::new(provider, config)),
+    pub fn with_provider_and_config(
+        provider: P,
+        config: MonitorConfig,
+    ) -> impl Future<Output = Result<Self>> {
+        crate::first_poll::on_first_poll(move || {
+            config.validate()?;
+            Ok(Self {
+                cell: portable_atomic_util::Arc::new(MonitorCell::new(provider, config)),
+            })
         })
     }
 }
@@ -321,8 +326,8 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     ///
     /// # Errors
     /// The provider's error when a metric cannot be read.
-    pub async fn snapshot(&self) -> Result<PerformanceSnapshot> {
-        self.record_now()
+    pub fn snapshot(&self) -> impl Future<Output = Result<PerformanceSnapshot>> + '_ {
+        crate::first_poll::on_first_poll(|| self.record_now())
     }
 
     /// [`PerformanceMonitor::snapshot`] without the future. Out of line: inlined into the

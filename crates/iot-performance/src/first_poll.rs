@@ -1,0 +1,40 @@
+//! [`on_first_poll`]: the future of an `async` API whose work never waits.
+//!
+//! An `async fn` compiles to a state machine, and each one inlined into a caller's `async`
+//! block brings its own states and its own "resumed after completion" panic (with its
+//! source location, path included) into the caller. The constructors and the snapshot
+//! never wait, so they return this future instead: the same `.await` for the caller, the
+//! work still done when first polled, and no state machine or panic path of their own
+//! (`cargo xtask size`: the full monitor's flash).
+
+use core::future::Future;
+use core::task::Poll;
+
+/// A future that runs `work` when first polled and completes with its result. Polled
+/// again after that, it stays pending (where an `async fn` would panic).
+pub(crate) fn on_first_poll<T>(work: impl FnOnce() -> T) -> impl Future<Output = T> {
+    let mut work = Some(work);
+    core::future::poll_fn(move |_| match work.take() {
+        Some(work) => Poll::Ready(work()),
+        None => Poll::Pending,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn runs_the_work_on_the_first_poll_only() {
+        let runs = core::cell::Cell::new(0);
+        let mut future = core::pin::pin!(on_first_poll(|| {
+            runs.set(runs.get() + 1);
+            7
+        }));
+        assert_eq!(runs.get(), 0, "creating the future does no work");
+        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+        assert_eq!(future.as_mut().poll(&mut cx), Poll::Ready(7));
+        assert_eq!(future.as_mut().poll(&mut cx), Poll::Pending);
+        assert_eq!(runs.get(), 1);
+    }
+}
