@@ -214,7 +214,12 @@ impl RiscVMetrics {
     /// # Errors
     /// [`Error::InvalidConfig`] for a zero `core_clock_hz`, or a configured `mtime` with a
     /// zero frequency.
-    pub async fn new(config: RiscVConfig) -> Result<Self> {
+    pub fn new(config: RiscVConfig) -> impl Future<Output = Result<Self>> {
+        crate::first_poll::on_first_poll(move || Self::start(config))
+    }
+
+    /// [`RiscVMetrics::new`]'s work.
+    fn start(config: RiscVConfig) -> Result<Self> {
         if config.core_clock_hz == 0 {
             return Err(Error::InvalidConfig {
                 field: "core_clock_hz",
