@@ -63,7 +63,9 @@ pub(crate) fn end_in(cs: critical_section::CriticalSection<'_>, now: u64) {
 }
 
 /// Idle ticks up to `now` (including an idle period still in progress), or `None` when
-/// nothing ever reported idle time: then CPU load is not measurable.
+/// nothing ever reported idle time: then CPU load is not measurable. Out of line: the
+/// backend's start and every system reading call it (one copy, not one each).
+#[inline(never)]
 pub(crate) fn total(now: u64) -> Option<u64> {
     let state = critical_section::with(|cs| STATE.borrow(cs).get());
     state
