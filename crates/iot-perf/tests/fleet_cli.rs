@@ -253,15 +253,7 @@ fn a_release_raising_the_heap_peak_is_caught_per_device() {
 #[test]
 fn cohort_errors_and_old_histories() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("old.sqlite");
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/history-unversioned.sqlite"
-        ),
-        &db,
-    )
-    .unwrap();
+    let db = common::copy_of_unversioned_history(dir.path());
     // Reading an older history: no heartbeats, said so, and the file is not upgraded.
     let out = compare(&db, "firmware=1.2.0", "firmware=1.3.0", &[]);
     assert_eq!(out.status.code(), Some(1));

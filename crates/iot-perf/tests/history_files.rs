@@ -12,13 +12,6 @@ use common::{FIXTURE, iot_perf};
 const APPLICATION_ID: i32 = 0x494F_5450;
 const SCHEMA_VERSION: i32 = 2;
 
-/// A history written by main before histories were versioned: runs `a` and `b` of the
-/// fixture capture, baseline `base` on `a`.
-const UNVERSIONED: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/history-unversioned.sqlite"
-);
-
 fn run(db: &Path, args: &[&str]) -> Output {
     iot_perf(db).args(args).output().expect("run iot-perf")
 }
@@ -288,7 +281,7 @@ fn read_commands_work_in_a_read_only_directory() {
 fn an_unversioned_history_from_main_is_read_then_upgraded_on_the_next_write() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("old.sqlite");
-    std::fs::copy(UNVERSIONED, &db).unwrap();
+    std::fs::copy(common::UNVERSIONED_HISTORY, &db).unwrap();
     let before = snapshot(dir.path());
     let out = run(&db, &["runs"]);
     assert!(out.status.success(), "{}", err(&out));

@@ -11,10 +11,6 @@ use std::process::Output;
 use common::iot_perf;
 
 const V2: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v2-capture.bin");
-const UNVERSIONED: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/tests/fixtures/history-unversioned.sqlite"
-);
 
 fn run(db: &Path, args: &[&str]) -> Output {
     let out = iot_perf(db).args(args).output().expect("run iot-perf");
@@ -157,7 +153,7 @@ fn task_and_interrupt_rows_reach_every_report_format_with_units() {
 fn a_history_without_task_tables_reads_then_gets_them_and_loses_them_with_a_run() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("schema1.sqlite");
-    std::fs::copy(UNVERSIONED, &db).unwrap();
+    std::fs::copy(common::UNVERSIONED_HISTORY, &db).unwrap();
     {
         // A schema-1 history: the unversioned tables with iot-perf's id and version 1.
         let conn = rusqlite::Connection::open(&db).unwrap();

@@ -151,15 +151,7 @@ fn a_run_without_a_trace_says_so() {
 #[test]
 fn a_history_from_before_traces_is_upgraded_and_then_keeps_one() {
     let dir = tempfile::tempdir().unwrap();
-    let db = dir.path().join("old.sqlite");
-    std::fs::copy(
-        concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/history-unversioned.sqlite"
-        ),
-        &db,
-    )
-    .unwrap();
+    let db = common::copy_of_unversioned_history(dir.path());
     // Read as it is: its runs have no trace.
     let out = run(&db, &["export", "--format", "perfetto", "--run", "a"]);
     assert!(

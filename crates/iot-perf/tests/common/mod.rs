@@ -124,3 +124,17 @@ pub fn iot_perf(db: &std::path::Path) -> std::process::Command {
 
 /// The capture every history test records: 10 snapshots and 30 scope rows.
 pub const FIXTURE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1-capture.bin");
+
+/// A history written before histories were versioned (schema 0): runs `a` and `b` of the
+/// fixture capture, baseline `base` on `a`.
+pub const UNVERSIONED_HISTORY: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/history-unversioned.sqlite"
+);
+
+/// A writable copy of [`UNVERSIONED_HISTORY`] at `dir/old.sqlite` (tests upgrade it).
+pub fn copy_of_unversioned_history(dir: &std::path::Path) -> std::path::PathBuf {
+    let db = dir.join("old.sqlite");
+    std::fs::copy(UNVERSIONED_HISTORY, &db).expect("copy the unversioned history fixture");
+    db
+}
