@@ -17,9 +17,12 @@
 //! that build: the recorder plus backend, monitor, snapshot, compiler runtime, and the
 //! bytes no symbol carries such as alignment padding).
 //!
-//! Flash = every loaded section (`.vector_table`, `.text`, `.rodata`, `.data`' s initial
-//! values, ...); RAM = `.data` + `.bss` + `.uninit`. The stack and heap regions are not
-//! counted (riscv-rt's `.stack` spans all free RAM).
+//! Flash = every loaded section with contents (`.vector_table`, `.text`, `.rodata`, `.data`'s
+//! initial values, ...); RAM = `.data` + `.bss` + `.uninit`. The stack and heap regions are not
+//! counted (riscv-rt's `.stack` spans all free RAM). Sections kept in the ELF but not loaded
+//! (debug information, riscv32's `.eh_frame` unwind tables, which the RISC-V probe places
+//! `(INFO)` as esp-hal does for the ESP32-C3: see `examples/qemu-riscv/build.rs`) are not
+//! flash.
 
 use std::process::Command;
 
@@ -65,17 +68,17 @@ pub struct Footprint {
 
 pub fn run() -> Result<(), String> {
     crate::ensure_targets(&PROBES.iter().map(|p| p.1).collect::<Vec<_>>())?;
-    let llvm_size = llvm_tool("llvm-size")?;
+    let llvm_objdump = llvm_tool("llvm-objdump")?;
     let llvm_nm = llvm_tool("llvm-nm")?;
     let mut rows = Vec::new();
     let mut breakdowns = Vec::new();
     let mut footprints = Vec::new();
     for (example, target) in PROBES {
-        let without = measure(&llvm_size, example, target, Library::Without, None)?;
+        let without = measure(&llvm_objdump, example, target, Library::Without, None)?;
         let symbols_without = symbols(&llvm_nm, target)?;
         let mut sized = Footprint::default();
         for capacity in CAPACITIES {
-            let with = measure(&llvm_size, example, target, Library::Default, *capacity)?;
+            let with = measure(&llvm_objdump, example, target, Library::Default, *capacity)?;
             rows.push((target, capacity_label(*capacity), with, without));
             sized = with;
         }
@@ -90,7 +93,13 @@ pub fn run() -> Result<(), String> {
         footprints.push(footprint_line("recorder", target, recorder));
         footprints.push(footprint_line("full", target, full));
         breakdowns.push((target, parts));
-        let compact = measure(&llvm_size, example, target, Library::CompactScopes, COMPACT)?;
+        let compact = measure(
+            &llvm_objdump,
+            example,
+            target,
+            Library::CompactScopes,
+            COMPACT,
+        )?;
         let label = format!("{}, `compact-scopes`", capacity_label(COMPACT));
         rows.push((target, label, compact, without));
     }
@@ -114,7 +123,7 @@ pub fn run() -> Result<(), String> {
         );
     }
     print_breakdowns(&breakdowns);
-    crate::size_trace::run(&llvm_size)
+    crate::size_trace::run(&llvm_objdump)
 }
 
 /// `footprint LABEL TARGET: F B flash, R B RAM`.
@@ -176,7 +185,7 @@ fn symbols(llvm_nm: &str, target: &str) -> Result<String, String> {
 }
 
 fn measure(
-    llvm_size: &str,
+    llvm_objdump: &str,
     example: &str,
     target: &str,
     library: Library,
@@ -212,47 +221,41 @@ fn measure(
         }
     }
     crate::run(&mut build)?;
-    footprint_of(llvm_size, &release_elf(target, "footprint"))
+    footprint_of(llvm_objdump, &release_elf(target, "footprint"))
 }
 
-/// Flash and RAM of the firmware `elf` (`llvm-size -A`, [`classify`]).
-pub fn footprint_of(llvm_size: &str, elf: &std::path::Path) -> Result<Footprint, String> {
-    let out = Command::new(llvm_size)
-        .arg("-A")
+/// Flash and RAM of the firmware `elf` (`llvm-objdump -h`, [`classify`]).
+pub fn footprint_of(llvm_objdump: &str, elf: &std::path::Path) -> Result<Footprint, String> {
+    let out = Command::new(llvm_objdump)
+        .arg("-h")
         .arg(elf)
         .output()
-        .map_err(|e| format!("cannot run {llvm_size}: {e}"))?;
+        .map_err(|e| format!("cannot run {llvm_objdump}: {e}"))?;
     if !out.status.success() {
-        return Err(format!("{llvm_size} -A {} failed", elf.display()));
+        return Err(format!("{llvm_objdump} -h {} failed", elf.display()));
     }
     Ok(classify(&String::from_utf8_lossy(&out.stdout)))
 }
 
-/// Sums `llvm-size -A` section sizes into flash and RAM.
-pub fn classify(sysv: &str) -> Footprint {
+/// Sums the section sizes of an `llvm-objdump -h` listing (`Idx Name Size VMA [LMA] Type`,
+/// sizes in hex) into flash and RAM. Flash: the sections a flasher writes, those of type
+/// `TEXT` or `DATA` (allocated, with contents); a section the ELF keeps without loading it
+/// (no type, or `DEBUG`) is not flash. RAM: `.data`, `.bss` and `.uninit` by name, so that
+/// the stack and heap regions (allocated too) are left out.
+pub fn classify(listing: &str) -> Footprint {
     let mut total = Footprint::default();
-    for line in sysv.lines() {
-        let mut fields = line.split_whitespace();
-        let (Some(name), Some(size)) = (fields.next(), fields.next()) else {
+    for line in listing.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [index, name, size, ..] = fields[..] else {
             continue;
         };
-        let Ok(size) = size.parse::<u64>() else {
+        let (Ok(_), Ok(size)) = (index.parse::<u32>(), u64::from_str_radix(size, 16)) else {
             continue;
         };
-        let is = |prefixes: &[&str]| prefixes.iter().any(|p| name.starts_with(p));
-        if is(&[
-            ".vector_table",
-            ".text",
-            ".init",
-            ".trap",
-            ".rodata",
-            ".srodata",
-            ".eh_frame",
-            ".data",
-            ".sdata",
-        ]) {
+        if matches!(fields.last(), Some(&"TEXT" | &"DATA")) {
             total.flash += size;
         }
+        let is = |prefixes: &[&str]| prefixes.iter().any(|p| name.starts_with(p));
         if is(&[".data", ".sdata", ".bss", ".sbss", ".uninit"]) {
             total.ram += size;
         }
@@ -260,7 +263,7 @@ pub fn classify(sysv: &str) -> Footprint {
     total
 }
 
-/// `tool` (`llvm-size`, `llvm-nm`) from the `llvm-tools` rustup component (installed if
+/// `tool` (`llvm-objdump`, `llvm-nm`) from the `llvm-tools` rustup component (installed if
 /// missing).
 pub(crate) fn llvm_tool(tool: &str) -> Result<String, String> {
     let sysroot = capture(Command::new("rustc").args(["--print", "sysroot"]))?;
@@ -296,14 +299,40 @@ mod tests {
 
     #[test]
     fn classifies_sections() {
-        let sysv = "x  :\nsection size addr\n.vector_table 1024 0\n.text 3000 1024\n.rodata 200 4024\n\
-                    .data 24 536870912\n.bss 196 536870936\n.uninit 0 1\n.heap 0 2\n.stack 1000000 3\n\
-                    .debug_info 9999 0\n.comment 139 0\nTotal 1 \n";
+        // Cortex-M layout (`.data` loaded from flash: an LMA column) and a RISC-V one with
+        // `.eh_frame` kept but not loaded, as esp-hal places it.
+        let cortex_m = "\nfw:\tfile format elf32-littlearm\n\nSections:\nIdx Name Size VMA LMA Type\n\
+                        0 00000000 00000000 00000000\n\
+                        1 .vector_table 00000400 00000000 00000000 DATA\n\
+                        2 .text 00000bb8 00000400 00000400 TEXT\n\
+                        3 .rodata 000000c8 00000fb8 00000fb8 DATA\n\
+                        4 .data 00000018 20000000 00001080 DATA\n\
+                        5 .bss 000000c4 20000018 20000018 BSS\n\
+                        6 .uninit 00000000 200000dc 200000dc BSS\n\
+                        7 .heap 00000400 200000dc 200000dc BSS\n\
+                        8 .debug_info 0000270f 00000000 00000000 DEBUG\n\
+                        9 .comment 0000008b 00000000 00000000\n";
         assert_eq!(
-            classify(sysv),
+            classify(cortex_m),
             Footprint {
                 flash: 1024 + 3000 + 200 + 24,
                 ram: 24 + 196
+            }
+        );
+        let riscv = "Idx Name Size VMA Type\n\
+                     1 .text.dummy 00000000 80000000 BSS\n\
+                     2 .text 00000100 80000000 TEXT\n\
+                     3 .init.rust 00000016 80000100 TEXT\n\
+                     4 .rodata 00000010 80000118 DATA\n\
+                     5 .data 00000008 80000128 DATA\n\
+                     6 .bss 00000020 80000130 BSS\n\
+                     7 .stack 000f0000 80000150 BSS\n\
+                     8 .eh_frame 00000b1c 00000000\n";
+        assert_eq!(
+            classify(riscv),
+            Footprint {
+                flash: 0x100 + 0x16 + 0x10 + 8,
+                ram: 8 + 0x20
             }
         );
     }

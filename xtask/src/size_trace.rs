@@ -18,12 +18,12 @@ const VARIANTS: &[(&str, &[&str])] = &[
     ("`trace`, 256-event ring streamed", &["--features", "ring"]),
 ];
 
-pub fn run(llvm_size: &str) -> Result<(), String> {
+pub fn run(llvm_objdump: &str) -> Result<(), String> {
     crate::ensure_targets(TARGETS)?;
     let mut rows = Vec::new();
     for target in TARGETS {
         for (label, features) in VARIANTS {
-            rows.push((target, label, measure(llvm_size, target, features)?));
+            rows.push((target, label, measure(llvm_objdump, target, features)?));
         }
     }
     println!();
@@ -44,7 +44,7 @@ pub fn run(llvm_size: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn measure(llvm_size: &str, target: &str, features: &[&str]) -> Result<Footprint, String> {
+fn measure(llvm_objdump: &str, target: &str, features: &[&str]) -> Result<Footprint, String> {
     let mut build = cargo_in(EXAMPLE);
     build.args([
         "build",
@@ -57,5 +57,5 @@ fn measure(llvm_size: &str, target: &str, features: &[&str]) -> Result<Footprint
     ]);
     build.args(features);
     crate::run(&mut build)?;
-    footprint_of(llvm_size, &release_elf(target, PROBE))
+    footprint_of(llvm_objdump, &release_elf(target, PROBE))
 }
