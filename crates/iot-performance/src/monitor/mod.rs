@@ -156,7 +156,9 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// # Errors
     /// None today; the signature leaves room for backends that check their hardware.
     pub fn with_provider(provider: P) -> impl Future<Output = Result<Self>> {
-        Self::with_provider_and_config(provider, MonitorConfig::default())
+        // The config is made when the future runs, not kept in it: the future holds the
+        // provider alone, and the default config's check folds away.
+        crate::first_poll::on_first_poll(move || Self::open(provider, MonitorConfig::default()))
     }
 
     /// A monitor of `provider` with `config`.
@@ -167,11 +169,15 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         provider: P,
         config: MonitorConfig,
     ) -> impl Future<Output = Result<Self>> {
-        crate::first_poll::on_first_poll(move || {
-            config.validate()?;
-            Ok(Self {
-                cell: portable_atomic_util::Arc::new(MonitorCell::new(provider, config)),
-            })
+        crate::first_poll::on_first_poll(move || Self::open(provider, config))
+    }
+
+    /// The constructors' work: checks `config` and puts the cell on the heap.
+    #[inline(always)]
+    fn open(provider: P, config: MonitorConfig) -> Result<Self> {
+        config.validate()?;
+        Ok(Self {
+            cell: portable_atomic_util::Arc::new(MonitorCell::new(provider, config)),
         })
     }
 }
