@@ -235,9 +235,9 @@ impl RiscVMetrics {
             }
             MTIME_ADDRESS.store(mtime.address, Ordering::Relaxed);
             let hz = u64::from(mtime.frequency_hz);
-            crate::clock::set_clock(now_ticks, hz);
             // Scopes read the low word of `mtime` (one load, little-endian); the whole
-            // 64-bit register is `clock::now()`.
+            // 64-bit register is `clock::now()`. The counter clock replaces any function
+            // clock, so none is installed first.
             // SAFETY: `MtimeRegister::new`'s contract: the register is aligned and readable
             // from any context without side effects; its low word is the first 32 bits.
             let counter =
