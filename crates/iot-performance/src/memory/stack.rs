@@ -161,12 +161,6 @@ impl StackRegion {
         // is not accessible, is skipped whether or not the bounds include it.
         Ok(unsafe { Self::from_bounds(bottom + guard, top) })
     }
-
-    fn words(&self) -> impl Iterator<Item = *mut u32> {
-        (self.bottom..self.top)
-            .step_by(core::mem::size_of::<u32>())
-            .map(|a| a as *mut u32)
-    }
 }
 
 /// Address just below the caller's frame (an approximation of the stack pointer).
@@ -191,29 +185,31 @@ pub fn paint(region: &StackRegion) -> Result<usize> {
             reason: "must be the stack the caller runs on",
         });
     }
+    // Below `sp`, hence below the region's top: every word painted is in the region.
     let end = sp.saturating_sub(PAINT_MARGIN);
-    let mut painted = 0;
-    for word in region.words().take_while(|w| (*w as usize) + 4 <= end) {
+    // Word by word with a plain address (an iterator of addresses compiled to more code).
+    let mut word = region.bottom;
+    while word + 4 <= end {
         // SAFETY: `word` is in `region` (from `from_bounds`' contract, writable stack memory)
         // and below the live frames of the calling context, which grow down towards it.
-        unsafe { word.write_volatile(PAINT_WORD) };
-        painted += 4;
+        unsafe { (word as *mut u32).write_volatile(PAINT_WORD) };
+        word += 4;
     }
     #[cfg(host_std)]
     PAINTED.with(|p| p.set(Some(*region)));
-    Ok(painted)
+    Ok(word - region.bottom)
 }
 
 /// Deepest use of `region` since it was painted, in bytes from its top. A region never
 /// painted reports its whole size.
 pub fn high_water_mark(region: &StackRegion) -> usize {
-    let untouched = region
-        .words()
-        // SAFETY: `word` is in `region`, readable by `from_bounds`' contract.
-        .take_while(|word| unsafe { word.read_volatile() } == PAINT_WORD)
-        .count()
-        * 4;
-    region.size() - untouched
+    // The first word from the bottom that is no longer paint; everything above it was used.
+    let mut word = region.bottom;
+    // SAFETY: `word` is in `region` (below its top), readable by `from_bounds`' contract.
+    while word < region.top && unsafe { (word as *const u32).read_volatile() } == PAINT_WORD {
+        word += 4;
+    }
+    region.top - word
 }
 
 /// Bytes of `region` never reached since painting (`size − high_water_mark`).
