@@ -319,9 +319,9 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     fn read_now(&self) -> Result<PerformanceSnapshot> {
         let p = &self.cell.provider;
         let memory = p.memory_metrics()?;
-        let system = p.system_metrics()?;
+        let (system, read_at) = p.timed_system_metrics()?;
         Ok(PerformanceSnapshot {
-            timestamp_us: p.now_us(),
+            timestamp_us: read_at.unwrap_or_else(|| p.now_us()),
             memory,
             system,
         })

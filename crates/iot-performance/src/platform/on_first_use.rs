@@ -118,6 +118,9 @@ impl<P: SystemInfoProvider> SystemInfoProvider for OnFirstUse<P> {
     fn system_metrics(&self) -> Result<SystemMetrics> {
         self.get()?.system_metrics()
     }
+    fn timed_system_metrics(&self) -> Result<(SystemMetrics, Option<u64>)> {
+        self.get()?.timed_system_metrics()
+    }
     fn wifi_traffic(&self) -> Option<crate::WifiStats> {
         self.get().ok()?.wifi_traffic()
     }

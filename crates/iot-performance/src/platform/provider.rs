@@ -40,6 +40,15 @@ pub trait SystemInfoProvider {
     /// call (the first call covers the time since the provider was created).
     fn system_metrics(&self) -> Result<SystemMetrics>;
 
+    /// [`SystemInfoProvider::system_metrics`], with the instant of the reading in
+    /// microseconds of [`TimingProvider::now_us`]'s clock when the reading read that clock
+    /// itself (for its uptime or its CPU window). A snapshot is stamped with it, so that its
+    /// timestamp and uptime are one reading of the clock, converted once. The default
+    /// returns `None`: the monitor then reads `now_us` after the system figures.
+    fn timed_system_metrics(&self) -> Result<(SystemMetrics, Option<u64>)> {
+        Ok((self.system_metrics()?, None))
+    }
+
     /// Wi-Fi traffic totals (bytes, packets, round-trip latency) when the backend tracks
     /// them (the ESP32-C3 backend with `wifi_performance_tracking`, or a mock given
     /// figures); `None` for a backend without Wi-Fi tracking, the default.
@@ -76,7 +85,66 @@ impl<T: SystemInfoProvider + ?Sized> SystemInfoProvider for &T {
     fn system_metrics(&self) -> Result<SystemMetrics> {
         (**self).system_metrics()
     }
+    fn timed_system_metrics(&self) -> Result<(SystemMetrics, Option<u64>)> {
+        (**self).timed_system_metrics()
+    }
     fn wifi_traffic(&self) -> Option<WifiStats> {
         (**self).wifi_traffic()
+    }
+}
+
+#[cfg(all(test, feature = "alloc"))]
+mod tests {
+    use super::*;
+    use crate::PerformanceMonitor;
+    use crate::mock::MockMetrics;
+
+    /// The mock, with a system reading that says when it was taken (as firmware backends do).
+    struct Stamped(MockMetrics);
+
+    impl TimingProvider for Stamped {
+        fn now_ticks(&self) -> u64 {
+            self.0.now_ticks()
+        }
+        fn ticks_per_second(&self) -> u64 {
+            self.0.ticks_per_second()
+        }
+        fn delay_ms(&self, ms: u32) -> impl Future<Output = ()> {
+            self.0.delay_ms(ms)
+        }
+    }
+
+    impl MemoryProvider for Stamped {
+        fn memory_metrics(&self) -> Result<MemoryMetrics> {
+            self.0.memory_metrics()
+        }
+    }
+
+    impl SystemInfoProvider for Stamped {
+        fn system_metrics(&self) -> Result<SystemMetrics> {
+            self.0.system_metrics()
+        }
+        fn timed_system_metrics(&self) -> Result<(SystemMetrics, Option<u64>)> {
+            Ok((self.0.system_metrics()?, Some(123_456)))
+        }
+    }
+
+    #[test]
+    fn a_snapshot_is_stamped_with_the_system_readings_instant() {
+        let stamped = Stamped(MockMetrics::new_with_defaults());
+        futures_executor::block_on(async {
+            // Through a reference: the forwarding impl keeps the stamp.
+            let by_ref = PerformanceMonitor::with_provider(&stamped).await.unwrap();
+            assert_eq!(by_ref.snapshot().await.unwrap().timestamp_us, 123_456);
+            // Without a stamp, the monitor reads the clock.
+            let plain = MockMetrics::new_with_defaults();
+            let expected = plain.now_us();
+            let monitor = PerformanceMonitor::with_provider(&plain).await.unwrap();
+            assert_eq!(monitor.snapshot().await.unwrap().timestamp_us, expected);
+        });
+        // Owned.
+        let monitor = futures_executor::block_on(PerformanceMonitor::with_provider(stamped));
+        let snapshot = futures_executor::block_on(monitor.unwrap().snapshot()).unwrap();
+        assert_eq!(snapshot.timestamp_us, 123_456);
     }
 }

@@ -8,7 +8,7 @@ use esp_hal::tsens::TemperatureSensor;
 use super::busy::BusyCycles;
 use super::{WifiStats, WifiTracker};
 use crate::memory::stack::StackRegion;
-use crate::platform::firmware::{FirmwareCore, firmware_providers, idle_while};
+use crate::platform::firmware::{ClockReading, FirmwareCore, firmware_providers, idle_while};
 use crate::{Error, Result, SystemMetrics};
 
 /// The tracker the application's network code feeds when `wifi_performance_tracking` is on.
@@ -174,12 +174,12 @@ impl Esp32C3Metrics {
 
     /// The system reading: CPU load from the cycle counter when it can say it (see
     /// [`Esp32C3Config::enable_hardware_counters`]), else from idle time.
-    fn system_reading(&self) -> SystemMetrics {
-        let now = crate::clock::now();
-        let mut reading = self.core.system_metrics(self.temperature());
-        let from_cycles = self.busy.as_ref().and_then(|busy| {
-            busy.utilization(now, crate::clock::ticks_per_second(), cycle_counter())
-        });
+    fn system_reading(&self, at: ClockReading) -> SystemMetrics {
+        let mut reading = self.core.system_metrics(at, self.temperature());
+        let from_cycles = self
+            .busy
+            .as_ref()
+            .and_then(|busy| busy.utilization(at.ticks, at.ticks_per_second, cycle_counter()));
         if let Some(cpu) = from_cycles {
             reading.cpu_utilization = cpu;
         }

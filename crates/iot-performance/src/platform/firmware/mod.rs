@@ -16,11 +16,37 @@ use crate::memory::HeapIntrospection;
 use crate::memory::HeapSource;
 use crate::memory::stack::{self, StackRegion};
 use crate::timing::idle;
-use crate::{MemoryMetrics, Result, SystemMetrics, clock};
+use crate::{MemoryMetrics, Result, SystemMetrics, clock, ticks_to_us};
 
 /// Heap figures from the application's allocator: `(used, free)` bytes. A reader cannot
 /// tell the largest free block: give the heap itself (`with_heap(&HEAP)`) for fragmentation.
 pub type HeapReader = fn() -> (usize, usize);
+
+/// The clock read once for a sample: what its system figures (uptime, CPU window) and its
+/// timestamp share, so that they are one instant converted once.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ClockReading {
+    /// [`clock::now`].
+    pub(crate) ticks: u64,
+    /// [`clock::ticks_per_second`] (the ESP32-C3's cycle-counter CPU load reads it).
+    #[cfg_attr(not(feature = "esp32c3"), allow(dead_code))]
+    pub(crate) ticks_per_second: u64,
+    /// The same instant in microseconds.
+    pub(crate) us: u64,
+}
+
+impl ClockReading {
+    /// Reads the clock.
+    pub(crate) fn now() -> Self {
+        let ticks = clock::now();
+        let ticks_per_second = clock::ticks_per_second();
+        Self {
+            ticks,
+            ticks_per_second,
+            us: ticks_to_us(ticks, ticks_per_second),
+        }
+    }
+}
 
 /// The state a firmware backend keeps besides its registers.
 #[derive(Debug)]
@@ -83,10 +109,13 @@ impl FirmwareCore {
         )
     }
 
-    /// One system reading, with the chip's `temperature` if it has a sensor.
-    pub(crate) fn system_metrics(&self, temperature: Option<f32>) -> SystemMetrics {
-        self.system
-            .read(clock::now(), clock::ticks_per_second(), temperature)
+    /// One system reading at `at`, with the chip's `temperature` if it has a sensor.
+    pub(crate) fn system_metrics(
+        &self,
+        at: ClockReading,
+        temperature: Option<f32>,
+    ) -> SystemMetrics {
+        self.system.read(at.ticks, at.us, temperature)
     }
 }
 
@@ -102,28 +131,42 @@ pub(crate) fn idle_while(wait: impl FnOnce()) {
 /// backend offers, for a backend with a `core: FirmwareCore` field and a
 /// `fn temperature(&self) -> Option<f32>` method. A backend that reads more itself names
 /// its system reading and Wi-Fi figures: `firmware_providers!(B, system: m, wifi: w)` with
-/// `fn m(&self) -> SystemMetrics` and `fn w(&self) -> Option<WifiStats>`.
+/// `fn m(&self, at: ClockReading) -> SystemMetrics` and `fn w(&self) -> Option<WifiStats>`.
 macro_rules! firmware_providers {
     ($backend:ty) => {
         $crate::platform::firmware::firmware_providers!(@common $backend);
 
         impl $crate::SystemInfoProvider for $backend {
-            fn system_metrics(&self) -> $crate::Result<$crate::SystemMetrics> {
-                Ok(self.core.system_metrics(self.temperature()))
-            }
+            $crate::platform::firmware::firmware_providers!(@system |backend: &$backend, at| {
+                backend.core.system_metrics(at, backend.temperature())
+            });
         }
     };
     ($backend:ty, system: $system:ident, wifi: $wifi:ident) => {
         $crate::platform::firmware::firmware_providers!(@common $backend);
 
         impl $crate::SystemInfoProvider for $backend {
-            fn system_metrics(&self) -> $crate::Result<$crate::SystemMetrics> {
-                Ok(self.$system())
-            }
+            $crate::platform::firmware::firmware_providers!(@system |backend: &$backend, at| {
+                backend.$system(at)
+            });
 
             fn wifi_traffic(&self) -> Option<$crate::WifiStats> {
                 self.$wifi()
             }
+        }
+    };
+    // The system readings, from `$read(backend, clock reading)`: the timed one is stamped
+    // with the reading its figures were taken at.
+    (@system $read:expr) => {
+        fn system_metrics(&self) -> $crate::Result<$crate::SystemMetrics> {
+            self.timed_system_metrics().map(|(system, _)| system)
+        }
+
+        fn timed_system_metrics(
+            &self,
+        ) -> $crate::Result<($crate::SystemMetrics, Option<u64>)> {
+            let at = $crate::platform::firmware::ClockReading::now();
+            Ok((($read)(self, at), Some(at.us)))
         }
     };
     (@common $backend:ty) => {

@@ -5,8 +5,8 @@ use core::cell::Cell;
 
 use critical_section::Mutex;
 
+use crate::SystemMetrics;
 use crate::timing::{idle, interrupts};
-use crate::{SystemMetrics, ticks_to_us};
 
 /// Remembers the previous reading so that CPU load covers the time since then.
 #[derive(Debug)]
@@ -22,8 +22,9 @@ impl SystemSampler {
         }
     }
 
-    /// Reads the figures at `now` (ticks of a `tps` clock) with the given temperature.
-    pub(crate) fn read(&self, now: u64, tps: u64, temperature: Option<f32>) -> SystemMetrics {
+    /// Reads the figures at `now` (ticks; `now_us`, the same instant in microseconds) with the
+    /// given temperature.
+    pub(crate) fn read(&self, now: u64, now_us: u64, temperature: Option<f32>) -> SystemMetrics {
         let idle_total = idle::total(now);
         let cpu_utilization = critical_section::with(|cs| {
             let cell = self.previous.borrow(cs);
@@ -41,7 +42,7 @@ impl SystemSampler {
         let (task_count, context_switches) = scheduler_figures();
         SystemMetrics {
             cpu_utilization,
-            uptime_ms: ticks_to_us(now, tps) / 1000,
+            uptime_ms: now_us / 1000,
             task_count,
             interrupt_count: interrupts::total(),
             context_switches,
