@@ -1,11 +1,14 @@
-//! [`on_first_poll`]: the future of an `async` API whose work never waits.
+//! [`on_first_poll`] and [`ready`]: the futures of `async` APIs whose work never waits.
 //!
 //! An `async fn` compiles to a state machine, and each one inlined into a caller's `async`
 //! block brings its own states and its own "resumed after completion" panic (with its
-//! source location, path included) into the caller. The constructors and the snapshot
-//! never wait, so they return this future instead: the same `.await` for the caller, the
-//! work still done when first polled, and no state machine or panic path of their own
-//! (`cargo xtask size`: the full monitor's flash).
+//! source location, path included) into the caller. The backends' constructors and the
+//! snapshot never wait, so they return [`on_first_poll`] instead: the same `.await` for the
+//! caller, the work still done when first polled, and no state machine or panic path of
+//! their own (`cargo xtask size`: the full monitor's flash). The monitor's constructors do
+//! their work when called and return [`ready`]: the caller's `async` state then holds the
+//! monitor's handle, not the provider it was given (RAM in every Embassy task that makes a
+//! monitor).
 
 use core::future::Future;
 use core::task::Poll;
@@ -18,6 +21,13 @@ pub(crate) fn on_first_poll<T>(work: impl FnOnce() -> T) -> impl Future<Output =
         Some(work) => Poll::Ready(work()),
         None => Poll::Pending,
     })
+}
+
+/// A future that completes with `value` when first polled (stays pending after that, where
+/// `core::future::ready` would panic).
+pub(crate) fn ready<T>(value: T) -> impl Future<Output = T> {
+    let mut value = Some(value);
+    core::future::poll_fn(move |_| value.take().map_or(Poll::Pending, Poll::Ready))
 }
 
 #[cfg(test)]
@@ -36,5 +46,13 @@ mod tests {
         assert_eq!(future.as_mut().poll(&mut cx), Poll::Ready(7));
         assert_eq!(future.as_mut().poll(&mut cx), Poll::Pending);
         assert_eq!(runs.get(), 1);
+    }
+
+    #[test]
+    fn ready_completes_once_with_its_value() {
+        let mut future = core::pin::pin!(ready(7));
+        let mut cx = core::task::Context::from_waker(core::task::Waker::noop());
+        assert_eq!(future.as_mut().poll(&mut cx), Poll::Ready(7));
+        assert_eq!(future.as_mut().poll(&mut cx), Poll::Pending);
     }
 }

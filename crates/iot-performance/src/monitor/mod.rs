@@ -153,15 +153,20 @@ impl PerformanceMonitor<DefaultPlatform> {
 impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
     /// A monitor of `provider` with [`MonitorConfig::default`].
     ///
+    /// The monitor is made when this is called; the future completes with it when first
+    /// polled. Nothing waits, and the future holds the monitor's handle rather than the
+    /// provider: an `async` caller's state (an Embassy task's static future) does not keep
+    /// room for the provider.
+    ///
     /// # Errors
     /// None today; the signature leaves room for backends that check their hardware.
     pub fn with_provider(provider: P) -> impl Future<Output = Result<Self>> {
-        // The config is made when the future runs, not kept in it: the future holds the
-        // provider alone, and the default config's check folds away.
-        crate::first_poll::on_first_poll(move || Self::open(provider, MonitorConfig::default()))
+        // The default config is in range (`MonitorConfig`'s tests): nothing to check.
+        crate::first_poll::ready(Ok(Self::open(provider, MonitorConfig::default())))
     }
 
-    /// A monitor of `provider` with `config`.
+    /// A monitor of `provider` with `config`, made when this is called (as
+    /// [`PerformanceMonitor::with_provider`]).
     ///
     /// # Errors
     /// [`crate::Error::InvalidConfig`] for a config out of range.
@@ -169,16 +174,16 @@ impl<P: PlatformMetrics + HandleBound> PerformanceMonitor<P> {
         provider: P,
         config: MonitorConfig,
     ) -> impl Future<Output = Result<Self>> {
-        crate::first_poll::on_first_poll(move || Self::open(provider, config))
+        let monitor = config.validate().map(|()| Self::open(provider, config));
+        crate::first_poll::ready(monitor)
     }
 
-    /// The constructors' work: checks `config` and puts the cell on the heap.
+    /// Puts a cell for `provider` and an in-range `config` on the heap.
     #[inline(always)]
-    fn open(provider: P, config: MonitorConfig) -> Result<Self> {
-        config.validate()?;
-        Ok(Self {
+    fn open(provider: P, config: MonitorConfig) -> Self {
+        Self {
             cell: portable_atomic_util::Arc::new(MonitorCell::new(provider, config)),
-        })
+        }
     }
 }
 
