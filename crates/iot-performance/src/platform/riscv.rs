@@ -219,6 +219,7 @@ impl RiscVMetrics {
     }
 
     /// [`RiscVMetrics::new`]'s work.
+    #[inline(always)]
     fn start(config: RiscVConfig) -> Result<Self> {
         if config.core_clock_hz == 0 {
             return Err(Error::InvalidConfig {
