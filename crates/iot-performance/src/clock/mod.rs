@@ -199,26 +199,29 @@ pub fn ticks_to_us(ticks: u64, ticks_per_second: u64) -> u64 {
 }
 
 /// `⌊part · factor / whole⌋` for `part < whole`, exact for every `whole`, with no
-/// division and no 128-bit product: `part · factor` is built bit by bit of `factor`
-/// (below 2³²) as a quotient and a remainder modulo `whole`.
+/// division and no 128-bit product: `part · factor` is built bit by bit of `factor` (its
+/// significant bits: 20 for 10⁶) as a quotient and a remainder modulo `whole`.
 fn scale_below(part: u64, factor: u64, whole: u64) -> u64 {
     // Invariant: (the product so far) = quotient · whole + remainder, remainder < whole.
     let (mut quotient, mut remainder) = (0u64, 0u64);
-    // remainder + add modulo `whole`, carrying into the quotient; add < whole.
-    let add_mod = |quotient: &mut u64, remainder: &mut u64, add: u64| {
-        if *remainder >= whole - add {
-            *remainder -= whole - add;
-            *quotient += 1;
+    // Two steps per bit of `factor`, highest first: double the product (add the remainder
+    // to itself), then add `part` if the bit is set. Each step adds some `add < whole`
+    // modulo `whole`, carrying into the quotient: one copy of that code.
+    let steps = 2 * (u64::BITS - factor.leading_zeros());
+    for step in (0..steps).rev() {
+        let add = if step % 2 == 1 {
+            quotient <<= 1;
+            remainder
+        } else if factor >> (step / 2) & 1 != 0 {
+            part
         } else {
-            *remainder += add;
-        }
-    };
-    for bit in (0..32).rev() {
-        quotient <<= 1;
-        let doubled = remainder;
-        add_mod(&mut quotient, &mut remainder, doubled);
-        if factor >> bit & 1 != 0 {
-            add_mod(&mut quotient, &mut remainder, part);
+            0
+        };
+        if remainder >= whole - add {
+            remainder -= whole - add;
+            quotient += 1;
+        } else {
+            remainder += add;
         }
     }
     quotient
