@@ -24,7 +24,8 @@ pub(crate) fn on_first_poll<T>(work: impl FnOnce() -> T) -> impl Future<Output =
 }
 
 /// A future that completes with `value` when first polled (stays pending after that, where
-/// `core::future::ready` would panic).
+/// `core::future::ready` would panic): the monitor's constructors, which need `alloc`.
+#[cfg_attr(not(feature = "alloc"), allow(dead_code))]
 pub(crate) fn ready<T>(value: T) -> impl Future<Output = T> {
     let mut value = Some(value);
     core::future::poll_fn(move |_| value.take().map_or(Poll::Pending, Poll::Ready))
