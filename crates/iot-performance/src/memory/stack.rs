@@ -176,17 +176,30 @@ fn stack_pointer() -> usize {
 /// # Errors
 /// [`Error::InvalidConfig`] when the calling code does not run on `region` (painting
 /// another context's live stack would corrupt it).
-#[inline(never)]
+//
+// The check is inlined into the caller (any address of its frame tells which stack it runs
+// on): a caller that drops the error then keeps neither its text nor its construction
+// (`cargo xtask size`). The painting is out of line, below its own small frame.
+#[inline]
 pub fn paint(region: &StackRegion) -> Result<usize> {
-    let sp = stack_pointer();
-    if !region.contains(sp) {
+    if !region.contains(stack_pointer()) {
         return Err(Error::InvalidConfig {
             field: "region",
             reason: "must be the stack the caller runs on",
         });
     }
-    // Below `sp`, hence below the region's top: every word painted is in the region.
-    let end = sp.saturating_sub(PAINT_MARGIN);
+    Ok(paint_below_own_frame(region))
+}
+
+/// Paints `region` up to [`PAINT_MARGIN`] below this function's frame, which lies just below
+/// its caller's, on `region` (checked by [`paint`]). Out of line, so that the frame measured
+/// is the innermost one: an inlined marker could sit more than the margin above the stack
+/// pointer in a large caller frame, whose live part would then be painted.
+#[inline(never)]
+fn paint_below_own_frame(region: &StackRegion) -> usize {
+    // Below the caller's frame, hence below the region's top: every word painted is in the
+    // region.
+    let end = stack_pointer().saturating_sub(PAINT_MARGIN);
     // Word by word with a plain address (an iterator of addresses compiled to more code).
     let mut word = region.bottom;
     while word + 4 <= end {
@@ -197,7 +210,7 @@ pub fn paint(region: &StackRegion) -> Result<usize> {
     }
     #[cfg(host_std)]
     PAINTED.with(|p| p.set(Some(*region)));
-    Ok(word - region.bottom)
+    word - region.bottom
 }
 
 /// Deepest use of `region` since it was painted, in bytes from its top. A region never
