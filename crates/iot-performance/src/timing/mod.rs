@@ -108,9 +108,13 @@ pub use detail::{
 };
 pub use future::{ProfiledFuture, profile_future};
 pub use guard::ScopeGuard;
-pub use registry::{ASYNC_SCOPE_CAPACITY, CallSite, Dropped, SCOPE_CAPACITY, dropped};
+pub use registry::{
+    ASYNC_SCOPE_CAPACITY, AsyncSiteCache, CallSite, Dropped, SCOPE_CAPACITY, SiteCache, dropped,
+};
 #[cfg(feature = "trace")]
-pub(crate) use registry::{find as scope_slot, index_of as scope_slot_index};
+pub(crate) use registry::{
+    find as scope_slot, index_of as scope_slot_index, is_measured as scope_is_measured,
+};
 #[cfg(feature = "trace")]
 pub(crate) use registry::{index_at as scope_slot_at, reference_of as scope_slot_reference};
 pub use report::{ScopeTiming, SortKey, TimingProfiler, TimingReport};

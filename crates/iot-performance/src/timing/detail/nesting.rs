@@ -150,6 +150,11 @@ fn with_stack<R>(f: impl FnOnce(&mut Stack) -> R) -> Option<R> {
 /// Opens a frame for slot `index` on this context's stack.
 #[inline]
 pub(crate) fn enter(index: usize) -> Frame {
+    // The registry's sink (index SCOPE_CAPACITY: the scopes that did not fit) takes no
+    // frame: what runs inside such a scope nests in the scope around it.
+    if index >= crate::timing::SCOPE_CAPACITY {
+        return Frame::UNTRACKED;
+    }
     with_stack(|s| s.push(index)).unwrap_or(Frame::UNTRACKED)
 }
 
