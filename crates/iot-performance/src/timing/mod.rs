@@ -112,9 +112,7 @@ pub use registry::{
     ASYNC_SCOPE_CAPACITY, AsyncSiteCache, CallSite, Dropped, SCOPE_CAPACITY, SiteCache, dropped,
 };
 #[cfg(feature = "trace")]
-pub(crate) use registry::{
-    find as scope_slot, index_of as scope_slot_index, is_measured as scope_is_measured,
-};
+pub(crate) use registry::{find as scope_slot, index_of as scope_slot_index};
 #[cfg(feature = "trace")]
 pub(crate) use registry::{index_at as scope_slot_at, reference_of as scope_slot_reference};
 pub use report::{ScopeTiming, SortKey, TimingProfiler, TimingReport};

@@ -10,6 +10,7 @@
 //! that no report shows, whose call count is the number of calls not measured
 //! ([`dropped`]). The hot path needs no test for it, and counts those calls for free.
 
+mod names;
 mod site;
 
 use core::cell::UnsafeCell;
@@ -17,17 +18,17 @@ use core::cell::UnsafeCell;
 use critical_section::Mutex;
 
 use super::counters::{AsyncCounters, SlotCounters};
+use names::Names;
 
 pub use site::{AsyncSiteCache, CallSite, SiteCache};
 
 include!(concat!(env!("OUT_DIR"), "/scope_capacity.rs"));
 
 /// Names and kinds of the registered scopes, and what did not fit. Every field starts at
-/// zero (`None` names), so the table lands in `.bss` and costs no flash. Reached only
-/// through [`with_table`]; indexing is checked with `get`, so no access links a panic.
+/// zero, so the table lands in `.bss` and costs no flash. Reached only through
+/// [`with_table`]; indexing is checked with `get`, so no access links a panic.
 struct Table {
-    names: [Option<&'static str>; SCOPE_CAPACITY],
-    len: usize,
+    names: Names<SCOPE_CAPACITY>,
     /// The slot of each taken entry of `ASYNC_SLOTS`: the async scopes, in the order
     /// their first async call site registered.
     async_owners: [SlotIndex; ASYNC_SCOPE_CAPACITY],
@@ -37,8 +38,7 @@ struct Table {
 }
 
 static TABLE: Mutex<UnsafeCell<Table>> = Mutex::new(UnsafeCell::new(Table {
-    names: [None; SCOPE_CAPACITY],
-    len: 0,
+    names: Names::new(),
     async_owners: [0; ASYNC_SCOPE_CAPACITY],
     async_len: 0,
     dropped_sites: 0,
@@ -56,11 +56,6 @@ fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
 }
 
 impl Table {
-    /// The registered names, in slot order.
-    fn registered(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.names.iter().take(self.len).flatten().copied()
-    }
-
     /// The entry of `ASYNC_SLOTS` that slot `index` owns, if any.
     fn async_entry(&self, index: usize) -> Option<usize> {
         owned_entry(&self.async_owners[..], self.async_len, index)
@@ -175,14 +170,8 @@ pub(crate) fn register(
     new_site: bool,
 ) -> &'static SlotCounters {
     let index = with_table(|t| {
-        let found = t.registered().position(|n| same_name(n, name));
-        let index = found.or_else(|| {
-            let len = t.len;
-            let free = t.names.get_mut(len)?;
-            *free = Some(name);
-            t.len = len + 1;
-            Some(len)
-        });
+        let found = t.names.iter().position(|n| same_name(n, name));
+        let index = found.or_else(|| t.names.push(name));
         match index {
             Some(i) if is_async => t.make_async(i),
             Some(_) => {}
@@ -191,32 +180,19 @@ pub(crate) fn register(
         }
         index
     });
-    index.and_then(counters).unwrap_or_else(sink)
-}
-
-/// The sink, handed out: the trace leaves its events out from now on.
-#[cold]
-fn sink() -> &'static SlotCounters {
-    #[cfg(feature = "trace")]
-    crate::trace::sink_used();
-    &SLOTS.sink
+    index.and_then(counters).unwrap_or(&SLOTS.sink)
 }
 
 /// Number of registered scopes.
 pub(crate) fn len() -> usize {
-    with_table(|t| t.len)
+    with_table(|t| t.names.len())
 }
 
 /// Name of slot `index` and its async counters (`None` for a synchronous scope, or an
 /// async one that found `ASYNC_SLOTS` full), if registered.
 pub(crate) fn entry(index: usize) -> Option<(&'static str, Option<&'static AsyncCounters>)> {
     with_table(|t| {
-        let name = t
-            .names
-            .get(index)
-            .filter(|_| index < t.len)
-            .copied()
-            .flatten()?;
+        let name = t.names.get(index)?;
         let async_counters = t.async_entry(index).and_then(|j| ASYNC_SLOTS.get(j));
         Some((name, async_counters))
     })
@@ -224,7 +200,7 @@ pub(crate) fn entry(index: usize) -> Option<(&'static str, Option<&'static Async
 
 /// The slot index of an already registered name.
 pub(crate) fn find(name: &str) -> Option<usize> {
-    with_table(|t| t.registered().position(|n| same_name(n, name)))
+    with_table(|t| t.names.iter().position(|n| same_name(n, name)))
 }
 
 /// What did not fit in the registry.
@@ -232,8 +208,9 @@ pub(crate) fn find(name: &str) -> Option<usize> {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Dropped {
-    /// Call sites that found the registry full (a run-time name that finds it full is
-    /// counted in `calls` only: it has no site to remember it).
+    /// Call sites that found the registry full, or whose name is longer than 65 535
+    /// bytes (a run-time name that does not fit is counted in `calls` only: it has no
+    /// site to remember it).
     pub scopes: u32,
     /// Calls of those scopes, which were not measured.
     pub calls: u64,
@@ -250,7 +227,7 @@ pub fn dropped() -> Dropped {
 /// Zeroes every scope's counters and the dropped-call count. Registrations stay (call
 /// sites cache their slots), so the same names keep the same slots.
 pub(crate) fn reset_counters() {
-    let (len, async_len) = with_table(|t| (t.len, t.async_len));
+    let (len, async_len) = with_table(|t| (t.names.len(), t.async_len));
     for slot in SLOTS.named.iter().take(len) {
         slot.reset();
     }

@@ -25,11 +25,6 @@ static SCOPES_OFF: [AtomicU32; SCOPE_CAPACITY.div_ceil(32)] =
 /// Set once any scope was turned off: until then the scope check is this one load.
 static SOME_SCOPE_OFF: AtomicBool = AtomicBool::new(false);
 
-/// Set once calls went to the registry's sink (scopes that did not fit): its events are
-/// then left out by the same slow check as a scope turned off, so that a trace never
-/// shows a scope the registry could not take, and the check costs nothing until then.
-static SINK_USED: AtomicBool = AtomicBool::new(false);
-
 /// Set bit = this task is *not* traced.
 static TASKS_OFF: [AtomicU32; TASK_CAPACITY.div_ceil(32)] =
     [const { AtomicU32::new(0) }; TASK_CAPACITY.div_ceil(32)];
@@ -102,13 +97,6 @@ pub(super) fn some_scope_off() -> bool {
     native_bool(&SOME_SCOPE_OFF).load(Ordering::Relaxed)
 }
 
-/// The registry handed out its sink: from now on scope events take the slow check,
-/// which leaves the sink's out (see `SINK_USED`).
-pub(crate) fn sink_used() {
-    SINK_USED.store(true, Ordering::Relaxed);
-    SOME_SCOPE_OFF.store(true, Ordering::Relaxed);
-}
-
 /// Traces the Embassy task in task-table slot `index` or not; false when the index is past
 /// the table.
 pub fn set_task_enabled(index: usize, on: bool) -> bool {
@@ -141,8 +129,7 @@ pub(super) fn idle_closes() {
 /// Every filter back to its default (everything traced).
 pub fn reset_filters() {
     KINDS.store(u32::MAX, Ordering::Relaxed);
-    let sink_used = native_bool(&SINK_USED).load(Ordering::Relaxed);
-    SOME_SCOPE_OFF.store(sink_used, Ordering::Relaxed);
+    SOME_SCOPE_OFF.store(false, Ordering::Relaxed);
     for word in SCOPES_OFF.iter().chain(TASKS_OFF.iter()) {
         word.store(0, Ordering::Relaxed);
     }

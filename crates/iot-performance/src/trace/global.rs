@@ -10,7 +10,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 use super::event::EventKind;
 use super::filter;
 use super::ring::{Core, SCOPE_REF, TraceBuffer};
-use crate::timing::{SlotCounters, scope_is_measured, scope_slot_index, scope_slot_reference};
+use crate::timing::{SlotCounters, scope_slot_index, scope_slot_reference};
 
 /// The installed ring's bookkeeping (null: tracing off); set once, never changed. Its
 /// slots follow it in memory (`TraceBuffer` is `repr(C)`).
@@ -109,12 +109,11 @@ fn scope_event<const KIND: u8>(ring: &'static Core, slot: &'static SlotCounters,
     }
 }
 
-/// The scope filter's verdict (only asked once a scope was turned off, or the registry's
-/// sink was used: its events are left out).
+/// The scope filter's verdict (only asked once a scope was turned off).
 #[cold]
 #[inline(never)]
 fn scope_enabled(slot: &'static SlotCounters) -> bool {
-    scope_is_measured(slot) && filter::scope_enabled(scope_slot_index(slot) as u32)
+    filter::scope_enabled(scope_slot_index(slot) as u32)
 }
 
 #[cfg(feature = "embassy")]

@@ -60,7 +60,6 @@ pub use busy::{BusyTime, IntervalLoad, IsrBusy, TaskBusy, busy_time};
 pub use codec::{Chunk, ChunkEncoder, ChunkError};
 pub use decode::{ChunkDecoder, TraceEvent};
 pub use event::{EventKind, RawEvent};
-pub(crate) use filter::sink_used;
 pub use filter::{
     kind_enabled, reset_filters, set_kind_enabled, set_kind_mask, set_scope_enabled,
     set_task_enabled,
