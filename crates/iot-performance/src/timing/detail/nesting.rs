@@ -213,6 +213,14 @@ mod tests {
     }
 
     #[test]
+    fn the_registry_sink_takes_no_frame() {
+        assert_eq!(enter(crate::timing::SCOPE_CAPACITY), Frame::UNTRACKED);
+        let tracked = enter(0);
+        assert_ne!(tracked, Frame::UNTRACKED);
+        assert_eq!(with_stack(|s| s.pop(tracked, 1)).flatten(), Some((1, None)));
+    }
+
+    #[test]
     fn depth_is_bounded() {
         let mut s = Stack::new();
         let frames: [Frame; MAX_DEPTH] = core::array::from_fn(|i| s.push(i));

@@ -27,11 +27,14 @@ impl SiteCache {
     }
 }
 
-/// An `async fn` site's cache of its entry in the async counters: [`ASYNC_UNKNOWN`]
-/// before it is known, [`ASYNC_NONE`] when the async table was full, else the entry + 1.
+/// An `async fn` site's cache of its entry in the async counters (its polls, busy time
+/// and cancellations): unknown before its first call, then the entry or "none free".
 /// Declared by [`call_site!`](crate::call_site); you never use it yourself.
 #[derive(Debug)]
-pub struct AsyncSiteCache(AtomicU16);
+pub struct AsyncSiteCache(
+    /// `ASYNC_UNKNOWN`, `ASYNC_NONE` when the async table was full, else the entry + 1.
+    AtomicU16,
+);
 
 impl AsyncSiteCache {
     /// An empty cache (all zero: a `static` of it lands in `.bss`).
