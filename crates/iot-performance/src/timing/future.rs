@@ -7,7 +7,7 @@ use core::task::{Context, Poll};
 use super::counters::{AsyncCounters, SlotCounters};
 use super::detail_fields::DetailFrame;
 use super::is_enabled;
-use super::registry::CallSite;
+use super::registry::AsyncCallSite;
 use crate::clock;
 
 pin_project_lite::pin_project! {
@@ -36,7 +36,7 @@ pin_project_lite::pin_project! {
     pub struct ProfiledFuture<F> {
         #[pin]
         inner: F,
-        site: &'static CallSite,
+        site: &'static AsyncCallSite,
         // The slot, looked up at the first poll (`None` when disabled; the registry's
         // sink when it was full).
         slot: Option<&'static SlotCounters>,
@@ -60,7 +60,7 @@ pin_project_lite::pin_project! {
 }
 
 /// Times `future` as the scope of `site` (see [`ProfiledFuture`]).
-pub fn profile_future<F: Future>(site: &'static CallSite, future: F) -> ProfiledFuture<F> {
+pub fn profile_future<F: Future>(site: &'static AsyncCallSite, future: F) -> ProfiledFuture<F> {
     ProfiledFuture {
         inner: future,
         site,

@@ -20,7 +20,7 @@ use critical_section::Mutex;
 use super::counters::{AsyncCounters, SlotCounters};
 use names::Names;
 
-pub use site::{AsyncSiteCache, CallSite, SiteCache};
+pub use site::{AsyncCallSite, AsyncSiteCache, CallSite, SiteCache};
 
 include!(concat!(env!("OUT_DIR"), "/scope_capacity.rs"));
 

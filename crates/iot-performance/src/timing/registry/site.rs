@@ -49,40 +49,20 @@ const ASYNC_UNKNOWN: u16 = 0;
 /// `AsyncSiteCache` of an async site that found the async table full.
 const ASYNC_NONE: u16 = u16::MAX;
 
-/// One instrumented place in the code: its scope's name and its caches.
+/// One instrumented place in the code: its scope's name and its cache.
 /// [`profile_block!`](crate::profile_block) and `#[profile_function]` declare one with
 /// [`call_site!`](crate::call_site); you rarely name this type yourself.
 #[derive(Debug)]
 pub struct CallSite {
     name: &'static str,
     cache: &'static SiteCache,
-    /// `Some` for an `async fn` (its report adds busy time, wall time, polls).
-    async_cache: Option<&'static AsyncSiteCache>,
 }
 
 impl CallSite {
-    /// A site for a synchronous scope called `name`, caching its slot in `cache` (a
-    /// `static` of its own: see [`call_site!`](crate::call_site)).
+    /// A site for a scope called `name`, caching its slot in `cache` (a `static` of its
+    /// own: see [`call_site!`](crate::call_site)).
     pub const fn new(name: &'static str, cache: &'static SiteCache) -> Self {
-        Self {
-            name,
-            cache,
-            async_cache: None,
-        }
-    }
-
-    /// A site for an `async fn` called `name` (its report adds busy time, wall time,
-    /// polls), caching its slot in `cache` and its poll counters in `async_cache`.
-    pub const fn new_async(
-        name: &'static str,
-        cache: &'static SiteCache,
-        async_cache: &'static AsyncSiteCache,
-    ) -> Self {
-        Self {
-            name,
-            cache,
-            async_cache: Some(async_cache),
-        }
+        Self { name, cache }
     }
 
     /// The scope's name.
@@ -96,7 +76,7 @@ impl CallSite {
     pub(crate) fn counters(&self) -> &'static SlotCounters {
         match self.cached_counters() {
             Some(found) => found,
-            None => self.counters_slow(),
+            None => self.counters_slow(false),
         }
     }
 
@@ -109,11 +89,63 @@ impl CallSite {
         (!cached.is_null()).then(|| unsafe { &*cached })
     }
 
+    /// Registers the site (as an `async fn`'s when `is_async`) and caches its slot.
+    #[cold]
+    #[inline(never)]
+    fn counters_slow(&self, is_async: bool) -> &'static SlotCounters {
+        let found = register(self.name, is_async, true);
+        // A racing first call stores the same value: the slot of a name never changes,
+        // and a site that found the registry full keeps the sink.
+        self.cache
+            .0
+            .store(core::ptr::from_ref(found).cast_mut(), Ordering::Relaxed);
+        found
+    }
+}
+
+/// The [`CallSite`] of an `async fn`, whose report adds busy time, wall time and polls:
+/// `#[profile_function]` declares one with [`call_site!`](crate::call_site)`(async ..)`
+/// for [`profile_future`](crate::timing::profile_future).
+#[derive(Debug)]
+pub struct AsyncCallSite {
+    site: CallSite,
+    async_cache: &'static AsyncSiteCache,
+}
+
+impl AsyncCallSite {
+    /// A site for an `async fn` called `name`, caching its slot in `cache` and its poll
+    /// counters in `async_cache` (`static`s of their own: see
+    /// [`call_site!`](crate::call_site)).
+    pub const fn new(
+        name: &'static str,
+        cache: &'static SiteCache,
+        async_cache: &'static AsyncSiteCache,
+    ) -> Self {
+        Self {
+            site: CallSite::new(name, cache),
+            async_cache,
+        }
+    }
+
+    /// The scope's name.
+    pub const fn name(&self) -> &'static str {
+        self.site.name
+    }
+
+    /// The counters of the site's slot, registering it as async on first use (the sink
+    /// when the registry was full).
+    pub(crate) fn counters(&self) -> &'static SlotCounters {
+        match self.site.cached_counters() {
+            Some(found) => found,
+            None => self.site.counters_slow(true),
+        }
+    }
+
     /// The poll counters of the registered async slot `index` of this site: from the
-    /// site's cache, or else from the table (then cached). `None` for a synchronous
-    /// site, or when the async table was full.
+    /// site's cache, or else from the table (then cached). `None` when the async table
+    /// was full (or `index` is the sink's).
     pub(crate) fn async_counters(&self, index: usize) -> Option<&'static AsyncCounters> {
-        let cache = &self.async_cache?.0;
+        let cache = &self.async_cache.0;
         match cache.load(Ordering::Relaxed) {
             ASYNC_NONE => None,
             ASYNC_UNKNOWN => {
@@ -128,28 +160,17 @@ impl CallSite {
             entry => ASYNC_SLOTS.get(usize::from(entry) - 1),
         }
     }
-
-    #[cold]
-    #[inline(never)]
-    fn counters_slow(&self) -> &'static SlotCounters {
-        let found = register(self.name, self.async_cache.is_some(), true);
-        // A racing first call stores the same value: the slot of a name never changes,
-        // and a site that found the registry full keeps the sink.
-        self.cache
-            .0
-            .store(core::ptr::from_ref(found).cast_mut(), Ordering::Relaxed);
-        found
-    }
 }
 
-/// Declares a [`CallSite`] and its caches as `static`s and evaluates to a
-/// `&'static CallSite`: `call_site!("name")` for a block or a synchronous function,
-/// `call_site!(async "name")` for an `async fn`. [`profile_block!`](crate::profile_block)
+/// Declares a call site and its caches as `static`s and evaluates to a reference to it:
+/// `call_site!("name")`, a `&'static CallSite`, for a block or a synchronous function;
+/// `call_site!(async "name")`, a `&'static AsyncCallSite`, for an `async fn`. [`profile_block!`](crate::profile_block)
 /// and `#[profile_function]` use it; call it yourself to time a future you did not
 /// write with [`profile_future`](crate::timing::profile_future).
 ///
-/// The site itself is immutable and lands in flash; its caches start at zero and land
-/// in `.bss` (4 bytes of RAM on a 32-bit MCU, 2 more for an `async fn`).
+/// The site itself is immutable and lands in flash (12 bytes on a 32-bit MCU, 16 for an
+/// `async fn`); its caches start at zero and land in `.bss` (4 bytes of RAM, 2 more for
+/// an `async fn`).
 ///
 /// ```
 /// use iot_performance::{call_site, timing};
@@ -163,8 +184,8 @@ macro_rules! call_site {
         static __IOT_PERF_CACHE: $crate::timing::SiteCache = $crate::timing::SiteCache::new();
         static __IOT_PERF_ASYNC_CACHE: $crate::timing::AsyncSiteCache =
             $crate::timing::AsyncSiteCache::new();
-        static __IOT_PERF_SITE: $crate::timing::CallSite =
-            $crate::timing::CallSite::new_async($name, &__IOT_PERF_CACHE, &__IOT_PERF_ASYNC_CACHE);
+        static __IOT_PERF_SITE: $crate::timing::AsyncCallSite =
+            $crate::timing::AsyncCallSite::new($name, &__IOT_PERF_CACHE, &__IOT_PERF_ASYNC_CACHE);
         &__IOT_PERF_SITE
     }};
     ($name:expr $(,)?) => {{
