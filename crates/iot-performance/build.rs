@@ -83,8 +83,8 @@ fn main() {
     let code = format!(
         "/// How many distinct scope names the registry holds (set at build time with the\n\
          /// `IOT_PERF_MAX_SCOPES` environment variable; default {DEFAULT_SCOPES}). Call sites beyond it\n\
-         /// are counted in [`dropped`] and cost one load and a branch; slots already taken are\n\
-         /// never disturbed.\n\
+         /// are counted in [`dropped`] (their calls are timed into a sink that no report\n\
+         /// shows); slots already taken are never disturbed.\n\
          pub const SCOPE_CAPACITY: usize = {scopes};\n\
          /// How many of those scopes can be `async fn`s that count polls, busy time and\n\
          /// cancellations (set at build time with `IOT_PERF_MAX_ASYNC_SCOPES`; default: as many\n\

@@ -152,9 +152,11 @@ fn expand_async(f: ItemFn, name: &LitStr) -> TokenStream {
     quote! {
         #(#attrs)*
         #vis #sig {
-            static __IOT_PERF_SITE: ::iot_performance::timing::CallSite =
-                ::iot_performance::timing::CallSite::new_async(#name);
-            ::iot_performance::timing::profile_future(&__IOT_PERF_SITE, #body).await
+            ::iot_performance::timing::profile_future(
+                ::iot_performance::call_site!(async #name),
+                #body,
+            )
+            .await
         }
     }
 }

@@ -7,7 +7,7 @@ use core::task::{Context, Poll};
 use super::counters::{AsyncCounters, SlotCounters};
 use super::detail_fields::DetailFrame;
 use super::is_enabled;
-use super::registry::CallSite;
+use super::registry::AsyncCallSite;
 use crate::clock;
 
 pin_project_lite::pin_project! {
@@ -22,10 +22,11 @@ pin_project_lite::pin_project! {
     /// [`super::ScopeStats::cancelled`].
     ///
     /// ```
-    /// use iot_performance::timing::{self, CallSite, profile_future};
+    /// use iot_performance::call_site;
+    /// use iot_performance::timing::{self, profile_future};
     ///
-    /// static SITE: CallSite = CallSite::new_async("doc_fetch");
-    /// let answer = futures_executor::block_on(profile_future(&SITE, async { 42 }));
+    /// let site = call_site!(async "doc_fetch");
+    /// let answer = futures_executor::block_on(profile_future(site, async { 42 }));
     /// assert_eq!(answer, 42);
     /// let s = timing::scope("doc_fetch").unwrap();
     /// assert_eq!((s.calls, s.polls), (1, Some(1)));
@@ -35,8 +36,9 @@ pin_project_lite::pin_project! {
     pub struct ProfiledFuture<F> {
         #[pin]
         inner: F,
-        site: &'static CallSite,
-        // The slot, looked up at the first poll (`None` when disabled or dropped).
+        site: &'static AsyncCallSite,
+        // The slot, looked up at the first poll (`None` when disabled; the registry's
+        // sink when it was full).
         slot: Option<&'static SlotCounters>,
         // Its poll counters (`None` when the async table was full).
         polls: Option<&'static AsyncCounters>,
@@ -58,7 +60,7 @@ pin_project_lite::pin_project! {
 }
 
 /// Times `future` as the scope of `site` (see [`ProfiledFuture`]).
-pub fn profile_future<F: Future>(site: &'static CallSite, future: F) -> ProfiledFuture<F> {
+pub fn profile_future<F: Future>(site: &'static AsyncCallSite, future: F) -> ProfiledFuture<F> {
     ProfiledFuture {
         inner: future,
         site,
@@ -80,10 +82,10 @@ impl<F: Future> Future for ProfiledFuture<F> {
 
         if !*this.started {
             *this.started = true;
-            if is_enabled()
-                && let Some(index) = this.site.slot()
-            {
-                *this.slot = super::registry::counters(index);
+            if is_enabled() {
+                let slot = this.site.counters();
+                let index = super::registry::index_of(slot);
+                *this.slot = Some(slot);
                 *this.polls = this.site.async_counters(index);
                 *this.index = index;
             }

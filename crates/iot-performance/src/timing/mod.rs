@@ -108,7 +108,10 @@ pub use detail::{
 };
 pub use future::{ProfiledFuture, profile_future};
 pub use guard::ScopeGuard;
-pub use registry::{ASYNC_SCOPE_CAPACITY, CallSite, Dropped, SCOPE_CAPACITY, dropped};
+pub use registry::{
+    ASYNC_SCOPE_CAPACITY, AsyncCallSite, AsyncSiteCache, CallSite, Dropped, SCOPE_CAPACITY,
+    SiteCache, dropped,
+};
 #[cfg(feature = "trace")]
 pub(crate) use registry::{find as scope_slot, index_of as scope_slot_index};
 #[cfg(feature = "trace")]

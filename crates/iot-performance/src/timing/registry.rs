@@ -1,43 +1,47 @@
 //! The static scope registry: one slot per scope name, fixed capacity, overflow counted.
 //!
-//! Each call site owns a [`CallSite`] `static` that caches a pointer to its slot's counters
-//! after the first call, so the hot path is one relaxed load and a null test. Registration (first call of a site, or every
-//! call through a run-time name) takes a short critical section and never allocates. Two
-//! call sites with the same name share one slot: a report is by name.
+//! Each call site owns a [`CallSite`] `static` (in flash) and a cache (in RAM) that holds
+//! a pointer to its slot's counters after the first call, so the hot path is one relaxed
+//! load and a null test. Registration (first call of a site, or every call through a
+//! run-time name) takes a short critical section and never allocates. Two call sites with
+//! the same name share one slot: a report is by name.
+//!
+//! A site that finds the registry full caches the sink instead: counters like a slot's
+//! that no report shows, whose call count is the number of calls not measured
+//! ([`dropped`]). The hot path needs no test for it, and counts those calls for free.
+
+mod names;
+mod site;
 
 use core::cell::UnsafeCell;
 
 use critical_section::Mutex;
-// Load/store-only atomics come from `core`: every target has them natively
-// (`target_has_atomic_load_store`), while portable-atomic on a core without
-// compare-and-swap (riscv32imc, thumbv6m) wraps even a plain load in a critical section.
-use core::sync::atomic::{AtomicBool, AtomicPtr, AtomicU16, Ordering};
 
 use super::counters::{AsyncCounters, SlotCounters};
+use names::Names;
+
+pub use site::{AsyncCallSite, AsyncSiteCache, CallSite, SiteCache};
 
 include!(concat!(env!("OUT_DIR"), "/scope_capacity.rs"));
 
 /// Names and kinds of the registered scopes, and what did not fit. Every field starts at
-/// zero (`None` names), so the table lands in `.bss` and costs no flash. Reached only
-/// through [`with_table`]; indexing is checked with `get`, so no access links a panic.
+/// zero, so the table lands in `.bss` and costs no flash. Reached only through
+/// [`with_table`]; indexing is checked with `get`, so no access links a panic.
 struct Table {
-    names: [Option<&'static str>; SCOPE_CAPACITY],
-    len: usize,
+    names: Names<SCOPE_CAPACITY>,
     /// The slot of each taken entry of `ASYNC_SLOTS`: the async scopes, in the order
     /// their first async call site registered.
     async_owners: [SlotIndex; ASYNC_SCOPE_CAPACITY],
     async_len: usize,
+    /// Call sites that found the registry full (their calls are the sink's).
     dropped_sites: u32,
-    dropped_calls: u64,
 }
 
 static TABLE: Mutex<UnsafeCell<Table>> = Mutex::new(UnsafeCell::new(Table {
-    names: [None; SCOPE_CAPACITY],
-    len: 0,
+    names: Names::new(),
     async_owners: [0; ASYNC_SCOPE_CAPACITY],
     async_len: 0,
     dropped_sites: 0,
-    dropped_calls: 0,
 }));
 
 /// Runs `f` on the table inside a critical section. An `UnsafeCell` rather than a
@@ -52,11 +56,6 @@ fn with_table<R>(f: impl FnOnce(&mut Table) -> R) -> R {
 }
 
 impl Table {
-    /// The registered names, in slot order.
-    fn registered(&self) -> impl Iterator<Item = &'static str> + '_ {
-        self.names.iter().take(self.len).flatten().copied()
-    }
-
     /// The entry of `ASYNC_SLOTS` that slot `index` owns, if any.
     fn async_entry(&self, index: usize) -> Option<usize> {
         owned_entry(&self.async_owners[..], self.async_len, index)
@@ -96,130 +95,40 @@ fn same_name(a: &str, b: &str) -> bool {
     core::ptr::eq(a, b) || (a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| x == y))
 }
 
-static SLOTS: [SlotCounters; SCOPE_CAPACITY] = [const { SlotCounters::new() }; SCOPE_CAPACITY];
+/// The scopes' counters, and the sink after them.
+#[repr(C)]
+struct Slots {
+    named: [SlotCounters; SCOPE_CAPACITY],
+    /// Counts the calls of every scope that did not fit ([`dropped`]); never reported. It
+    /// follows the named slots, so its index is [`SCOPE_CAPACITY`]: no slot.
+    sink: SlotCounters,
+}
+
+static SLOTS: Slots = Slots {
+    named: [const { SlotCounters::new() }; SCOPE_CAPACITY],
+    sink: SlotCounters::new(),
+};
+
+/// Whether `counters` are a scope's (not the sink of the scopes that did not fit).
+#[inline]
+pub(crate) fn is_measured(counters: &SlotCounters) -> bool {
+    !core::ptr::eq(counters, &SLOTS.sink)
+}
 
 /// Polls, busy time and cancellations of the async scopes (see `Table::async_owners`).
 static ASYNC_SLOTS: [AsyncCounters; ASYNC_SCOPE_CAPACITY] =
     [const { AsyncCounters::new() }; ASYNC_SCOPE_CAPACITY];
 
-/// One instrumented place in the code. `profile_block!` and `#[profile_function]` declare
-/// one as a `static`; you rarely name this type yourself.
-#[derive(Debug)]
-pub struct CallSite {
-    name: &'static str,
-    is_async: bool,
-    /// The counters of the site's slot once registered; null before, or when the registry
-    /// was full.
-    counters: AtomicPtr<SlotCounters>,
-    /// The registry was full at the site's first call: its calls count as dropped.
-    dropped: AtomicBool,
-    /// An async site's entry in `ASYNC_SLOTS` once registered: [`ASYNC_UNKNOWN`] before
-    /// (or not yet visible to this thread), [`ASYNC_NONE`] when the table was full, else
-    /// the entry + 1. It fits in the padding after the two flags: the site is no bigger.
-    async_slot: AtomicU16,
-}
-
-/// `CallSite::async_slot` before it is known: look the slot up in the table.
-const ASYNC_UNKNOWN: u16 = 0;
-/// `CallSite::async_slot` of an async site that found the async table full.
-const ASYNC_NONE: u16 = u16::MAX;
-
-impl CallSite {
-    /// A site for a synchronous scope called `name`.
-    pub const fn new(name: &'static str) -> Self {
-        Self {
-            name,
-            is_async: false,
-            counters: AtomicPtr::new(core::ptr::null_mut()),
-            dropped: AtomicBool::new(false),
-            async_slot: AtomicU16::new(ASYNC_UNKNOWN),
-        }
-    }
-
-    /// A site for an `async fn` called `name` (its report adds busy time, wall time, polls).
-    pub const fn new_async(name: &'static str) -> Self {
-        Self {
-            name,
-            is_async: true,
-            counters: AtomicPtr::new(core::ptr::null_mut()),
-            dropped: AtomicBool::new(false),
-            async_slot: AtomicU16::new(ASYNC_UNKNOWN),
-        }
-    }
-
-    /// The scope's name.
-    pub const fn name(&self) -> &'static str {
-        self.name
-    }
-
-    /// The counters of the site's slot, registering on first use; `None` when the
-    /// registry was full.
-    #[inline(always)]
-    pub(crate) fn counters(&self) -> Option<&'static SlotCounters> {
-        self.cached_counters().or_else(|| self.counters_slow())
-    }
-
-    /// The cached counters, without registering on a miss.
-    #[inline(always)]
-    pub(crate) fn cached_counters(&self) -> Option<&'static SlotCounters> {
-        let cached = self.counters.load(Ordering::Relaxed);
-        // SAFETY: the only non-null value ever stored is `&SLOTS[i]` (in `counters_slow`),
-        // a shared reference to a `static`, valid for `'static`.
-        (!cached.is_null()).then(|| unsafe { &*cached })
-    }
-
-    /// The slot index, registering on first use; `None` when the registry was full.
-    pub(crate) fn slot(&self) -> Option<usize> {
-        self.counters().map(index_of)
-    }
-
-    /// The poll counters of the registered async slot `index` of this site: from the
-    /// site's cache, or else from the table (then cached). `None` when the async table
-    /// was full.
-    pub(crate) fn async_counters(&self, index: usize) -> Option<&'static AsyncCounters> {
-        match self.async_slot.load(Ordering::Relaxed) {
-            ASYNC_NONE => None,
-            ASYNC_UNKNOWN => {
-                let entry = with_table(|t| t.async_entry(index));
-                // Entries are below ASYNC_SCOPE_CAPACITY ≤ 4096: `entry + 1` fits and is
-                // neither marker.
-                let cached =
-                    entry.map_or(ASYNC_NONE, |j| u16::try_from(j + 1).unwrap_or(ASYNC_NONE));
-                self.async_slot.store(cached, Ordering::Relaxed);
-                entry.and_then(|j| ASYNC_SLOTS.get(j))
-            }
-            entry => ASYNC_SLOTS.get(usize::from(entry) - 1),
-        }
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn counters_slow(&self) -> Option<&'static SlotCounters> {
-        if self.dropped.load(Ordering::Relaxed) {
-            count_dropped_call();
-            return None;
-        }
-        let Some(found) = register(self.name, self.is_async, true).and_then(counters) else {
-            self.dropped.store(true, Ordering::Relaxed);
-            return None;
-        };
-        // A racing first call stores the same value: the slot of a name never changes.
-        self.counters
-            .store(core::ptr::from_ref(found).cast_mut(), Ordering::Relaxed);
-        Some(found)
-    }
-}
-
 /// The counters of slot `index` (an index returned by the registry).
 #[inline(always)]
 pub(crate) fn counters(index: usize) -> Option<&'static SlotCounters> {
-    SLOTS.get(index)
+    SLOTS.named.get(index)
 }
 
-/// The index of a slot's counters in the table.
+/// The index of a slot's counters in the table ([`SCOPE_CAPACITY`] for the sink).
 #[inline]
 pub(crate) fn index_of(counters: &'static SlotCounters) -> usize {
-    let offset = core::ptr::from_ref(counters) as usize - SLOTS.as_ptr() as usize;
+    let offset = core::ptr::from_ref(counters) as usize - SLOTS.named.as_ptr() as usize;
     offset / core::mem::size_of::<SlotCounters>().max(1)
 }
 
@@ -235,66 +144,55 @@ pub(crate) fn reference_of(counters: &'static SlotCounters) -> u32 {
     let reference = address;
     // The table is far smaller than 4 GiB: the offset fits.
     #[cfg(not(target_pointer_width = "32"))]
-    let reference = address - SLOTS.as_ptr() as usize;
+    let reference = address - SLOTS.named.as_ptr() as usize;
     reference as u32
 }
 
-/// The slot of a [`reference_of`]. (A reference recorded by another build of the
-/// firmware, found in a ring kept across a reset, may name another slot or none.)
+/// The slot of a [`reference_of`] ([`SCOPE_CAPACITY`] for the sink: no slot). (A
+/// reference recorded by another build of the firmware, found in a ring kept across a
+/// reset, may name another slot or none.)
 #[cfg(feature = "trace")]
 pub(crate) fn index_at(reference: u32) -> u32 {
     #[cfg(target_pointer_width = "32")]
-    let offset = reference.wrapping_sub(SLOTS.as_ptr() as usize as u32);
+    let offset = reference.wrapping_sub(SLOTS.named.as_ptr() as usize as u32);
     #[cfg(not(target_pointer_width = "32"))]
     let offset = reference;
     offset / core::mem::size_of::<SlotCounters>().max(1) as u32
 }
 
-/// Finds or creates the slot for `name`. `new_site` says whether a failure counts as a
-/// dropped call site (cached by the site) or only as a dropped call (run-time names).
-pub(crate) fn register(name: &'static str, is_async: bool, new_site: bool) -> Option<usize> {
-    with_table(|t| {
-        let found = t.registered().position(|n| same_name(n, name));
-        let index = found.or_else(|| {
-            let len = t.len;
-            let free = t.names.get_mut(len)?;
-            *free = Some(name);
-            t.len = len + 1;
-            Some(len)
-        });
-        if let Some(i) = index {
-            if is_async {
-                t.make_async(i);
-            }
-            return Some(i);
+/// The counters of `name`'s slot, found or created; the sink when the registry is full.
+/// `new_site` says whether that counts a dropped call site (which then caches the sink)
+/// or not (a run-time name: it has no site to remember it). Calls into the sink count as
+/// dropped calls.
+pub(crate) fn register(
+    name: &'static str,
+    is_async: bool,
+    new_site: bool,
+) -> &'static SlotCounters {
+    let index = with_table(|t| {
+        let found = t.names.iter().position(|n| same_name(n, name));
+        let index = found.or_else(|| t.names.push(name));
+        match index {
+            Some(i) if is_async => t.make_async(i),
+            Some(_) => {}
+            None if new_site => t.dropped_sites = t.dropped_sites.saturating_add(1),
+            None => {}
         }
-        if new_site {
-            t.dropped_sites = t.dropped_sites.saturating_add(1);
-        }
-        t.dropped_calls = t.dropped_calls.saturating_add(1);
-        None
-    })
-}
-
-fn count_dropped_call() {
-    with_table(|t| t.dropped_calls = t.dropped_calls.saturating_add(1));
+        index
+    });
+    index.and_then(counters).unwrap_or(&SLOTS.sink)
 }
 
 /// Number of registered scopes.
 pub(crate) fn len() -> usize {
-    with_table(|t| t.len)
+    with_table(|t| t.names.len())
 }
 
 /// Name of slot `index` and its async counters (`None` for a synchronous scope, or an
 /// async one that found `ASYNC_SLOTS` full), if registered.
 pub(crate) fn entry(index: usize) -> Option<(&'static str, Option<&'static AsyncCounters>)> {
     with_table(|t| {
-        let name = t
-            .names
-            .get(index)
-            .filter(|_| index < t.len)
-            .copied()
-            .flatten()?;
+        let name = t.names.get(index)?;
         let async_counters = t.async_entry(index).and_then(|j| ASYNC_SLOTS.get(j));
         Some((name, async_counters))
     })
@@ -302,7 +200,7 @@ pub(crate) fn entry(index: usize) -> Option<(&'static str, Option<&'static Async
 
 /// The slot index of an already registered name.
 pub(crate) fn find(name: &str) -> Option<usize> {
-    with_table(|t| t.registered().position(|n| same_name(n, name)))
+    with_table(|t| t.names.iter().position(|n| same_name(n, name)))
 }
 
 /// What did not fit in the registry.
@@ -310,8 +208,9 @@ pub(crate) fn find(name: &str) -> Option<usize> {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Dropped {
-    /// Call sites that found the registry full (a run-time name that finds it full is
-    /// counted in `calls` only: it has no site to remember it).
+    /// Call sites that found the registry full, or whose name is longer than 65 535
+    /// bytes (a run-time name that does not fit is counted in `calls` only: it has no
+    /// site to remember it).
     pub scopes: u32,
     /// Calls of those scopes, which were not measured.
     pub calls: u64,
@@ -319,22 +218,20 @@ pub struct Dropped {
 
 /// Scopes and calls the full registry could not take since start-up (or the last reset).
 pub fn dropped() -> Dropped {
-    with_table(|t| Dropped {
-        scopes: t.dropped_sites,
-        calls: t.dropped_calls,
-    })
+    Dropped {
+        scopes: with_table(|t| t.dropped_sites),
+        calls: SLOTS.sink.totals().calls,
+    }
 }
 
 /// Zeroes every scope's counters and the dropped-call count. Registrations stay (call
 /// sites cache their slots), so the same names keep the same slots.
 pub(crate) fn reset_counters() {
-    let (len, async_len) = with_table(|t| {
-        t.dropped_calls = 0;
-        (t.len, t.async_len)
-    });
-    for slot in SLOTS.iter().take(len) {
+    let (len, async_len) = with_table(|t| (t.names.len(), t.async_len));
+    for slot in SLOTS.named.iter().take(len) {
         slot.reset();
     }
+    SLOTS.sink.reset();
     for slot in ASYNC_SLOTS.iter().take(async_len) {
         slot.reset();
     }

@@ -5,7 +5,9 @@
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u8)]
 pub enum EventKind {
-    /// A scope opened; the id is its registry slot (names come from the scope table).
+    /// A scope opened; the id is its registry slot (names come from the scope table), or
+    /// [`SCOPE_CAPACITY`](crate::timing::SCOPE_CAPACITY), no slot, for a scope the full
+    /// registry could not take (its calls count in [`crate::timing::dropped`]).
     ScopeEnter = 1,
     /// A scope closed; the id is its registry slot.
     ScopeExit = 2,

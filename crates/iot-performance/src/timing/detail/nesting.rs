@@ -150,6 +150,11 @@ fn with_stack<R>(f: impl FnOnce(&mut Stack) -> R) -> Option<R> {
 /// Opens a frame for slot `index` on this context's stack.
 #[inline]
 pub(crate) fn enter(index: usize) -> Frame {
+    // The registry's sink (index SCOPE_CAPACITY: the scopes that did not fit) takes no
+    // frame: what runs inside such a scope nests in the scope around it.
+    if index >= crate::timing::SCOPE_CAPACITY {
+        return Frame::UNTRACKED;
+    }
     with_stack(|s| s.push(index)).unwrap_or(Frame::UNTRACKED)
 }
 
@@ -205,6 +210,14 @@ mod tests {
         let _g = two.push(1);
         assert_eq!(two.pop(f, 5), None);
         assert_eq!(one.pop(f, 5), Some((5, None)));
+    }
+
+    #[test]
+    fn the_registry_sink_takes_no_frame() {
+        assert_eq!(enter(crate::timing::SCOPE_CAPACITY), Frame::UNTRACKED);
+        let tracked = enter(0);
+        assert_ne!(tracked, Frame::UNTRACKED);
+        assert_eq!(with_stack(|s| s.pop(tracked, 1)).flatten(), Some((1, None)));
     }
 
     #[test]

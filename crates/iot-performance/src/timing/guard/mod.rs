@@ -42,10 +42,7 @@ use crate::clock;
 /// ```
 #[macro_export]
 macro_rules! profile_block {
-    ($name:expr $(,)?) => {{
-        static __IOT_PERF_SITE: $crate::timing::CallSite = $crate::timing::CallSite::new($name);
-        $crate::timing::ScopeGuard::enter(&__IOT_PERF_SITE)
-    }};
+    ($name:expr $(,)?) => {{ $crate::timing::ScopeGuard::enter($crate::call_site!($name)) }};
 }
 
 /// An open timing scope: created by [`crate::profile_block!`],
@@ -74,10 +71,7 @@ impl ScopeGuard {
         if !is_enabled() {
             return Self::DISARMED;
         }
-        match site.counters() {
-            Some(slot) => Self::arm(slot),
-            None => Self::DISARMED,
-        }
+        Self::arm(site.counters())
     }
 
     /// Opens a scope by a run-time name: a lookup over the registered names on every call
@@ -86,10 +80,7 @@ impl ScopeGuard {
         if !is_enabled() {
             return Self::DISARMED;
         }
-        match registry::register(name, false, false).and_then(registry::counters) {
-            Some(slot) => Self::arm(slot),
-            None => Self::DISARMED,
-        }
+        Self::arm(registry::register(name, false, false))
     }
 
     #[inline(always)]
@@ -104,9 +95,10 @@ impl ScopeGuard {
         guard
     }
 
-    /// True when this guard will record a measurement.
+    /// True when this guard will record a measurement (not while profiling is disabled,
+    /// nor for a scope the full registry could not take: its call is only counted).
     pub fn is_recording(&self) -> bool {
-        self.slot.is_some()
+        self.slot.is_some_and(registry::is_measured)
     }
 }
 
