@@ -75,6 +75,19 @@ fn masked_counts_and_totals_carry_into_their_high_halves() {
 }
 
 #[test]
+fn masked_call_count_carries_into_its_high_half() {
+    let c = masked::SlotCounters::after_calls(u64::from(u32::MAX) - 1);
+    let mut expected = u64::from(u32::MAX) - 1;
+    for ticks in [4, 9, 2] {
+        c.record_call(ticks);
+        expected += 1;
+        assert_eq!(c.totals().calls, expected);
+    }
+    let t = c.totals();
+    assert_eq!((t.calls, t.total, t.min, t.max), ((1 << 32) + 1, 15, 2, 9));
+}
+
+#[test]
 fn masked_extremes_saturate_but_totals_stay_exact() {
     let c = masked::SlotCounters::new();
     let long = (1u64 << 33) + 5; // a future waiting longer than a 32-bit period
