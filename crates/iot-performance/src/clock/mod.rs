@@ -166,7 +166,7 @@ pub(crate) fn stamp() -> Stamp {
 /// counter-register read alone (a function clock costs a call anyway).
 #[cfg(not(target_has_atomic = "64"))]
 #[inline(never)]
-fn stamp_from_function_clock() -> Stamp {
+pub(crate) fn stamp_from_function_clock() -> Stamp {
     // Truncation intended: only differences of stamps are used.
     read_now() as u32
 }

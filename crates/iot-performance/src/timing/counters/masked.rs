@@ -41,7 +41,10 @@ impl<T: Copy> Masked<T> {
     }
 }
 
-/// The counters as [`Totals`], except `min`, which holds `!min` (0 before any call).
+/// The counters as [`Totals`], except the extremes, kept as the minimum and the spread
+/// `max - min` (both 0 before any call, told apart from a first call of 0 ticks by the
+/// call count): a call inside the known range is one subtraction and one comparison
+/// (`ticks - min <= spread`, unsigned), and only a call outside it stores anything.
 /// The minimum and maximum are 32-bit (a scope's calls are measured as 32-bit
 /// differences on these cores; a future's wall time beyond 2³² ticks saturates them, its
 /// total stays exact). The call count and the total are exact 64-bit numbers kept as two
@@ -55,8 +58,8 @@ struct Stored {
     total_low: u32,
     calls_high: u32,
     total_high: u32,
-    min_inverted: u32,
-    max: u32,
+    min: u32,
+    spread: u32,
     detail: DetailTotals,
 }
 
@@ -67,6 +70,22 @@ impl Stored {
 
     fn total(&self) -> u64 {
         u64::from(self.total_high) << 32 | u64::from(self.total_low)
+    }
+
+    /// Widens the range `[min, min + spread]` to hold `ticks`, which is outside it, or
+    /// starts it at the first call (already counted).
+    #[inline(always)]
+    fn widen(&mut self, ticks: u32) {
+        if self.calls() == 1 {
+            self.min = ticks;
+            self.spread = 0;
+        } else if ticks < self.min {
+            // The maximum stays: `min + spread` does not overflow (it is a past call).
+            self.spread += self.min - ticks;
+            self.min = ticks;
+        } else {
+            self.spread = ticks - self.min;
+        }
     }
 }
 
@@ -91,8 +110,8 @@ const ZERO: Stored = Stored {
     total_low: 0,
     calls_high: 0,
     total_high: 0,
-    min_inverted: 0,
-    max: 0,
+    min: 0,
+    spread: 0,
     detail: DetailTotals::ZERO,
 };
 
@@ -103,12 +122,12 @@ impl SlotCounters {
 
     /// One completed call that took `ticks`.
     ///
-    /// The common case adds to the two low halves and compares the two extremes, with
-    /// every store of a high half or an extreme in a branch taken rarely (a carry out of
-    /// a low half; a new minimum or maximum, once warmed up): on a Cortex-M3 that is
-    /// one `ldrd`/`strd` pair and two not-taken branches for the counts, one `ldrd` and
-    /// two compare-and-branch pairs for the extremes, and few enough registers for the
-    /// exit to need no stack frame.
+    /// The common case adds to the two low halves and tests the call against the range
+    /// of the past ones, with every store of a high half or an extreme in a branch taken
+    /// rarely (a carry out of a low half; a new minimum or maximum, once warmed up): on a
+    /// Cortex-M3 that is one `ldrd`/`strd` pair and two not-taken branches for the
+    /// counts, and one `ldrd`, a subtraction and a compare-and-branch for the extremes,
+    /// in few enough registers for the exit to save none.
     #[inline(always)]
     pub(crate) fn record_call(&self, ticks: u64) {
         let narrow = u32::try_from(ticks).unwrap_or(u32::MAX);
@@ -129,16 +148,12 @@ impl SlotCounters {
                 rarely();
                 t.calls_high = t.calls_high.wrapping_add(1);
             }
-            // Both extremes read before either is stored (one `ldrd` on Arm), the maximum
-            // compared first: `narrow` is then dead, and `!narrow` can take its register.
-            let (min_inverted, max) = (t.min_inverted, t.max);
-            if narrow > max {
+            // Both read at once (one `ldrd` on Arm); one unsigned comparison tests both
+            // ends of the range.
+            let (min, spread) = (t.min, t.spread);
+            if narrow.wrapping_sub(min) > spread {
                 rarely();
-                t.max = narrow;
-            }
-            if !narrow > min_inverted {
-                rarely();
-                t.min_inverted = !narrow;
+                t.widen(narrow);
             }
             t.detail.record_call(ticks);
         });
@@ -160,9 +175,9 @@ impl SlotCounters {
             min: if s.calls() == 0 {
                 u64::MAX
             } else {
-                u64::from(!s.min_inverted)
+                u64::from(s.min)
             },
-            max: u64::from(s.max),
+            max: u64::from(s.min) + u64::from(s.spread),
             detail: s.detail,
         }
     }

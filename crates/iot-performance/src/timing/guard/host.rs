@@ -5,8 +5,22 @@
 
 use super::ScopeGuard;
 use crate::clock;
-use crate::timing::counters::SlotCounters;
 use crate::timing::registry::CallSite;
+
+/// Nothing to carry from entry to exit: both ends read the clock function.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ExitClock;
+
+impl ExitClock {
+    /// A disarmed guard's.
+    pub(super) const GENERAL: ExitClock = ExitClock;
+
+    /// The start of an armed scope.
+    #[inline(always)]
+    pub(super) fn start() -> (Self, clock::Stamp) {
+        (ExitClock, clock::stamp())
+    }
+}
 
 impl ScopeGuard {
     /// Opens a scope for `site`; does nothing while profiling is disabled or when the
@@ -20,9 +34,10 @@ impl ScopeGuard {
         Self::open(site)
     }
 
-    /// Records the armed scope's call into `slot`.
+    /// Records the call of an armed scope.
     #[inline(always)]
-    pub(super) fn close(&self, slot: &'static SlotCounters) {
+    pub(super) fn close(&self) {
+        let Some(slot) = self.slot else { return };
         let end = clock::stamp();
         #[cfg(feature = "trace")]
         crate::trace::scope_exit(slot, end);
