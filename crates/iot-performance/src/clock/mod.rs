@@ -47,9 +47,9 @@ use critical_section::Mutex;
 pub use counter::CounterRegister;
 #[cfg(mcu_scope_path)]
 pub(crate) use counter::fast_register;
+#[cfg(mcu_scope_path)]
+pub(crate) use counter::read_raw;
 pub(crate) use counter::{gate_open, set_gate};
-#[cfg_attr(not(mcu_scope_path), allow(unused_imports))]
-pub(crate) use counter::{read_raw, register};
 #[cfg(host_std)]
 pub use host::HostClock;
 pub use manual::ManualClock;
@@ -166,7 +166,7 @@ pub(crate) fn stamp() -> Stamp {
 /// counter-register read alone (a function clock costs a call anyway).
 #[cfg(not(target_has_atomic = "64"))]
 #[inline(never)]
-pub(crate) fn stamp_from_function_clock() -> Stamp {
+fn stamp_from_function_clock() -> Stamp {
     // Truncation intended: only differences of stamps are used.
     read_now() as u32
 }

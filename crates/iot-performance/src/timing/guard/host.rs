@@ -12,13 +12,13 @@ use crate::timing::registry::CallSite;
 pub(super) struct ExitClock;
 
 impl ExitClock {
-    /// A disarmed guard's.
+    /// Every guard's.
     pub(super) const GENERAL: ExitClock = ExitClock;
 
-    /// The start of an armed scope.
+    /// The end of the scope.
     #[inline(always)]
-    pub(super) fn start() -> (Self, clock::Stamp) {
-        (ExitClock, clock::stamp())
+    fn end(self) -> clock::Stamp {
+        clock::stamp()
     }
 }
 
@@ -38,7 +38,7 @@ impl ScopeGuard {
     #[inline(always)]
     pub(super) fn close(&self) {
         let Some(slot) = self.slot else { return };
-        let end = clock::stamp();
+        let end = self.exit.end();
         #[cfg(feature = "trace")]
         crate::trace::scope_exit(slot, end);
         let ticks = clock::elapsed(self.start, end);

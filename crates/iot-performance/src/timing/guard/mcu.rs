@@ -6,7 +6,8 @@
 //!
 //! The guard carries the register's address from entry to exit ([`ExitClock`]): the exit
 //! tests that one pointer (null: the general exit, which also handles a disarmed guard)
-//! and reads the register the start was read from, with no global to load again.
+//! and reads the register the start was read from, with no global to load again. The
+//! exit takes the guard's three words as arguments, in registers.
 
 use super::ScopeGuard;
 use crate::clock;
@@ -15,7 +16,8 @@ use crate::timing::detail_fields::DetailFrame;
 use crate::timing::registry::CallSite;
 
 /// The counter register an armed scope's start was read from, or null: a disarmed
-/// guard, or a scope timed by a function clock (both take the general exit).
+/// guard, or one armed by the general path (both take the general exit, which reads the
+/// clock function or the register through [`clock::stamp`], as the general entry did).
 #[derive(Debug, Clone, Copy)]
 pub(super) struct ExitClock(*const u32);
 
@@ -27,19 +29,8 @@ unsafe impl Send for ExitClock {}
 unsafe impl Sync for ExitClock {}
 
 impl ExitClock {
-    /// The general exit: a disarmed guard, or a function clock.
+    /// The general exit.
     pub(super) const GENERAL: ExitClock = ExitClock(core::ptr::null());
-
-    /// The start of a scope armed by the general path, and the clock its exit reads:
-    /// the installed register, or the clock function (null).
-    #[inline(always)]
-    pub(super) fn start() -> (Self, clock::Stamp) {
-        let counter = clock::register();
-        if counter.is_null() {
-            return (Self::GENERAL, clock::stamp_from_function_clock());
-        }
-        (ExitClock(counter), clock::read_raw(counter))
-    }
 }
 
 impl ScopeGuard {
@@ -70,21 +61,32 @@ impl ScopeGuard {
             crate::trace::scope_enter(slot, guard.start);
             return guard;
         }
-        Self::enter_general(site)
+        let (slot, start) = Self::enter_general(site);
+        Self {
+            slot,
+            start,
+            exit: ExitClock::GENERAL,
+            frame: DetailFrame::UNTRACKED,
+        }
     }
 
-    /// Everything but the common case, shared by every call site.
+    /// Everything but the common case, shared by every call site. It returns the two
+    /// words that vary (in registers; a whole guard would be returned through memory),
+    /// the call site adds the general exit.
     #[cold]
     #[inline(never)]
-    fn enter_general(site: &'static CallSite) -> Self {
-        Self::open(site)
+    fn enter_general(site: &'static CallSite) -> (Option<&'static SlotCounters>, clock::Stamp) {
+        // Not dropped: its parts go on in the caller's guard (the nesting frame is
+        // zero-sized here and untracked).
+        let guard = core::mem::ManuallyDrop::new(Self::open(site));
+        (guard.slot, guard.start)
     }
 
     /// Records the call of an armed scope: one shared exit, given the guard's three
     /// words as arguments (in registers: a by-reference guard would be stored and loaded).
     #[inline(always)]
     pub(super) fn close(&self) {
-        exit(self.exit, self.slot, self.start);
+        exit(self.slot, self.start, self.exit, self.frame);
     }
 }
 
@@ -92,17 +94,24 @@ impl ScopeGuard {
 /// start was read from and calls nothing. (The nesting frame it closes is zero-sized
 /// here: `mcu_scope_path` excludes `detailed-profiling`.)
 #[inline(never)]
-fn exit(clock: ExitClock, slot: Option<&'static SlotCounters>, start: clock::Stamp) {
+fn exit(
+    slot: Option<&'static SlotCounters>,
+    start: clock::Stamp,
+    clock: ExitClock,
+    frame: DetailFrame,
+) {
     let counter = clock.0;
     if counter.is_null() {
-        return exit_general(slot, start);
+        return exit_general(slot, start, frame);
     }
-    // SAFETY: a guard has a non-null `exit` only when armed (`enter`'s common case and
-    // `ExitClock::start` both build it with `Some(slot)`), and its fields are private to
-    // this module and `super`, which build no other.
+    // SAFETY: only `enter`'s common case builds a guard with a non-null `exit`, and it
+    // builds it with `Some(slot)`; the fields are private to this module and `super`,
+    // which build no other.
     let slot = unsafe { slot.unwrap_unchecked() };
     let end = clock::read_raw(counter);
-    slot.record_call(clock::elapsed(start, end));
+    let ticks = clock::elapsed(start, end);
+    slot.record_call(ticks);
+    frame.exit(slot, ticks);
     // Last: with a ring, a tail call (nothing to keep across it).
     #[cfg(feature = "trace")]
     crate::trace::scope_exit(slot, end);
@@ -112,10 +121,12 @@ fn exit(clock: ExitClock, slot: Option<&'static SlotCounters>, start: clock::Sta
 /// disarmed guard's (nothing to record).
 #[cold]
 #[inline(never)]
-fn exit_general(slot: Option<&'static SlotCounters>, start: clock::Stamp) {
+fn exit_general(slot: Option<&'static SlotCounters>, start: clock::Stamp, frame: DetailFrame) {
     let Some(slot) = slot else { return };
     let end = clock::stamp();
     #[cfg(feature = "trace")]
     crate::trace::scope_exit(slot, end);
-    slot.record_call(clock::elapsed(start, end));
+    let ticks = clock::elapsed(start, end);
+    slot.record_call(ticks);
+    frame.exit(slot, ticks);
 }

@@ -62,7 +62,7 @@ pub struct ScopeGuard {
     slot: Option<&'static SlotCounters>,
     start: clock::Stamp,
     /// What the exit reads the clock through (MCUs: the counter register `start` was
-    /// read from, null for the general exit; zero-sized elsewhere).
+    /// read from, or null for the general exit; zero-sized elsewhere).
     exit: ExitClock,
     /// The scope's nesting-stack frame (`detailed-profiling`; zero-sized without it).
     frame: DetailFrame,
@@ -103,13 +103,11 @@ impl ScopeGuard {
 
     #[inline(always)]
     fn arm(slot: &'static SlotCounters) -> Self {
-        let frame = DetailFrame::enter(registry::index_of(slot));
-        let (exit, start) = ExitClock::start();
         let guard = Self {
             slot: Some(slot),
-            start,
-            exit,
-            frame,
+            frame: DetailFrame::enter(registry::index_of(slot)),
+            start: clock::stamp(),
+            exit: ExitClock::GENERAL,
         };
         #[cfg(feature = "trace")]
         crate::trace::scope_enter(slot, guard.start);
