@@ -49,6 +49,8 @@ pub use counter::CounterRegister;
 pub(crate) use counter::fast_register;
 #[cfg(mcu_scope_path)]
 pub(crate) use counter::read_raw;
+#[cfg(all(mcu_scope_path, not(target_arch = "arm")))]
+pub(crate) use counter::register;
 pub(crate) use counter::{gate_open, set_gate};
 #[cfg(host_std)]
 pub use host::HostClock;

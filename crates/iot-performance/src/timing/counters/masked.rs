@@ -73,7 +73,8 @@ impl Stored {
     }
 
     /// Widens the range `[min, min + spread]` to hold `ticks`, which is outside it, or
-    /// starts it at the first call (already counted).
+    /// starts it at the first call (already counted). Inline: a call here would make
+    /// the scope's exit save its return address on every call.
     #[inline(always)]
     fn widen(&mut self, ticks: u32) {
         if self.calls() == 1 {

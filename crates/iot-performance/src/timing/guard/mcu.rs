@@ -4,10 +4,10 @@
 //! masked counter update; everything else goes to shared out-of-line functions, so that
 //! the code repeated at each call site stays small.
 //!
-//! The guard carries the register's address from entry to exit ([`ExitClock`]): the exit
-//! tests that one pointer (null: the general exit, which also handles a disarmed guard)
-//! and reads the register the start was read from, with no global to load again. The
-//! exit takes the guard's three words as arguments, in registers.
+//! On Arm the guard carries the register's address from entry to exit ([`ExitClock`]):
+//! the exit tests that one pointer (null: the general exit, which also handles a
+//! disarmed guard) and reads the register the start was read from, with no global to
+//! load again. The exit takes the guard's words as arguments, in registers.
 
 use super::ScopeGuard;
 use crate::clock;
@@ -15,22 +15,76 @@ use crate::timing::counters::SlotCounters;
 use crate::timing::detail_fields::DetailFrame;
 use crate::timing::registry::CallSite;
 
-/// The counter register an armed scope's start was read from, or null: a disarmed
-/// guard, or one armed by the general path (both take the general exit, which reads the
-/// clock function or the register through [`clock::stamp`], as the general entry did).
+/// What an exit needs beyond the slot and the start to take the fast path: on Arm the
+/// counter register the start was read from, or null — a disarmed guard, or one armed by
+/// the general path (both take the general exit, which reads the clock function or the
+/// register through [`clock::stamp`], as the general entry did).
+///
+/// Elsewhere (RISC-V) nothing: the exit loads the installed register again and tests
+/// the slot. A third word kept across the scope's body takes one more saved register
+/// there, which costs more flash at every call site (≈ 14 bytes on riscv32imc) than the
+/// shared exit's three instructions; on Arm it is one more register in the same `push`.
+#[cfg(target_arch = "arm")]
 #[derive(Debug, Clone, Copy)]
 pub(super) struct ExitClock(*const u32);
+
+/// See the Arm variant.
+#[cfg(not(target_arch = "arm"))]
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ExitClock;
 
 // SAFETY: the address is null or comes from a `CounterRegister`, whose contract makes it
 // valid for volatile reads from any context for the rest of the program; nothing else is
 // reached through it.
+#[cfg(target_arch = "arm")]
 unsafe impl Send for ExitClock {}
 // SAFETY: as for `Send`: reading the register from several contexts is allowed.
+#[cfg(target_arch = "arm")]
 unsafe impl Sync for ExitClock {}
 
 impl ExitClock {
     /// The general exit.
+    #[cfg(target_arch = "arm")]
     pub(super) const GENERAL: ExitClock = ExitClock(core::ptr::null());
+    /// The general exit (decided at the exit).
+    #[cfg(not(target_arch = "arm"))]
+    pub(super) const GENERAL: ExitClock = ExitClock;
+
+    /// The exit of a scope whose start was read from `counter` (non-null).
+    #[inline(always)]
+    fn fast(counter: *const u32) -> Self {
+        #[cfg(target_arch = "arm")]
+        return ExitClock(counter);
+        #[cfg(not(target_arch = "arm"))]
+        {
+            let _ = counter;
+            ExitClock
+        }
+    }
+
+    /// The slot and the register of the fast exit, or `None` for the general one.
+    #[inline(always)]
+    fn fast_exit(
+        self,
+        slot: Option<&'static SlotCounters>,
+    ) -> Option<(&'static SlotCounters, *const u32)> {
+        #[cfg(target_arch = "arm")]
+        {
+            if self.0.is_null() {
+                return None;
+            }
+            // SAFETY: only `enter`'s common case builds a guard with a non-null
+            // `ExitClock`, and it builds it with `Some(slot)`; the guard's fields are
+            // private to this module and `super`, which build no other.
+            Some((unsafe { slot.unwrap_unchecked() }, self.0))
+        }
+        #[cfg(not(target_arch = "arm"))]
+        {
+            let slot = slot?;
+            let counter = clock::register();
+            (!counter.is_null()).then_some((slot, counter))
+        }
+    }
 }
 
 impl ScopeGuard {
@@ -54,7 +108,7 @@ impl ScopeGuard {
             let guard = Self {
                 slot: Some(slot),
                 start: clock::read_raw(counter),
-                exit: ExitClock(counter),
+                exit: ExitClock::fast(counter),
                 frame: DetailFrame::UNTRACKED,
             };
             #[cfg(feature = "trace")]
@@ -82,8 +136,8 @@ impl ScopeGuard {
         (guard.slot, guard.start)
     }
 
-    /// Records the call of an armed scope: one shared exit, given the guard's three
-    /// words as arguments (in registers: a by-reference guard would be stored and loaded).
+    /// Records the call of an armed scope: one shared exit, given the guard's words as
+    /// arguments (in registers: a by-reference guard would be stored and loaded).
     #[inline(always)]
     pub(super) fn close(&self) {
         exit(self.slot, self.start, self.exit, self.frame);
@@ -100,14 +154,9 @@ fn exit(
     clock: ExitClock,
     frame: DetailFrame,
 ) {
-    let counter = clock.0;
-    if counter.is_null() {
+    let Some((slot, counter)) = clock.fast_exit(slot) else {
         return exit_general(slot, start, frame);
-    }
-    // SAFETY: only `enter`'s common case builds a guard with a non-null `exit`, and it
-    // builds it with `Some(slot)`; the fields are private to this module and `super`,
-    // which build no other.
-    let slot = unsafe { slot.unwrap_unchecked() };
+    };
     let end = clock::read_raw(counter);
     let ticks = clock::elapsed(start, end);
     slot.record_call(ticks);
