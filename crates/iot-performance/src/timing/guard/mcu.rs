@@ -5,9 +5,9 @@
 //! the code repeated at each call site stays small.
 //!
 //! On Arm the guard carries the register's address from entry to exit ([`ExitClock`]):
-//! the exit tests that one pointer (null: the general exit, which also handles a
-//! disarmed guard) and reads the register the start was read from, with no global to
-//! load again. The exit takes the guard's words as arguments, in registers.
+//! the exit tests that one pointer (null: a disarmed guard, or the general exit) and
+//! reads the register the start was read from, with no global to load again. The exit
+//! takes the guard's words as arguments, in registers.
 
 use super::ScopeGuard;
 use crate::clock;
@@ -16,9 +16,9 @@ use crate::timing::detail_fields::DetailFrame;
 use crate::timing::registry::CallSite;
 
 /// What an exit needs beyond the slot and the start to take the fast path: on Arm the
-/// counter register the start was read from, or null — a disarmed guard, or one armed by
-/// the general path (both take the general exit, which reads the clock function or the
-/// register through [`clock::stamp`], as the general entry did).
+/// counter register the start was read from, or null — a disarmed guard (nothing to
+/// record), or one armed by the general path (the general exit, which reads the clock
+/// function or the register through [`clock::stamp`], as the general entry did).
 ///
 /// Elsewhere (RISC-V) nothing: the exit loads the installed register again and tests
 /// the slot. A third word kept across the scope's body takes one more saved register
@@ -155,7 +155,11 @@ fn exit(
     frame: DetailFrame,
 ) {
     let Some((slot, counter)) = clock.fast_exit(slot) else {
-        return exit_general(slot, start, frame);
+        // A disarmed guard (profiling disabled) returns here, without a second call.
+        if let Some(slot) = slot {
+            exit_general(slot, start, frame);
+        }
+        return;
     };
     let end = clock::read_raw(counter);
     let ticks = clock::elapsed(start, end);
@@ -166,12 +170,11 @@ fn exit(
     crate::trace::scope_exit(slot, end);
 }
 
-/// A scope's exit with a function clock (MCUs without a counter register), or a
-/// disarmed guard's (nothing to record).
+/// The exit of a scope armed by the general path: a function clock (MCUs without a
+/// counter register), or the first call of a call site.
 #[cold]
 #[inline(never)]
-fn exit_general(slot: Option<&'static SlotCounters>, start: clock::Stamp, frame: DetailFrame) {
-    let Some(slot) = slot else { return };
+fn exit_general(slot: &'static SlotCounters, start: clock::Stamp, frame: DetailFrame) {
     let end = clock::stamp();
     #[cfg(feature = "trace")]
     crate::trace::scope_exit(slot, end);
