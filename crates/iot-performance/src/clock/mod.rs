@@ -47,9 +47,11 @@ use critical_section::Mutex;
 pub use counter::CounterRegister;
 #[cfg(mcu_scope_path)]
 pub(crate) use counter::fast_register;
+#[cfg(mcu_scope_path)]
+pub(crate) use counter::read_raw;
+#[cfg(all(mcu_scope_path, not(target_arch = "arm")))]
+pub(crate) use counter::register;
 pub(crate) use counter::{gate_open, set_gate};
-#[cfg_attr(not(mcu_scope_path), allow(unused_imports))]
-pub(crate) use counter::{read_raw, register};
 #[cfg(host_std)]
 pub use host::HostClock;
 pub use manual::ManualClock;

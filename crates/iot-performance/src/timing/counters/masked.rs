@@ -41,21 +41,25 @@ impl<T: Copy> Masked<T> {
     }
 }
 
-/// The counters as [`Totals`], except `min`, which holds `!min` (0 before any call).
+/// The counters as [`Totals`], except the extremes, kept as the minimum and the spread
+/// `max - min` (both 0 before any call, told apart from a first call of 0 ticks by the
+/// call count): a call inside the known range is one subtraction and one comparison
+/// (`ticks - min <= spread`, unsigned), and only a call outside it stores anything.
 /// The minimum and maximum are 32-bit (a scope's calls are measured as 32-bit
 /// differences on these cores; a future's wall time beyond 2³² ticks saturates them, its
 /// total stays exact). The call count and the total are exact 64-bit numbers kept as two
-/// 32-bit halves (see `add_wide`): on RISC-V a call adds to the low halves and touches a
-/// high half only when the low one carries — no 64-bit arithmetic on its hot path, whose
-/// 64-bit add is three instructions more and two more loads and stores.
+/// 32-bit halves: a call adds to the low halves, next to each other (one `ldrd`/`strd`
+/// on Arm), and touches a high half only when the low one carries — no 64-bit
+/// arithmetic on the hot path (see `SlotCounters::record_call`).
 #[derive(Clone, Copy)]
+#[repr(C)]
 struct Stored {
     calls_low: u32,
     total_low: u32,
     calls_high: u32,
     total_high: u32,
-    min_inverted: u32,
-    max: u32,
+    min: u32,
+    spread: u32,
     detail: DetailTotals,
 }
 
@@ -67,31 +71,36 @@ impl Stored {
     fn total(&self) -> u64 {
         u64::from(self.total_high) << 32 | u64::from(self.total_low)
     }
-}
 
-/// Adds `add` to the 64-bit number whose halves are `low` and `high`.
-///
-/// On RISC-V (no carry flag) the low half is added alone and the high half is touched in
-/// a branch taken only on a carry or for an `add` of 2³² or more. Elsewhere (Arm: add with
-/// carry, and the four halves are loaded and stored as one block) as one 64-bit addition,
-/// which is cheaper there than a conditional block.
-#[inline(always)]
-fn add_wide(low: &mut u32, high: &mut u32, add: u64) {
-    // Truncations intended: the halves of `add` and of the sum.
-    #[cfg(target_arch = "riscv32")]
-    {
-        let (sum, carry) = low.overflowing_add(add as u32);
-        *low = sum;
-        let add_high = (add >> 32) as u32;
-        if carry || add_high != 0 {
-            *high = high.wrapping_add(add_high).wrapping_add(u32::from(carry));
+    /// Widens the range `[min, min + spread]` to hold `ticks`, which is outside it, or
+    /// starts it at the first call (already counted). Inline: a call here would make
+    /// the scope's exit save its return address on every call.
+    #[inline(always)]
+    fn widen(&mut self, ticks: u32) {
+        if self.calls() == 1 {
+            self.min = ticks;
+            self.spread = 0;
+        } else if ticks < self.min {
+            // The maximum stays: `min + spread` does not overflow (it is a past call).
+            self.spread += self.min - ticks;
+            self.min = ticks;
+        } else {
+            self.spread = ticks - self.min;
         }
     }
-    #[cfg(not(target_arch = "riscv32"))]
-    {
-        let sum = (u64::from(*high) << 32 | u64::from(*low)).wrapping_add(add);
-        *low = sum as u32;
-        *high = (sum >> 32) as u32;
+}
+
+/// Marks the branch it is in as rarely taken, and keeps it a branch. On Arm the compiler
+/// would otherwise turn a short rare block into an `it` block, whose instructions run
+/// (as no-ops) on every call; an assembly block cannot be predicated, so the rare stores
+/// stay behind a branch that the common case does not take.
+#[inline(always)]
+fn rarely() {
+    core::hint::cold_path();
+    #[cfg(target_arch = "arm")]
+    // SAFETY: an empty assembly block: it reads, writes and clobbers nothing.
+    unsafe {
+        core::arch::asm!("", options(nomem, nostack, preserves_flags));
     }
 }
 
@@ -102,8 +111,8 @@ const ZERO: Stored = Stored {
     total_low: 0,
     calls_high: 0,
     total_high: 0,
-    min_inverted: 0,
-    max: 0,
+    min: 0,
+    spread: 0,
     detail: DetailTotals::ZERO,
 };
 
@@ -113,18 +122,39 @@ impl SlotCounters {
     }
 
     /// One completed call that took `ticks`.
+    ///
+    /// The common case adds to the two low halves and tests the call against the range
+    /// of the past ones, with every store of a high half or an extreme in a branch taken
+    /// rarely (a carry out of a low half; a new minimum or maximum, once warmed up): on a
+    /// Cortex-M3 that is one `ldrd`/`strd` pair and two not-taken branches for the
+    /// counts, and one `ldrd`, a subtraction and a compare-and-branch for the extremes,
+    /// in few enough registers for the exit to save none.
     #[inline(always)]
     pub(crate) fn record_call(&self, ticks: u64) {
         let narrow = u32::try_from(ticks).unwrap_or(u32::MAX);
+        // Truncations intended: the halves of `ticks`.
+        let (low, high) = (ticks as u32, (ticks >> 32) as u32);
         self.0.update(|t| {
-            add_wide(&mut t.calls_low, &mut t.calls_high, 1);
-            add_wide(&mut t.total_low, &mut t.total_high, ticks);
-            // Stores only when an extreme changes (rarely, once warmed up).
-            if !narrow > t.min_inverted {
-                t.min_inverted = !narrow;
+            let (total_low, carry) = t.total_low.overflowing_add(low);
+            t.total_low = total_low;
+            t.calls_low = t.calls_low.wrapping_add(1);
+            if carry || high != 0 {
+                rarely();
+                t.total_high = t
+                    .total_high
+                    .wrapping_add(high)
+                    .wrapping_add(u32::from(carry));
             }
-            if narrow > t.max {
-                t.max = narrow;
+            if t.calls_low == 0 {
+                rarely();
+                t.calls_high = t.calls_high.wrapping_add(1);
+            }
+            // Both read at once (one `ldrd` on Arm); one unsigned comparison tests both
+            // ends of the range.
+            let (min, spread) = (t.min, t.spread);
+            if narrow.wrapping_sub(min) > spread {
+                rarely();
+                t.widen(narrow);
             }
             t.detail.record_call(ticks);
         });
@@ -146,15 +176,30 @@ impl SlotCounters {
             min: if s.calls() == 0 {
                 u64::MAX
             } else {
-                u64::from(!s.min_inverted)
+                u64::from(s.min)
             },
-            max: u64::from(s.max),
+            max: u64::from(s.min) + u64::from(s.spread),
             detail: s.detail,
         }
     }
 
     pub(crate) fn reset(&self) {
         self.0.update(|t| *t = ZERO);
+    }
+}
+
+#[cfg(test)]
+impl SlotCounters {
+    /// A slot that has counted `calls` calls and no ticks (the count's carry, which
+    /// 2³² real calls would take too long to reach).
+    pub(super) fn after_calls(calls: u64) -> Self {
+        let slot = Self::new();
+        // Truncations intended: the halves of `calls`.
+        slot.0.update(|t| {
+            t.calls_low = calls as u32;
+            t.calls_high = (calls >> 32) as u32;
+        });
+        slot
     }
 }
 

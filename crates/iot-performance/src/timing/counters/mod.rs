@@ -12,9 +12,12 @@
 //! through the same sequence. `loom_model.rs` model-checks the lock-free one under
 //! concurrent calls (built only with `--cfg iot_perf_loom`).
 //!
-//! Both store the minimum bit-inverted (`!min`, so "no call yet" is 0 and the minimum is
-//! a maximum of inverted values): every counter starts at zero, the slot table is
-//! zero-initialised and lands in `.bss`, and costs no flash for an initial image.
+//! Both start every counter at zero, so that the slot table is zero-initialised, lands in
+//! `.bss` and costs no flash for an initial image: the lock-free one stores the minimum
+//! bit-inverted (`!min`, so "no call yet" is 0 and the minimum is a maximum of inverted
+//! values); the masked one stores the minimum and the spread `max - min`, both 0 before
+//! the first call (told apart from a call of 0 ticks by the call count), so that a call
+//! within the known range costs one comparison.
 //!
 //! The `detailed-profiling` histogram and self time are one field of each implementation,
 //! zero-sized without the feature (see `timing::detail_fields`).

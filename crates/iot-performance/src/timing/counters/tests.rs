@@ -75,6 +75,47 @@ fn masked_counts_and_totals_carry_into_their_high_halves() {
 }
 
 #[test]
+fn masked_call_count_carries_into_its_high_half() {
+    let c = masked::SlotCounters::after_calls(u64::from(u32::MAX) - 1);
+    let mut expected = u64::from(u32::MAX) - 1;
+    for ticks in [4, 9, 2] {
+        c.record_call(ticks);
+        expected += 1;
+        assert_eq!(c.totals().calls, expected);
+    }
+    let t = c.totals();
+    // The calls before were of 0 ticks.
+    assert_eq!((t.calls, t.total, t.min, t.max), ((1 << 32) + 1, 15, 0, 9));
+}
+
+#[test]
+fn masked_extremes_follow_every_order_of_calls() {
+    // First calls of 0 ticks, at the top of the range, growing, shrinking, and repeated.
+    let sequences: [&[u64]; 7] = [
+        &[0],
+        &[0, 0, 5],
+        &[7, 3, 11, 3, 0, 11, 12],
+        &[u64::from(u32::MAX), 0],
+        &[1, 2, 3, 4],
+        &[4, 3, 2, 1],
+        &[9, 9, 9],
+    ];
+    for calls in sequences {
+        let c = masked::SlotCounters::new();
+        for (i, &ticks) in calls.iter().enumerate() {
+            c.record_call(ticks);
+            let seen = &calls[..=i];
+            let t = c.totals();
+            assert_eq!(
+                (t.min, t.max),
+                (*seen.iter().min().unwrap(), *seen.iter().max().unwrap()),
+                "after {seen:?}"
+            );
+        }
+    }
+}
+
+#[test]
 fn masked_extremes_saturate_but_totals_stay_exact() {
     let c = masked::SlotCounters::new();
     let long = (1u64 << 33) + 5; // a future waiting longer than a 32-bit period

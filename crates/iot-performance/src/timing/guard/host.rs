@@ -5,8 +5,22 @@
 
 use super::ScopeGuard;
 use crate::clock;
-use crate::timing::counters::SlotCounters;
 use crate::timing::registry::CallSite;
+
+/// Nothing to carry from entry to exit: both ends read the clock function.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct ExitClock;
+
+impl ExitClock {
+    /// Every guard's.
+    pub(super) const GENERAL: ExitClock = ExitClock;
+
+    /// The end of the scope.
+    #[inline(always)]
+    fn end(self) -> clock::Stamp {
+        clock::stamp()
+    }
+}
 
 impl ScopeGuard {
     /// Opens a scope for `site`; does nothing while profiling is disabled or when the
@@ -20,10 +34,11 @@ impl ScopeGuard {
         Self::open(site)
     }
 
-    /// Records the armed scope's call into `slot`.
+    /// Records the call of an armed scope.
     #[inline(always)]
-    pub(super) fn close(&self, slot: &'static SlotCounters) {
-        let end = clock::stamp();
+    pub(super) fn close(&self) {
+        let Some(slot) = self.slot else { return };
+        let end = self.exit.end();
         #[cfg(feature = "trace")]
         crate::trace::scope_exit(slot, end);
         let ticks = clock::elapsed(self.start, end);
