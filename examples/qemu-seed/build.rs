@@ -35,5 +35,7 @@ REGION_ALIAS(\"REGION_STACK\", RAM);
     };
     fs::write(out.join("memory.x"), memory).unwrap();
     println!("cargo:rustc-link-search={}", out.display());
-    println!("cargo:rerun-if-changed=build.rs");
+    // This file's own path: the packages that share it name it `../qemu-seed/build.rs`
+    // (a plain `build.rs` would be missing there and rerun the script on every build).
+    println!("cargo:rerun-if-changed={}", file!());
 }
