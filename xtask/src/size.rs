@@ -21,7 +21,7 @@
 //! initial values, ...); RAM = `.data` + `.bss` + `.uninit`. The stack and heap regions are not
 //! counted (riscv-rt's `.stack` spans all free RAM). Sections kept in the ELF but not loaded
 //! (debug information, riscv32's `.eh_frame` unwind tables, which the RISC-V probe places
-//! `(INFO)` as esp-hal does for the ESP32-C3: see `examples/qemu-riscv/build.rs`) are not
+//! `(INFO)` as esp-hal does for the ESP32-C3: see `examples/qemu-seed/build.rs`) are not
 //! flash.
 
 use std::process::Command;

@@ -131,7 +131,9 @@ pub fn try_now() -> Option<u64> {
 /// Ticks per second of [`now`]; 0 when no clock is available on this platform.
 pub fn ticks_per_second() -> u64 {
     let hz = critical_section::with(|cs| CLOCK_HZ.borrow(cs).get());
-    if hz != 0 || CLOCK_FN.get().is_some() || !counter::register().is_null() {
+    // Without a default clock (firmware) its rate is 0 too: `hz` is the answer whatever is
+    // installed, and the checks (atomic loads the compiler keeps) are skipped.
+    if hz != 0 || !default::EXISTS || CLOCK_FN.get().is_some() || !counter::register().is_null() {
         hz
     } else {
         default::ticks_per_second()

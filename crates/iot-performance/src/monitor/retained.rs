@@ -40,7 +40,11 @@ pub struct Accumulated {
 /// Adds a sample to the ring (see [`Retained::push`]).
 type Keep = fn(&mut VecDeque<PerformanceSnapshot>, &PerformanceSnapshot);
 
+/// `repr(C)`: `keep` before the ring, so that the zeros of a new one (`keep`, the ring's
+/// start and length, `next`) do not form one run of more than 16 bytes (see
+/// [`super::shared::MonitorState`]).
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct Retained {
     /// Set by the first reader. A function pointer rather than a flag, so that firmware
     /// with no reader of accumulated samples does not link the ring's growth (the

@@ -5,9 +5,21 @@
 //! conversion, a multiplication and a division link about 1.5 KiB of soft-float. Here a
 //! 24-bit fixed-point quotient is built by shifts and subtractions and its bits are laid
 //! out as an `f32` directly, so nothing from the compiler runtime is called.
+//!
+//! Both normalisations (the counts to 24 bits, the quotient to an `f32` significand) use
+//! `leading_zeros` where the core counts leading zeros in one instruction, and a shift loop
+//! where it does not: RISC-V without `Zbb` (`riscv32imc`, the ESP32-C3) expands each
+//! `leading_zeros` into a ≈ 100-byte bit-counting sequence, the loop takes a few words.
+//! Both give the same result (`normalisations_agree`).
 
 /// Fraction bits of the fixed-point quotient: as many as an `f32` significand holds.
 const FRACTION_BITS: u32 = 24;
+
+/// Whether the core has a count-leading-zeros instruction ([module docs](self)).
+const HAS_CLZ: bool = !cfg!(all(
+    any(target_arch = "riscv32", target_arch = "riscv64"),
+    not(target_feature = "zbb")
+));
 
 /// `100 · part / whole` in percent, `part` clamped to `whole`; `0.0` for an empty `whole`.
 ///
@@ -19,11 +31,11 @@ pub(crate) fn percent(part: u64, whole: u64) -> f32 {
     if whole == 0 {
         return 0.0;
     }
-    let part = part.min(whole);
-    // Keep the highest 24 significant bits of `whole` (and the same bits of `part`).
-    let shift = (64 - FRACTION_BITS).saturating_sub(whole.leading_zeros());
-    let whole = (whole >> shift) as u32;
-    let mut remainder = (part >> shift) as u32;
+    let (mut remainder, whole) = if HAS_CLZ {
+        to_fraction_bits_by_clz(part.min(whole), whole)
+    } else {
+        to_fraction_bits_by_shifting(part.min(whole), whole)
+    };
     // Restoring division: the integer bit (1 when part == whole), then 24 fraction bits;
     // `remainder < whole < 2²⁴`, so doubling it never overflows.
     let mut quotient = 0u32;
@@ -39,17 +51,53 @@ pub(crate) fn percent(part: u64, whole: u64) -> f32 {
     fixed_to_f32(quotient * 100)
 }
 
+/// `part` and `whole` shifted right together until `whole` has at most 24 significant
+/// bits (`part ≤ whole`): by one shift of the count above 24 bits.
+fn to_fraction_bits_by_clz(part: u64, whole: u64) -> (u32, u32) {
+    let shift = (64 - FRACTION_BITS).saturating_sub(whole.leading_zeros());
+    ((part >> shift) as u32, (whole >> shift) as u32)
+}
+
+/// [`to_fraction_bits_by_clz`] one bit at a time (the same shift in steps of one).
+fn to_fraction_bits_by_shifting(mut part: u64, mut whole: u64) -> (u32, u32) {
+    while whole >> FRACTION_BITS != 0 {
+        whole >>= 1;
+        part >>= 1;
+    }
+    (part as u32, whole as u32)
+}
+
 /// `value · 2⁻²⁴` as an `f32`, truncated to its 24-bit significand.
 fn fixed_to_f32(value: u32) -> f32 {
     if value == 0 {
         return 0.0;
     }
-    let leading = value.leading_zeros();
-    let top_bit = 31 - leading;
+    let (normalised, leading) = if HAS_CLZ {
+        normalise_by_clz(value)
+    } else {
+        normalise_by_shifting(value)
+    };
     // Drop the implicit leading one, keep the next 23 bits.
-    let significand = ((value << leading) << 1) >> 9;
-    let exponent = top_bit + 127 - FRACTION_BITS;
+    let significand = (normalised << 1) >> 9;
+    // The top bit is bit 31 − leading: the value is 2^(31 − leading − 24) · 1.significand.
+    let exponent = 31 - leading + 127 - FRACTION_BITS;
     f32::from_bits((exponent << 23) | significand)
+}
+
+/// `value` (non-zero) shifted left until its top bit is set, and the shift.
+fn normalise_by_clz(value: u32) -> (u32, u32) {
+    let leading = value.leading_zeros();
+    (value << leading, leading)
+}
+
+/// [`normalise_by_clz`] one bit at a time.
+fn normalise_by_shifting(mut value: u32) -> (u32, u32) {
+    let mut leading = 0;
+    while value >> 31 == 0 {
+        value <<= 1;
+        leading += 1;
+    }
+    (value, leading)
 }
 
 #[cfg(test)]
@@ -92,6 +140,50 @@ mod tests {
                     "{part}/{whole}: {got} vs {exact}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn normalisations_agree() {
+        let counts = [
+            1u64,
+            2,
+            3,
+            (1 << 24) - 1,
+            1 << 24,
+            (1 << 24) + 1,
+            (1 << 25) - 1,
+            1_000_000_007,
+            1 << 40,
+            u64::MAX / 3,
+            u64::MAX - 1,
+            u64::MAX,
+        ];
+        for &whole in &counts {
+            for part in [0, 1, whole / 2, whole - 1, whole] {
+                assert_eq!(
+                    to_fraction_bits_by_shifting(part, whole),
+                    to_fraction_bits_by_clz(part, whole),
+                    "{part}/{whole}"
+                );
+            }
+        }
+        for value in [
+            1u32,
+            2,
+            3,
+            0xff,
+            1 << 24,
+            100 << 24,
+            u32::MAX >> 1,
+            1 << 31,
+            u32::MAX,
+        ] {
+            assert_eq!(
+                normalise_by_shifting(value),
+                normalise_by_clz(value),
+                "{value}"
+            );
         }
     }
 
