@@ -164,6 +164,32 @@ pub(crate) fn stamp() -> Stamp {
     now()
 }
 
+/// A stamp, or `None` while this platform has no clock yet (what interrupt timers read:
+/// they count such entries without inventing a duration). With a counter register
+/// installed on an MCU, one volatile load inline, as [`stamp`]; the rest out of line.
+#[inline(always)]
+pub(crate) fn try_stamp() -> Option<Stamp> {
+    #[cfg(not(target_has_atomic = "64"))]
+    {
+        let counter = counter::register();
+        if counter.is_null() {
+            return try_stamp_from_function_clock();
+        }
+        Some(counter::read_raw(counter))
+    }
+    #[cfg(target_has_atomic = "64")]
+    try_now()
+}
+
+/// [`try_stamp`] without a counter register: the function clock, if one is installed.
+#[cfg(not(target_has_atomic = "64"))]
+#[cold]
+#[inline(never)]
+fn try_stamp_from_function_clock() -> Option<Stamp> {
+    // Truncation intended: only differences of stamps are used.
+    try_now().map(|t| t as u32)
+}
+
 /// A stamp from a function clock, out of line: a scope's inline code is then the
 /// counter-register read alone (a function clock costs a call anyway).
 #[cfg(not(target_has_atomic = "64"))]

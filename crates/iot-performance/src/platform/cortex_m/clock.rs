@@ -9,7 +9,7 @@ use critical_section::Mutex;
 // compare-and-swap (thumbv6m) wraps even a plain load in a critical section.
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use super::systick::{SysTickRegisters, account_wrap, after_wrap, systick_time};
+use super::systick::{SysTickRegisters, after_wrap, systick_time};
 #[cfg(target_has_atomic = "32")]
 use crate::clock::SharedWrapExtender;
 
@@ -32,28 +32,11 @@ static SOURCE: AtomicU8 = AtomicU8::new(NONE);
 
 /// SysTick cycles of the wraps accounted so far (the sum of their periods). Read and
 /// written only inside a critical section, together with `COUNTFLAG` (see
-/// [`account_wrap`]).
+/// [`account_wrap`](super::systick::account_wrap)).
 static SYSTICK_BASE: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
 
 #[cfg(target_has_atomic = "32")]
 static DWT_EXTENDER: SharedWrapExtender = SharedWrapExtender::from_first_reading();
-
-/// Accounts a SysTick wrap (unless a reader already did); in DWT mode, refreshes the
-/// 64-bit extension.
-pub(super) fn systick_wrapped() {
-    match SOURCE.load(Ordering::Relaxed) {
-        SYSTICK => critical_section::with(|cs| {
-            let cell = SYSTICK_BASE.borrow(cs);
-            let mut base = cell.get();
-            account_wrap(&mut base, &mut SysTickHardware, SYST::get_reload());
-            cell.set(base);
-        }),
-        DWT => {
-            now_ticks();
-        }
-        _ => {}
-    }
-}
 
 /// Whether SysTick counts (`ENABLE` of `SYST_CSR`). The read clears `COUNTFLAG`, so a
 /// wrap it reveals is accounted when the clock already runs on SysTick.
@@ -146,8 +129,10 @@ pub(super) fn read_fn(source: ClockSource) -> fn() -> u64 {
     }
 }
 
-/// The DWT cycle counter extended to 64 bits.
+/// The DWT cycle counter extended to 64 bits. Out of line: it is the clock function too,
+/// and [`now_ticks`] (which the SysTick handler calls) would otherwise carry a second copy.
 #[cfg(target_has_atomic = "32")]
+#[inline(never)]
 fn dwt_now() -> u64 {
     DWT_EXTENDER.extend_with(cortex_m::peripheral::DWT::cycle_count)
 }
