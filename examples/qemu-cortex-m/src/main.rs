@@ -171,6 +171,10 @@ async fn main(spawner: Spawner) {
         );
         println!("overhead: {clock_read} instructions per clock read (SysTick)");
         println!("overhead: {overhead} instructions per profile_block! enter+exit (SysTick clock)");
+        let isr = checks::isr_timing_overhead(|| {
+            iot_performance::cortex_m::now_ticks() * 1_000_000_000 / u64::from(CORE_CLOCK_HZ)
+        });
+        println!("overhead: {isr} instructions per timed interrupt (IsrStats, SysTick clock)");
         // The mps2 boards have what silicon has in DWT CYCCNT and QEMU lacks: a
         // free-running 32-bit up-counter register (FPGAIO COUNTER, 25 MHz). The rest of
         // the run profiles with it.
@@ -191,6 +195,12 @@ async fn main(spawner: Spawner) {
             });
             println!(
                 "overhead: {overhead} instructions per profile_block! enter+exit (counter register clock)"
+            );
+            let isr = checks::isr_timing_overhead(|| {
+                iot_performance::cortex_m::now_ticks() * 1_000_000_000 / u64::from(CORE_CLOCK_HZ)
+            });
+            println!(
+                "overhead: {isr} instructions per timed interrupt (IsrStats, counter register clock)"
             );
             #[cfg(feature = "trace")]
             checks::trace_costs(
