@@ -74,6 +74,7 @@ pub fn profile_block_overhead(count_instructions: impl Fn() -> u64) -> u64 {
 
 /// Instructions per timed interrupt handler run (`IsrStats::enter` and the timer's drop),
 /// measured like [`profile_block_overhead`] on a handler-sized body called directly.
+#[cfg(target_has_atomic = "32")]
 #[inline(never)]
 pub fn isr_timing_overhead(count_instructions: impl Fn() -> u64) -> u64 {
     const N: u64 = 10_000;

@@ -79,7 +79,7 @@ pub struct CortexMMetrics {
 /// 64-bit extension.
 #[inline]
 pub fn on_systick() {
-    clock::now_ticks();
+    clock::on_tick();
 }
 
 /// Sleeps with `WFI` until an interrupt, counting the time as idle for `cpu_utilization`.

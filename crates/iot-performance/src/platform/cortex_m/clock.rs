@@ -111,9 +111,28 @@ pub(super) fn use_systick() {
 pub fn now_ticks() -> u64 {
     match SOURCE.load(Ordering::Relaxed) {
         #[cfg(target_has_atomic = "32")]
-        DWT => dwt_now(),
-        SYSTICK => systick_now(),
+        DWT => dwt_read(),
+        SYSTICK => systick_read(),
         _ => 0,
+    }
+}
+
+/// What the SysTick handler does ([`super::on_systick`]): a read of the clock, whose result
+/// it drops. In SysTick mode the read accounts a wrap not yet accounted (the readers' own
+/// code, [`systick_time`]); in DWT mode it refreshes the 64-bit extension. It calls the
+/// out-of-line clock functions, which every image with a backend has, rather than
+/// inlining a third copy of either read.
+#[inline(always)]
+pub(super) fn on_tick() {
+    match SOURCE.load(Ordering::Relaxed) {
+        #[cfg(target_has_atomic = "32")]
+        DWT => {
+            dwt_now();
+        }
+        SYSTICK => {
+            systick_now();
+        }
+        _ => {}
     }
 }
 
@@ -129,18 +148,32 @@ pub(super) fn read_fn(source: ClockSource) -> fn() -> u64 {
     }
 }
 
-/// The DWT cycle counter extended to 64 bits. Out of line: it is the clock function too,
-/// and [`now_ticks`] (which the SysTick handler calls) would otherwise carry a second copy.
+/// The DWT clock function (out of line; [`now_ticks`] inlines its own copy of the read).
 #[cfg(target_has_atomic = "32")]
 #[inline(never)]
 fn dwt_now() -> u64 {
+    dwt_read()
+}
+
+/// The DWT cycle counter extended to 64 bits.
+#[cfg(target_has_atomic = "32")]
+#[inline(always)]
+fn dwt_read() -> u64 {
     DWT_EXTENDER.extend_with(cortex_m::peripheral::DWT::cycle_count)
+}
+
+/// The SysTick clock function (out of line; [`now_ticks`] inlines its own copy of the
+/// read).
+#[inline(never)]
+fn systick_now() -> u64 {
+    systick_read()
 }
 
 /// The SysTick clock: one short critical section in which a wrap not yet accounted (by
 /// the handler or another reader) is added, so time never steps back, whatever the
 /// reader's priority.
-fn systick_now() -> u64 {
+#[inline(always)]
+fn systick_read() -> u64 {
     critical_section::with(|cs| {
         let cell = SYSTICK_BASE.borrow(cs);
         let mut base = cell.get();
