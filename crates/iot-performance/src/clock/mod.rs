@@ -172,22 +172,15 @@ pub(crate) fn try_stamp() -> Option<Stamp> {
     #[cfg(not(target_has_atomic = "64"))]
     {
         let counter = counter::register();
-        if counter.is_null() {
-            return try_stamp_from_function_clock();
+        if !counter.is_null() {
+            return Some(counter::read_raw(counter));
         }
-        Some(counter::read_raw(counter))
+        // The scopes' function-clock stamp, when there is a clock to read (`try_now`'s
+        // test, without the register it has just tested).
+        (CLOCK_FN.get().is_some() || default::EXISTS).then(stamp_from_function_clock)
     }
     #[cfg(target_has_atomic = "64")]
     try_now()
-}
-
-/// [`try_stamp`] without a counter register: the function clock, if one is installed.
-#[cfg(not(target_has_atomic = "64"))]
-#[cold]
-#[inline(never)]
-fn try_stamp_from_function_clock() -> Option<Stamp> {
-    // Truncation intended: only differences of stamps are used.
-    try_now().map(|t| t as u32)
 }
 
 /// A stamp from a function clock, out of line: a scope's inline code is then the
