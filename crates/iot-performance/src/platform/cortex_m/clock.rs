@@ -24,6 +24,8 @@ pub enum ClockSource {
 }
 
 const NONE: u8 = 0;
+/// (ARMv6-M has no cycle counter: never chosen there.)
+#[cfg(target_has_atomic = "32")]
 const DWT: u8 = 1;
 const SYSTICK: u8 = 2;
 
