@@ -175,9 +175,11 @@ pub(crate) fn try_stamp() -> Option<Stamp> {
         if !counter.is_null() {
             return Some(counter::read_raw(counter));
         }
-        // The scopes' function-clock stamp, when there is a clock to read (`try_now`'s
-        // test, without the register it has just tested).
-        (CLOCK_FN.get().is_some() || default::EXISTS).then(stamp_from_function_clock)
+        // The function clock, when there is one (`try_now`'s test, without the register
+        // it has just tested), through `now`: its call to the clock is a tail call, so
+        // the caller's reading is taken as late (or, at an exit, as early) as it can be.
+        // Truncation intended: only differences of stamps are used.
+        (CLOCK_FN.get().is_some() || default::EXISTS).then(|| now() as u32)
     }
     #[cfg(target_has_atomic = "64")]
     try_now()
