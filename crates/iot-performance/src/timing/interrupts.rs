@@ -81,9 +81,9 @@ pub fn total() -> u64 {
 /// ticks of the firmware backend's clock (none are recorded before a backend registered
 /// it). The timed figures are kept the way a profiled scope keeps its own (the same
 /// counters: exact 64-bit count and total, minimum and maximum), read the way a scope
-/// reads the clock (on an MCU with a counter register, one inline load at entry), and
-/// recorded by one out-of-line exit shared by every handler; each exit is one short
-/// critical section, safe at any priority.
+/// reads the clock (on an MCU with a counter register, one inline load at entry and one
+/// at the end), and recorded by one out-of-line exit shared by every handler; each exit
+/// is one short critical section, safe at any priority.
 ///
 /// ```
 /// use iot_performance::interrupts::IsrStats;
@@ -154,7 +154,7 @@ impl IsrStats {
     /// The exit every handler shares: records the entry that started at `start` and
     /// ended at `end` (either `None`: untimed; the end is `None` too when the clock went
     /// away meanwhile). The end is read by the caller, inline, so that the measured time
-    /// holds no more of the timer than the old inline exit did.
+    /// does not hold the call to this function.
     #[inline(never)]
     fn exit(&self, start: Option<clock::Stamp>, end: Option<clock::Stamp>) {
         let Some((start, end)) = start.zip(end) else {
@@ -258,5 +258,18 @@ mod tests {
         assert_eq!(snap.total_ticks % 7, 0);
         assert!(snap.max_ticks >= 7);
         assert_eq!(snap.mean_ticks(), Some(snap.total_ticks / 3));
+    }
+
+    #[test]
+    fn untimed_entries_count_but_add_no_duration() {
+        static STATS: IsrStats = IsrStats::new("UNTIMED");
+        // A run without a clock at its start, and one whose clock went away meanwhile.
+        STATS.exit(None, None);
+        STATS.exit(Some(5), None);
+        STATS.exit(Some(5), Some(12));
+        let snap = STATS.snapshot();
+        assert_eq!((snap.count, snap.timed), (3, 1));
+        assert_eq!((snap.total_ticks, snap.max_ticks), (7, 7));
+        assert_eq!(snap.mean_ticks(), Some(7));
     }
 }
