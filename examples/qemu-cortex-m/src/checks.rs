@@ -72,6 +72,28 @@ pub fn profile_block_overhead(count_instructions: impl Fn() -> u64) -> u64 {
     profiled.saturating_sub(baseline) / N
 }
 
+/// Instructions per timed interrupt handler run (`IsrStats::enter` and the timer's drop),
+/// measured like [`profile_block_overhead`] on a handler-sized body called directly.
+/// (Not built for the micro:bit, which does not run it: see `main.rs`.)
+#[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
+#[inline(never)]
+pub fn isr_timing_overhead(count_instructions: impl Fn() -> u64) -> u64 {
+    const N: u64 = 10_000;
+    static OVERHEAD_ISR: IsrStats = IsrStats::new("overhead.isr");
+    let start = count_instructions();
+    for i in 0..N {
+        core::hint::black_box(i);
+    }
+    let baseline = count_instructions() - start;
+    let start = count_instructions();
+    for i in 0..N {
+        let _timing = OVERHEAD_ISR.enter();
+        core::hint::black_box(i);
+    }
+    let timed = count_instructions() - start;
+    timed.saturating_sub(baseline) / N
+}
+
 /// With a trace ring installed: instructions per trace event (a scope's enter+exit pair
 /// counts as two, over `untraced` per scope measured before the ring was installed), per
 /// marker (its clock read included), and bytes per event of the scopes' chunk.

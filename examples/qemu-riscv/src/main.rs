@@ -77,6 +77,8 @@ async fn main(spawner: Spawner) {
             checks::clock_read_cost(instructions_retired, iot_performance::riscv::now_ticks);
         println!("overhead: {clock_read} instructions per clock read (mtime)");
         println!("overhead: {overhead} instructions per profile_block! enter+exit");
+        let isr = checks::isr_timing_overhead(instructions_retired);
+        println!("overhead: {isr} instructions per timed interrupt (IsrStats)");
         let failed = checks::run(
             spawner,
             metrics,

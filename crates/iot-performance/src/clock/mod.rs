@@ -166,6 +166,27 @@ pub(crate) fn stamp() -> Stamp {
     now()
 }
 
+/// A stamp, or `None` while this platform has no clock yet (what interrupt timers read:
+/// they count such entries without inventing a duration). With a counter register
+/// installed on an MCU, one volatile load inline, as [`stamp`]; the rest out of line.
+#[inline(always)]
+pub(crate) fn try_stamp() -> Option<Stamp> {
+    #[cfg(not(target_has_atomic = "64"))]
+    {
+        let counter = counter::register();
+        if !counter.is_null() {
+            return Some(counter::read_raw(counter));
+        }
+        // The function clock, when there is one (`try_now`'s test, without the register
+        // it has just tested), through `now`: its call to the clock is a tail call, so
+        // the caller's reading is taken as late (or, at an exit, as early) as it can be.
+        // Truncation intended: only differences of stamps are used.
+        (CLOCK_FN.get().is_some() || default::EXISTS).then(|| now() as u32)
+    }
+    #[cfg(target_has_atomic = "64")]
+    try_now()
+}
+
 /// A stamp from a function clock, out of line: a scope's inline code is then the
 /// counter-register read alone (a function clock costs a call anyway).
 #[cfg(not(target_has_atomic = "64"))]

@@ -20,6 +20,9 @@
 
 use portable_atomic::{AtomicU32, Ordering};
 
+use super::counters::SlotCounters;
+use crate::clock;
+
 static ENTRIES: AtomicU32 = AtomicU32::new(0);
 
 /// Counts one interrupt handler entry.
@@ -62,7 +65,7 @@ impl Drop for IsrGuard {
     }
 }
 
-static TOTAL: crate::clock::SharedWrapExtender = crate::clock::SharedWrapExtender::from_zero();
+static TOTAL: clock::SharedWrapExtender = clock::SharedWrapExtender::from_zero();
 
 /// The 64-bit number of interrupt entries recorded since boot.
 ///
@@ -76,7 +79,11 @@ pub fn total() -> u64 {
 ///
 /// Entering through [`IsrStats::enter`] also counts towards [`total`]. Durations are in
 /// ticks of the firmware backend's clock (none are recorded before a backend registered
-/// it); each entry and exit is one short critical section, safe at any priority.
+/// it). The timed figures are kept the way a profiled scope keeps its own (the same
+/// counters: exact 64-bit count and total, minimum and maximum), read the way a scope
+/// reads the clock (on an MCU with a counter register, one inline load at entry and one
+/// at the end), and recorded by one out-of-line exit shared by every handler; each exit
+/// is one short critical section, safe at any priority.
 ///
 /// ```
 /// use iot_performance::interrupts::IsrStats;
@@ -94,7 +101,10 @@ pub fn total() -> u64 {
 #[derive(Debug)]
 pub struct IsrStats {
     name: &'static str,
-    figures: critical_section::Mutex<core::cell::Cell<IsrSnapshot>>,
+    /// Entries without a clock to time them (before a backend registered one).
+    untimed: AtomicU32,
+    /// The timed entries: count, total, minimum and maximum, in ticks.
+    timed: SlotCounters,
 }
 
 /// What an [`IsrStats`] has measured.
@@ -125,13 +135,8 @@ impl IsrStats {
     pub const fn new(name: &'static str) -> Self {
         Self {
             name,
-            figures: critical_section::Mutex::new(core::cell::Cell::new(IsrSnapshot {
-                name,
-                count: 0,
-                timed: 0,
-                total_ticks: 0,
-                max_ticks: 0,
-            })),
+            untimed: AtomicU32::new(0),
+            timed: SlotCounters::new(),
         }
     }
 
@@ -140,29 +145,44 @@ impl IsrStats {
     #[inline]
     pub fn enter(&self) -> IsrTimer<'_> {
         record_entry();
-        let start = crate::clock::try_now();
+        let start = clock::try_stamp();
         #[cfg(feature = "trace")]
-        crate::trace::isr_at(crate::trace::EventKind::IsrEnter, start);
+        crate::trace::isr_at(crate::trace::EventKind::IsrEnter, start.map(wide));
         IsrTimer { stats: self, start }
     }
 
-    fn record(&self, duration: Option<u64>) {
-        critical_section::with(|cs| {
-            let cell = self.figures.borrow(cs);
-            let mut f = cell.get();
-            f.count = f.count.wrapping_add(1);
-            if let Some(ticks) = duration {
-                f.timed = f.timed.wrapping_add(1);
-                f.total_ticks = f.total_ticks.wrapping_add(ticks);
-                f.max_ticks = f.max_ticks.max(u32::try_from(ticks).unwrap_or(u32::MAX));
-            }
-            cell.set(f);
-        });
+    /// The exit every handler shares: records the entry that started at `start` and
+    /// ended at `end` (either `None`: untimed; the end is `None` too when the clock went
+    /// away meanwhile). The end is read by the caller, inline, so that the measured time
+    /// does not hold the call to this function.
+    #[inline(never)]
+    fn exit(&self, start: Option<clock::Stamp>, end: Option<clock::Stamp>) {
+        let Some((start, end)) = start.zip(end) else {
+            self.untimed.fetch_add(1, Ordering::Relaxed);
+            return;
+        };
+        self.timed.record_call(clock::elapsed(start, end));
     }
 
     /// The figures so far.
     pub fn snapshot(&self) -> IsrSnapshot {
-        critical_section::with(|cs| self.figures.borrow(cs).get())
+        let timed = self.timed.totals();
+        // Truncation intended: the counts are wrapping 32-bit figures.
+        let timed_count = timed.calls as u32;
+        IsrSnapshot {
+            name: self.name,
+            count: self
+                .untimed
+                .load(Ordering::Relaxed)
+                .wrapping_add(timed_count),
+            timed: timed_count,
+            total_ticks: timed.total,
+            max_ticks: if timed.calls == 0 {
+                0
+            } else {
+                u32::try_from(timed.max).unwrap_or(u32::MAX)
+            },
+        }
     }
 
     /// The handler's name.
@@ -171,25 +191,29 @@ impl IsrStats {
     }
 }
 
+/// A clock stamp as the 64-bit time trace events take (they keep its low 32 bits).
+#[cfg(feature = "trace")]
+#[allow(clippy::useless_conversion)] // u64 → u64 on hosts, u32 → u64 on MCUs
+fn wide(stamp: clock::Stamp) -> u64 {
+    u64::from(stamp)
+}
+
 /// Times one handler run; records it into its [`IsrStats`] when dropped.
 #[derive(Debug)]
 #[must_use = "the timer measures until it is dropped; bind it to a variable"]
 pub struct IsrTimer<'a> {
     stats: &'a IsrStats,
-    start: Option<u64>,
+    start: Option<clock::Stamp>,
 }
 
 impl Drop for IsrTimer<'_> {
     #[inline]
     fn drop(&mut self) {
-        let end = self.start.and(crate::clock::try_now());
-        let duration = self
-            .start
-            .zip(end)
-            .map(|(start, end)| end.saturating_sub(start));
-        self.stats.record(duration);
+        // Read only when the start was (the handler's shortest path to the clock).
+        let end = self.start.and_then(|_| clock::try_stamp());
+        self.stats.exit(self.start, end);
         #[cfg(feature = "trace")]
-        crate::trace::isr_at(crate::trace::EventKind::IsrExit, end);
+        crate::trace::isr_at(crate::trace::EventKind::IsrExit, end.map(wide));
     }
 }
 
@@ -234,5 +258,18 @@ mod tests {
         assert_eq!(snap.total_ticks % 7, 0);
         assert!(snap.max_ticks >= 7);
         assert_eq!(snap.mean_ticks(), Some(snap.total_ticks / 3));
+    }
+
+    #[test]
+    fn untimed_entries_count_but_add_no_duration() {
+        static STATS: IsrStats = IsrStats::new("UNTIMED");
+        // A run without a clock at its start, and one whose clock went away meanwhile.
+        STATS.exit(None, None);
+        STATS.exit(Some(5), None);
+        STATS.exit(Some(5), Some(12));
+        let snap = STATS.snapshot();
+        assert_eq!((snap.count, snap.timed), (3, 1));
+        assert_eq!((snap.total_ticks, snap.max_ticks), (7, 7));
+        assert_eq!(snap.mean_ticks(), Some(7));
     }
 }

@@ -137,9 +137,9 @@ impl Slot {
 #[derive(Debug)]
 pub(crate) struct TaskTable {
     slots: [Slot; TASK_CAPACITY],
-    /// The task being polled (`running`), for naming it.
+    /// The task being polled, for naming it; 0 between polls (a task's id is its
+    /// address, never 0).
     current: u32,
-    running: bool,
     live: u32,
     untracked_tasks: u32,
     context_switches: Wide,
@@ -150,7 +150,6 @@ impl TaskTable {
         Self {
             slots: [Slot::UNUSED; TASK_CAPACITY],
             current: 0,
-            running: false,
             live: 0,
             untracked_tasks: 0,
             context_switches: Wide::ZERO,
@@ -212,7 +211,6 @@ impl TaskTable {
     pub(crate) fn exec_begin(&mut self, id: u32, now: u64) {
         self.context_switches.add(1);
         self.current = id;
-        self.running = true;
         // Truncation intended: durations are wrapping 32-bit differences.
         let now32 = now as u32;
         if let Some(slot) = self.slot(id) {
@@ -229,7 +227,7 @@ impl TaskTable {
     }
 
     pub(crate) fn exec_end(&mut self, id: u32, now: u64) {
-        self.running = false;
+        self.current = 0;
         if let Some(slot) = self.slot(id) {
             let busy = (now as u32).wrapping_sub(slot.poll_started);
             slot.busy_ticks.add(busy);
@@ -238,11 +236,10 @@ impl TaskTable {
 
     /// The row of the task being polled now, if the table follows it.
     fn running_slot(&mut self) -> Option<&mut Slot> {
-        if !self.running {
-            return None;
+        match self.current {
+            0 => None,
+            id => self.slot(id),
         }
-        let id = self.current;
-        self.slot(id)
     }
 
     pub(crate) fn name_current(&mut self, name: &'static str) -> bool {

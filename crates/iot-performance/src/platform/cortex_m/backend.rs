@@ -73,9 +73,13 @@ pub struct CortexMMetrics {
 /// comes first (with interrupts masked, or from an interrupt that outranks SysTick), so
 /// time never steps back. Other code should not read `SYST_CSR` (for example
 /// `SYST::has_wrapped`) once the backend runs on SysTick: a wrap it sees is lost here.
+///
+/// It is a clock read, whose result it drops: in SysTick mode a read accounts a wrap not
+/// yet accounted (the same code as every other reader's), in DWT mode it refreshes the
+/// 64-bit extension.
 #[inline]
 pub fn on_systick() {
-    clock::systick_wrapped();
+    clock::on_tick();
 }
 
 /// Sleeps with `WFI` until an interrupt, counting the time as idle for `cpu_utilization`.

@@ -9,7 +9,7 @@ use critical_section::Mutex;
 // compare-and-swap (thumbv6m) wraps even a plain load in a critical section.
 use core::sync::atomic::{AtomicU8, Ordering};
 
-use super::systick::{SysTickRegisters, account_wrap, after_wrap, systick_time};
+use super::systick::{SysTickRegisters, after_wrap, systick_time};
 #[cfg(target_has_atomic = "32")]
 use crate::clock::SharedWrapExtender;
 
@@ -24,6 +24,8 @@ pub enum ClockSource {
 }
 
 const NONE: u8 = 0;
+/// (ARMv6-M has no cycle counter: never chosen there.)
+#[cfg(target_has_atomic = "32")]
 const DWT: u8 = 1;
 const SYSTICK: u8 = 2;
 
@@ -32,28 +34,11 @@ static SOURCE: AtomicU8 = AtomicU8::new(NONE);
 
 /// SysTick cycles of the wraps accounted so far (the sum of their periods). Read and
 /// written only inside a critical section, together with `COUNTFLAG` (see
-/// [`account_wrap`]).
+/// [`account_wrap`](super::systick::account_wrap)).
 static SYSTICK_BASE: Mutex<Cell<u64>> = Mutex::new(Cell::new(0));
 
 #[cfg(target_has_atomic = "32")]
 static DWT_EXTENDER: SharedWrapExtender = SharedWrapExtender::from_first_reading();
-
-/// Accounts a SysTick wrap (unless a reader already did); in DWT mode, refreshes the
-/// 64-bit extension.
-pub(super) fn systick_wrapped() {
-    match SOURCE.load(Ordering::Relaxed) {
-        SYSTICK => critical_section::with(|cs| {
-            let cell = SYSTICK_BASE.borrow(cs);
-            let mut base = cell.get();
-            account_wrap(&mut base, &mut SysTickHardware, SYST::get_reload());
-            cell.set(base);
-        }),
-        DWT => {
-            now_ticks();
-        }
-        _ => {}
-    }
-}
 
 /// Whether SysTick counts (`ENABLE` of `SYST_CSR`). The read clears `COUNTFLAG`, so a
 /// wrap it reveals is accounted when the clock already runs on SysTick.
@@ -128,9 +113,28 @@ pub(super) fn use_systick() {
 pub fn now_ticks() -> u64 {
     match SOURCE.load(Ordering::Relaxed) {
         #[cfg(target_has_atomic = "32")]
-        DWT => dwt_now(),
-        SYSTICK => systick_now(),
+        DWT => dwt_read(),
+        SYSTICK => systick_read(),
         _ => 0,
+    }
+}
+
+/// What the SysTick handler does ([`super::on_systick`]): a read of the clock, whose result
+/// it drops. In SysTick mode the read accounts a wrap not yet accounted (the readers' own
+/// code, [`systick_time`]); in DWT mode it refreshes the 64-bit extension. It calls the
+/// out-of-line clock functions, which every image with a backend has, rather than
+/// inlining a third copy of either read.
+#[inline(always)]
+pub(super) fn on_tick() {
+    match SOURCE.load(Ordering::Relaxed) {
+        #[cfg(target_has_atomic = "32")]
+        DWT => {
+            dwt_now();
+        }
+        SYSTICK => {
+            systick_now();
+        }
+        _ => {}
     }
 }
 
@@ -146,16 +150,32 @@ pub(super) fn read_fn(source: ClockSource) -> fn() -> u64 {
     }
 }
 
+/// The DWT clock function (out of line; [`now_ticks`] inlines its own copy of the read).
+#[cfg(target_has_atomic = "32")]
+#[inline(never)]
+fn dwt_now() -> u64 {
+    dwt_read()
+}
+
 /// The DWT cycle counter extended to 64 bits.
 #[cfg(target_has_atomic = "32")]
-fn dwt_now() -> u64 {
+#[inline(always)]
+fn dwt_read() -> u64 {
     DWT_EXTENDER.extend_with(cortex_m::peripheral::DWT::cycle_count)
+}
+
+/// The SysTick clock function (out of line; [`now_ticks`] inlines its own copy of the
+/// read).
+#[inline(never)]
+fn systick_now() -> u64 {
+    systick_read()
 }
 
 /// The SysTick clock: one short critical section in which a wrap not yet accounted (by
 /// the handler or another reader) is added, so time never steps back, whatever the
 /// reader's priority.
-fn systick_now() -> u64 {
+#[inline(always)]
+fn systick_read() -> u64 {
     critical_section::with(|cs| {
         let cell = SYSTICK_BASE.borrow(cs);
         let mut base = cell.get();
