@@ -45,6 +45,12 @@ const PARTS: &[(&str, Tier, &[&str])] = &[
             "_embassy_trace",
             "iot_performance::timing::embassy",
             "iot_performance::timing::task_table",
+            // The executor's own functions grow where it calls or inlines the hooks (its
+            // idle hook is inlined into the thread executor's loop). `TaskStorage` (the
+            // tasks' futures) is not among them: the main task holds the monitor.
+            "embassy_executor::platform",
+            "embassy_executor::raw::Executor",
+            "embassy_executor::raw::waker",
         ],
     ),
     (
@@ -54,6 +60,8 @@ const PARTS: &[(&str, Tier, &[&str])] = &[
             "SysTick",
             "MachineTimer",
             "iot_performance::timing::interrupts",
+            // The probes' `IsrStats` statics (`SYSTICK_ISR`, `TIMER_ISR`).
+            "_ISR",
         ],
     ),
     (
@@ -214,5 +222,27 @@ mod tests {
         // The backend is not part of the recorder, nor the monitor's tick conversion.
         assert_eq!(get("backend, monitor, snapshot").flash, 0x100 + 0x50);
         assert_eq!(recorder(&parts), (0x30 + 0x20 + 0x10, 0x34 + 0x10));
+    }
+
+    #[test]
+    fn interrupt_statics_and_the_executors_growth_count_in_the_recorder() {
+        let without = "00000100 00000040 t embassy_executor::platform::thread::Executor::run::h1\n\
+                       00000200 00000080 t embassy_executor::raw::TaskStorage$LT$F$GT$::poll::h2\n";
+        let with = "00000100 00000068 t embassy_executor::platform::thread::Executor::run::h1\n\
+                    00000200 00000300 t embassy_executor::raw::TaskStorage$LT$F$GT$::poll::h2\n\
+                    20000000 00000024 d footprint::SYSTICK_ISR::h3\n";
+        let parts = parts(without, with);
+        let get = |name: &str| parts.iter().find(|p| p.name == name).unwrap().clone();
+        assert_eq!(get("Embassy trace hooks").flash, 0x28);
+        assert_eq!(
+            (
+                get("tick interrupt + ISR timing").flash,
+                get("tick interrupt + ISR timing").ram
+            ),
+            (0x24, 0x24)
+        );
+        // The tasks' futures (the main task builds the monitor) stay in the monitor's part.
+        assert_eq!(get("backend, monitor, snapshot").flash, 0x280);
+        assert_eq!(recorder(&parts), (0x28 + 0x24, 0x24));
     }
 }
