@@ -34,7 +34,7 @@
 //! created; before that, hooks count polls but measure nothing. Each hook is a short
 //! critical section.
 //!
-//! The table follows [`TASK_CAPACITY`] tasks at once (8, 52 bytes of RAM each on 32-bit MCUs, in
+//! The table follows [`TASK_CAPACITY`] tasks at once (8, 48 bytes of RAM each on 32-bit MCUs, in
 //! `.bss`); set `IOT_PERF_MAX_TASKS` at build time to size it for your firmware
 //! (`IOT_PERF_MAX_TASKS=4 cargo build --release`). Tasks beyond it are counted in
 //! [`ExecutorSummary::untracked_tasks`] and in `task_count`, not followed.
@@ -66,8 +66,9 @@ fn table(cs: critical_section::CriticalSection<'_>) -> &mut TaskTable {
     unsafe { &mut *TABLE.borrow(cs).get() }
 }
 
-/// Names the task that is being polled now. Returns `false` when called outside a task
-/// or for a task the table does not follow (it was full).
+/// Names the task that is being polled now. Returns `false` when called outside a task,
+/// for a task the table does not follow (it was full), or for a name longer than 65 535
+/// bytes (the table keeps its length in 16 bits).
 pub fn set_current_task_name(name: &'static str) -> bool {
     with_table(|t| t.name_current(name))
 }

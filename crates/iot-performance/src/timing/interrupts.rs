@@ -82,8 +82,8 @@ pub fn total() -> u64 {
 /// it). The timed figures are kept the way a profiled scope keeps its own (the same
 /// counters: exact 64-bit count and total, minimum and maximum), read the way a scope
 /// reads the clock (on an MCU with a counter register, one inline load at entry and one
-/// at the end), and recorded by one out-of-line exit shared by every handler; each exit
-/// is one short critical section, safe at any priority.
+/// at the end), and recorded by the one out-of-line counter update that every handler and
+/// scope shares; each exit is one short critical section, safe at any priority.
 ///
 /// ```
 /// use iot_performance::interrupts::IsrStats;
@@ -151,17 +151,24 @@ impl IsrStats {
         IsrTimer { stats: self, start }
     }
 
-    /// The exit every handler shares: records the entry that started at `start` and
-    /// ended at `end` (either `None`: untimed; the end is `None` too when the clock went
-    /// away meanwhile). The end is read by the caller, inline, so that the measured time
-    /// does not hold the call to this function.
-    #[inline(never)]
+    /// Records the run that started at `start` and ended at `end` (either `None`:
+    /// untimed; the end is `None` too when the clock went away meanwhile). The end is
+    /// read by the caller, inline, so that the measured time does not hold a call; the
+    /// counter update is the one every scope and handler shares
+    /// ([`SlotCounters::record_span`]).
+    #[inline(always)]
     fn exit(&self, start: Option<clock::Stamp>, end: Option<clock::Stamp>) {
-        let Some((start, end)) = start.zip(end) else {
-            self.untimed.fetch_add(1, Ordering::Relaxed);
-            return;
-        };
-        self.timed.record_call(clock::elapsed(start, end));
+        match start.zip(end) {
+            Some((start, end)) => self.timed.record_span(start, end),
+            None => self.count_untimed(),
+        }
+    }
+
+    /// Counts a run without a duration (out of line: it is rare).
+    #[cold]
+    #[inline(never)]
+    fn count_untimed(&self) {
+        self.untimed.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The figures so far.

@@ -88,6 +88,7 @@ mod guard;
 pub mod histogram;
 pub(crate) mod idle;
 pub mod interrupts;
+mod name_start;
 mod registry;
 mod report;
 mod scope_stats;

@@ -3,6 +3,8 @@
 
 include!(concat!(env!("OUT_DIR"), "/task_capacity.rs"));
 
+use super::name_start::NameStart;
+
 /// What the hooks measured for one task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -73,12 +75,14 @@ const ENDED: u8 = 2;
 /// The task was woken and waits to run since `ready_since`.
 const READY: u8 = 4;
 
-/// One row of the table: [`TaskStats`] in 4-byte fields (52 bytes on 32-bit MCUs, where
-/// `TaskStats` with the two stamps and an `Option` would take 56).
+/// One row of the table: [`TaskStats`] in 4-byte fields and a 6-byte name (48 bytes on
+/// 32-bit MCUs, where `TaskStats` with the two stamps and an `Option` would take 56).
 #[derive(Debug, Clone, Copy)]
 struct Slot {
     id: u32,
-    name: Option<&'static str>,
+    /// The name's start and length (`NameStart::split`); `NameStart::NONE`: no name.
+    name: NameStart,
+    name_len: u16,
     polls: u32,
     wakeups: u32,
     ready_latency_max_ticks: u32,
@@ -93,7 +97,7 @@ struct Slot {
 
 // The figure in the module docs of `embassy`.
 #[cfg(target_pointer_width = "32")]
-const _: () = assert!(core::mem::size_of::<Slot>() == 52);
+const _: () = assert!(core::mem::size_of::<Slot>() == 48);
 
 impl Slot {
     const UNUSED: Self = Self::new(0, 0);
@@ -101,7 +105,8 @@ impl Slot {
     const fn new(id: u32, flags: u8) -> Self {
         Self {
             id,
-            name: None,
+            name: NameStart::NONE,
+            name_len: 0,
             polls: 0,
             wakeups: 0,
             ready_latency_max_ticks: 0,
@@ -118,10 +123,17 @@ impl Slot {
         self.flags & (USED | ENDED) == USED && self.id == id
     }
 
+    /// The task's name, if it has one.
+    fn name(&self) -> Option<&'static str> {
+        // SAFETY: `name` and `name_len` are only written together, from one
+        // `NameStart::split`, or `name` is `NONE`.
+        unsafe { self.name.join(self.name_len) }
+    }
+
     fn stats(&self) -> TaskStats {
         TaskStats {
             id: self.id,
-            name: self.name,
+            name: self.name(),
             polls: self.polls,
             busy_ticks: self.busy_ticks.get(),
             wakeups: self.wakeups,
@@ -179,7 +191,7 @@ impl TaskTable {
             // compiler then writes the row inline instead of linking a second `memclr`.
             Some(entry) => {
                 entry.id = id;
-                entry.name = None;
+                entry.name = NameStart::NONE;
                 entry.polls = 0;
                 entry.wakeups = 0;
                 entry.ready_latency_max_ticks = 0;
@@ -242,13 +254,15 @@ impl TaskTable {
         }
     }
 
+    /// Names the task being polled now `name`; false outside a poll, for a task the
+    /// table does not follow, or for a name longer than 65 535 bytes.
     pub(crate) fn name_current(&mut self, name: &'static str) -> bool {
-        match self.running_slot() {
-            Some(slot) => {
-                slot.name = Some(name);
+        match (self.running_slot(), NameStart::split(name)) {
+            (Some(slot), Some(name)) => {
+                (slot.name, slot.name_len) = name;
                 true
             }
-            None => false,
+            _ => false,
         }
     }
 
@@ -256,7 +270,13 @@ impl TaskTable {
     /// running task is (now) called `name`.
     pub(crate) fn name_current_if_unnamed(&mut self, name: &'static str) -> bool {
         match self.running_slot() {
-            Some(slot) => *slot.name.get_or_insert(name) == name,
+            Some(slot) => match slot.name() {
+                Some(existing) => existing == name,
+                None => NameStart::split(name).is_some_and(|new| {
+                    (slot.name, slot.name_len) = new;
+                    true
+                }),
+            },
             None => false,
         }
     }

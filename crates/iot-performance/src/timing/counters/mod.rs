@@ -42,6 +42,19 @@ pub(crate) use lock_free::{AsyncCounters, SlotCounters};
 pub(crate) use masked::{AsyncCounters, SlotCounters};
 
 use super::detail_fields::DetailTotals;
+use crate::clock;
+
+impl SlotCounters {
+    /// Records the call that started at the clock stamp `start` and ended at `end`: the
+    /// one out-of-line copy of the counter update shared by the timed interrupts
+    /// ([`crate::interrupts::IsrStats`]) and, on MCUs, the scope exits other than the
+    /// inline fast one. The caller reads the end, so that the measured time does not hold
+    /// the call.
+    #[inline(never)]
+    pub(crate) fn record_span(&self, start: clock::Stamp, end: clock::Stamp) {
+        self.record_call(clock::elapsed(start, end));
+    }
+}
 
 /// A consistent-enough copy of one scope's counters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -178,7 +178,8 @@ fn exit_general(slot: &'static SlotCounters, start: clock::Stamp, frame: DetailF
     let end = clock::stamp();
     #[cfg(feature = "trace")]
     crate::trace::scope_exit(slot, end);
-    let ticks = clock::elapsed(start, end);
-    slot.record_call(ticks);
-    frame.exit(slot, ticks);
+    // The counter update timed interrupts share (the fast exit keeps its own copy inline:
+    // a call there would add to every scope's cost).
+    slot.record_span(start, end);
+    frame.exit(slot, clock::elapsed(start, end));
 }

@@ -1,19 +1,12 @@
-//! The registered scope names, in 6 bytes each on a 32-bit MCU instead of a `&str`'s 8:
-//! the start of each name's bytes, and its length as a `u16` in a parallel array (no
-//! padding between them). Every field starts at zero, so the table lands in `.bss`.
+//! The registered scope names, in 6 bytes each on a 32-bit MCU instead of a `&str`'s 8
+//! (a [`NameStart`] and a `u16` length, in parallel arrays: no padding between them).
+//! Every field starts at zero, so the table lands in `.bss`.
 
-/// The start of a registered name's bytes (null: no name).
-#[derive(Clone, Copy)]
-struct Start(*const u8);
-
-// SAFETY: a `Start` only ever holds null or the start of a `&'static str` (immutable and
-// valid for the whole program, see `Names::push`): moving it to another thread is as safe
-// as moving that `&'static str`.
-unsafe impl Send for Start {}
+use crate::timing::name_start::NameStart;
 
 /// Up to `N` names, in registration order: name `i` is slot `i`'s.
 pub(super) struct Names<const N: usize> {
-    starts: [Start; N],
+    starts: [NameStart; N],
     lens: [u16; N],
     len: usize,
 }
@@ -22,7 +15,7 @@ impl<const N: usize> Names<N> {
     /// No names (all zero).
     pub(super) const fn new() -> Self {
         Self {
-            starts: [Start(core::ptr::null()); N],
+            starts: [NameStart::NONE; N],
             lens: [0; N],
             len: 0,
         }
@@ -38,12 +31,10 @@ impl<const N: usize> Names<N> {
         if index >= self.len {
             return None;
         }
-        let start = self.starts.get(index)?.0;
-        let len = usize::from(*self.lens.get(index)?);
+        let (start, len) = (*self.starts.get(index)?, *self.lens.get(index)?);
         // SAFETY: entries below `self.len` were written together by `push` from one
-        // `&'static str`: `start` and `len` are its pointer and length, so the bytes are
-        // valid UTF-8, immutable and live for the whole program.
-        Some(unsafe { core::str::from_utf8_unchecked(core::slice::from_raw_parts(start, len)) })
+        // `NameStart::split`.
+        unsafe { start.join(len) }
     }
 
     /// The registered names, in slot order.
@@ -55,10 +46,8 @@ impl<const N: usize> Names<N> {
     /// longer than 65 535 bytes (its length does not fit: counted like a full table).
     pub(super) fn push(&mut self, name: &'static str) -> Option<usize> {
         let index = self.len;
-        let len = u16::try_from(name.len()).ok()?;
         let (start, stored_len) = (self.starts.get_mut(index)?, self.lens.get_mut(index)?);
-        *start = Start(name.as_ptr());
-        *stored_len = len;
+        (*start, *stored_len) = NameStart::split(name)?;
         self.len = index + 1;
         Some(index)
     }
