@@ -3,7 +3,7 @@
 //! | metric | source |
 //! |---|---|
 //! | clock | DWT `CYCCNT` extended to 64 bits when it advances; otherwise SysTick (value + wraps accounted by [`on_systick`] or by the read that sees them first) — QEMU emulates no DWT counter |
-//! | profiler clock | with DWT, scopes read `CYCCNT` itself ([`crate::timing::set_counter_clock`]); otherwise the SysTick clock. On nRF51-class parts (ARMv6-M), `CortexMMetrics::use_nrf_timer` makes an nRF `TIMER`, read through its capture task, the profiler clock (54 instructions per scope under QEMU against SysTick's 180). A board with another free-running 32-bit up-counter can install it the same way |
+//! | profiler clock | with DWT, scopes read `CYCCNT` itself ([`crate::timing::set_counter_clock`]); otherwise the SysTick clock. On nRF51-class parts (ARMv6-M), `CortexMMetrics::use_nrf_timer` makes an nRF `TIMER`, read through its capture task, the profiler clock (52 instructions per scope under QEMU against SysTick's 185). A board with another free-running 32-bit up-counter can install it the same way |
 //! | ticks per second | the core clock: `(SYST_RVR + 1) × systick_frequency` |
 //! | stack | high-water mark of the main stack, painted at creation, from cortex-m-rt's `_stack_end`/`_stack_start` |
 //! | static memory | `.data` + `.bss` from cortex-m-rt's `__sdata`…`__ebss` |
