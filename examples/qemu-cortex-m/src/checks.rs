@@ -53,10 +53,11 @@ fn deep(depth: u32) -> u32 {
     }
 }
 
-/// Instructions per `profile_block!` enter+exit: `count_instructions` before and after
-/// 10 000 empty scopes, minus the same loop without them.
-#[inline(never)]
-pub fn profile_block_overhead(count_instructions: impl Fn() -> u64) -> u64 {
+/// Instructions per call of `body`: `count_instructions` before and after 10 000 calls,
+/// minus the same loop with only the loop counter kept alive. Inlined into each caller,
+/// so that the measured loop holds `body` and nothing else.
+#[inline(always)]
+fn per_run_overhead(count_instructions: impl Fn() -> u64, body: impl Fn(u64)) -> u64 {
     const N: u64 = 10_000;
     let start = count_instructions();
     for i in 0..N {
@@ -65,33 +66,32 @@ pub fn profile_block_overhead(count_instructions: impl Fn() -> u64) -> u64 {
     let baseline = count_instructions() - start;
     let start = count_instructions();
     for i in 0..N {
+        body(i);
+    }
+    let measured = count_instructions() - start;
+    measured.saturating_sub(baseline) / N
+}
+
+/// Instructions per `profile_block!` enter+exit, over empty scopes.
+#[inline(never)]
+pub fn profile_block_overhead(count_instructions: impl Fn() -> u64) -> u64 {
+    per_run_overhead(count_instructions, |i| {
         let _scope = iot_performance::profile_block!("overhead.empty");
         core::hint::black_box(i);
-    }
-    let profiled = count_instructions() - start;
-    profiled.saturating_sub(baseline) / N
+    })
 }
 
 /// Instructions per timed interrupt handler run (`IsrStats::enter` and the timer's drop),
-/// measured like [`profile_block_overhead`] on a handler-sized body called directly.
+/// on a handler-sized body called directly.
 /// (Not built for the micro:bit, which does not run it: see `main.rs`.)
 #[cfg(not(all(target_arch = "arm", not(target_has_atomic = "32"))))]
 #[inline(never)]
 pub fn isr_timing_overhead(count_instructions: impl Fn() -> u64) -> u64 {
-    const N: u64 = 10_000;
     static OVERHEAD_ISR: IsrStats = IsrStats::new("overhead.isr");
-    let start = count_instructions();
-    for i in 0..N {
-        core::hint::black_box(i);
-    }
-    let baseline = count_instructions() - start;
-    let start = count_instructions();
-    for i in 0..N {
+    per_run_overhead(count_instructions, |i| {
         let _timing = OVERHEAD_ISR.enter();
         core::hint::black_box(i);
-    }
-    let timed = count_instructions() - start;
-    timed.saturating_sub(baseline) / N
+    })
 }
 
 /// With a trace ring installed: instructions per trace event (a scope's enter+exit pair
